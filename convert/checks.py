@@ -1,0 +1,140 @@
+"""Checks: the 勾稽 rules of the format over a record's cells, as findings with stable codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from convert.formats import Format, load_format
+from convert.record import Record, Value
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass
+class Finding:
+    """One result of a check: a stable code, severity, where, and a message an auditor understands."""
+
+    code: str
+    severity: str
+    message: str
+    key: str = ""
+    sheet: str = ""
+    cell: str = ""
+    expected: Any = None
+    actual: Any = None
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "key": self.key,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "expected": self.expected,
+            "actual": self.actual,
+            "source": self.source,
+        }
+
+
+def total(values: list[Value]) -> Value:
+    """Sum cell values, blanks as nothing; None when every value is blank."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return sum(present, start=0)
+
+
+def check_rules(record: Record, fmt: Format | None = None) -> list[Finding]:
+    """Check every rule of the record's format; blanks are `missing` warnings, not failures."""
+    fmt = fmt or load_format(record.format)
+    cells = record.cells
+    findings: list[Finding] = []
+    missing_reported: set[str] = set()
+    titles = {r.id: r.title for r in fmt.rules}
+    for eq in fmt.equations():
+        keys = eq.left + eq.right
+        blanks = [k for k in keys if cells.get(k) is None]
+        if blanks:
+            # A rule over blank cells is not a failure, but every blank cell it needs is named once.
+            if len(blanks) < len(keys):
+                for key in blanks:
+                    if key not in missing_reported:
+                        missing_reported.add(key)
+                        findings.append(
+                            Finding("missing", WARNING, f"单元格未填写，无法核对“{titles[eq.rule]}”", key=key)
+                        )
+            continue
+        left = sum((cells[k] for k in eq.left), start=0)  # type: ignore[misc]
+        right = sum((cells[k] for k in eq.right), start=0)  # type: ignore[misc]
+        if left != right:
+            findings.append(
+                Finding(
+                    eq.rule,
+                    ERROR,
+                    f"不符合勾稽关系“{titles[eq.rule]}”（{eq.where}）：{_fmt(left)} ≠ {_fmt(right)}",
+                    key=eq.left[0] if len(eq.left) == 1 else eq.where,
+                    expected=_plain(right),
+                    actual=_plain(left),
+                )
+            )
+    findings.extend(check_values(record, fmt))
+    return findings
+
+
+def check_values(record: Record, fmt: Format | None = None) -> list[Finding]:
+    """Flag negative counts and fractions in count cells (`non-negative`)."""
+    fmt = fmt or load_format(record.format)
+    out: list[Finding] = []
+    for key in fmt.cell_keys:
+        value = record.cells.get(key)
+        if value is None:
+            continue
+        kind = fmt.cell_type(key)
+        if kind != "signed" and value < 0:
+            out.append(Finding("non-negative", ERROR, f"数值不能为负数：{_fmt(value)}", key=key, actual=_plain(value)))
+        elif kind != "money" and value != int(value):
+            out.append(Finding("non-negative", ERROR, f"件数应为整数：{_fmt(value)}", key=key, actual=_plain(value)))
+    return out
+
+
+def check_continuity(record: Record, previous: Record) -> list[Finding]:
+    """Compare this year's 上年结转 with last year's 结转下年度继续办理, column by column."""
+    out: list[Finding] = []
+    fmt = load_format(record.format)
+    for col in fmt.tables["requests"].columns:
+        now = record.cells.get(f"requests.carried_over.{col.key}")
+        before = previous.cells.get(f"requests.carried_forward.{col.key}")
+        if now is None or before is None or now == before:
+            continue
+        out.append(
+            Finding(
+                "carry-over-continuity",
+                ERROR,
+                f"本年“上年结转”（{_fmt(now)}）与上一年度“结转下年度继续办理”（{_fmt(before)}）不一致",
+                key=f"requests.carried_over.{col.key}",
+                expected=_plain(before),
+                actual=_plain(now),
+            )
+        )
+    return out
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """Tell whether any finding is an error."""
+    return any(f.severity == ERROR for f in findings)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return int(v) if v == int(v) else float(v)
+    return v
+
+
+def _fmt(v: Any) -> str:
+    return format(v, "f") if isinstance(v, Decimal) else str(v)
