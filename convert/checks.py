@@ -10,6 +10,7 @@ from convert.formats import Format, load_format
 from convert.record import Record, Value
 
 ERROR = "error"
+ROW_RULES = frozenset({"row-total", "appeal-total"})
 WARNING = "warning"
 
 
@@ -55,20 +56,22 @@ def check_rules(record: Record, fmt: Format | None = None) -> list[Finding]:
     fmt = fmt or load_format(record.format)
     cells = record.cells
     findings: list[Finding] = []
-    missing_reported: set[str] = set()
     titles = {r.id: r.title for r in fmt.rules}
     for eq in fmt.equations():
         keys = eq.left + eq.right
         blanks = [k for k in keys if cells.get(k) is None]
         if blanks:
-            # A rule over blank cells is not a failure, but every blank cell it needs is named once.
+            # A rule over blank cells is not a failure; one warning per rule instance names the blanks.
             if len(blanks) < len(keys):
-                for key in blanks:
-                    if key not in missing_reported:
-                        missing_reported.add(key)
-                        findings.append(
-                            Finding("missing", WARNING, f"单元格未填写，无法核对“{titles[eq.rule]}”", key=key)
-                        )
+                names = "、".join(k.rsplit(".", 1)[-1] if eq.rule in ROW_RULES else k.split(".")[1] for k in blanks)
+                findings.append(
+                    Finding(
+                        "missing",
+                        WARNING,
+                        f"{len(blanks)} 个单元格未填写（{names}），无法核对“{titles[eq.rule]}”",
+                        key=eq.where,
+                    )
+                )
             continue
         left = sum((cells[k] for k in eq.left), start=0)  # type: ignore[misc]
         right = sum((cells[k] for k in eq.right), start=0)  # type: ignore[misc]

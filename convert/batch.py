@@ -1,0 +1,149 @@
+"""Run one job over many inputs: expand folders, use a process pool, keep input order, never stop on one bad input."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convert.errors import NianbaoError, UsageError
+
+# Files a folder of reports holds that are not reports (our own outputs, editor leftovers).
+_SKIP_SUFFIXES = {".db", ".db-wal", ".db-shm", ".png", ".pdf", ".json", ".jsonl", ".csv", ".parquet", ".tmp"}
+
+
+@dataclass
+class Outcome:
+    """What one input gave: a value, or an error message with its exit code."""
+
+    path: Path
+    value: Any = None
+    error: str = ""
+    exit_code: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the input was handled."""
+        return not self.error
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand folders into the report and workbook files they hold, sorted; keep files as given."""
+    out: list[Path] = []
+    if not paths:
+        raise UsageError("no input given: name report files or folders")
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.suffix.lower() not in _SKIP_SUFFIXES
+                and not p.name.startswith("~$")
+            )
+            if not found:
+                raise UsageError(f"folder {path} holds no report files")
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def default_jobs() -> int:
+    """Return the number of worker processes to use by default: the machine's cores."""
+    return max(1, os.cpu_count() or 1)
+
+
+def run_many(
+    func: Callable[..., Outcome],
+    items: Sequence[tuple[Any, ...]],
+    jobs: int | None = None,
+    *,
+    label: str = "",
+    progress: bool | None = None,
+) -> Iterator[Outcome]:
+    """Call func(*item) for every item, in a process pool when jobs > 1; yield outcomes in input order."""
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    show = sys.stderr.isatty() and len(items) > 1 if progress is None else progress
+    bar = _Progress(len(items), label) if show else None
+    try:
+        if jobs == 1 or len(items) < 2:
+            for item in items:
+                outcome = func(*item)
+                if bar:
+                    bar.advance()
+                yield outcome
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        workers = min(jobs, len(items))
+        chunk = max(1, min(16, len(items) // (workers * 4) or 1))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for outcome in pool.map(_call, [(func, item) for item in items], chunksize=chunk):
+                if bar:
+                    bar.advance()
+                yield outcome
+    finally:
+        if bar:
+            bar.close()
+
+
+def _call(job: tuple[Callable[..., Outcome], tuple[Any, ...]]) -> Outcome:
+    func, item = job
+    return func(*item)
+
+
+def guarded(path: Path, work: Callable[[], Any], debug: bool = False) -> Outcome:
+    """Run work for one input; turn our errors (and, without debug, any bug) into an Outcome."""
+    try:
+        return Outcome(path, work())
+    except NianbaoError as exc:
+        if debug:
+            raise
+        return Outcome(path, error=str(exc), exit_code=exc.exit_code)
+    except (MemoryError, RecursionError) as exc:
+        if debug:
+            raise
+        return Outcome(path, error=f"input too large or too deeply nested to read ({type(exc).__name__})", exit_code=2)
+    except Exception as exc:
+        if debug:
+            raise
+        # A bug of ours must not stop the batch nor print a traceback; --debug shows it.
+        return Outcome(path, error=f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", exit_code=1)
+
+
+class _Progress:
+    """A rich progress bar on stderr, only for terminals."""
+
+    def __init__(self, total: int, label: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task(label or "working", total=total)
+
+    def advance(self) -> None:
+        """Count one input done."""
+        self.progress.advance(self.task)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        self.progress.stop()

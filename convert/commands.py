@@ -1,0 +1,134 @@
+"""The library functions behind each command: one per command, each over many inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from convert.batch import Outcome, expand_inputs, guarded, run_many
+from convert.errors import UsageError
+from convert.record import Record
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def read_any(path: Path) -> Record:
+    """Read a report or a standard workbook, deciding by content."""
+    from convert.reader import read_report
+
+    return read_report(path)
+
+
+def _read_one(path: Path, debug: bool) -> Outcome:
+    return guarded(path, lambda: read_any(path).dumps(), debug)
+
+
+def read_inputs(paths: Sequence[str | Path], jobs: int | None = None, debug: bool = False) -> Iterator[Outcome]:
+    """Read every input (files or folders) into records; yield JSON text per input, in input order."""
+    files = expand_inputs(paths)
+    return run_many(_read_one, [(p, debug) for p in files], jobs, label="read")
+
+
+def output_paths(inputs: list[Path], out: Path) -> list[Path]:
+    """Name each input's workbook: OUT itself for one input ending in .xlsx, else OUT/<stem>.xlsx."""
+    if len(inputs) == 1 and out.suffix.lower() == ".xlsx":
+        return [out]
+    if out.suffix.lower() == ".xlsx":
+        raise UsageError(f"{len(inputs)} inputs need an output folder, not the file {out}")
+    names: dict[str, Path] = {}
+    result = []
+    for path in inputs:
+        target = out / f"{path.stem}.xlsx"
+        if target.name in names:
+            # Two reports with the same name from different folders: keep both, named by folder.
+            target = out / f"{path.parent.name}-{path.stem}.xlsx"
+        names[target.name] = path
+        result.append(target)
+    return result
+
+
+def _convert_one(path: Path, target: Path, force: bool, debug: bool) -> Outcome:
+    def work() -> str:
+        from convert.workbook import write_workbook
+
+        record = read_any(path)
+        write_workbook(record, target, force=force)
+        return str(target)
+
+    return guarded(path, work, debug)
+
+
+def convert_inputs(
+    paths: Sequence[str | Path], out: str | Path, force: bool = False, jobs: int | None = None, debug: bool = False
+) -> Iterator[Outcome]:
+    """Write one standard workbook per input; yield the output path per input, in input order."""
+    files = expand_inputs(paths)
+    out = Path(out)
+    targets = output_paths(files, out)
+    if targets and targets[0].parent != out:
+        targets[0].parent.mkdir(parents=True, exist_ok=True)
+    elif out.suffix.lower() != ".xlsx":
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"output {out} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+    return run_many(_convert_one, [(p, t, force, debug) for p, t in zip(files, targets, strict=True)], jobs, label="convert")
+
+
+def check_one(path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False) -> dict[str, Any]:
+    """Check one report or workbook; return its findings and a short summary of the record."""
+    from convert.checks import check_continuity, check_rules
+    from convert.sniff import load_input
+
+    loaded = load_input(path)
+    findings = []
+    if loaded.kind == "workbook":
+        from convert.readback import check_workbook
+
+        record, findings = check_workbook(path)
+    else:
+        from convert.checks import WARNING, Finding
+        from convert.reader import parse_report
+
+        assert loaded.text is not None
+        record = parse_report(loaded.text, {"path": str(path), "sha256": loaded.sha256})
+        findings = check_rules(record)
+        # What the reader was unsure of is part of the check: a wrong cell must never pass unnoticed.
+        findings += [
+            Finding(w.code, WARNING, w.message, key=w.where) for w in record.warnings if w.code != "rule-failed"
+        ]
+    if previous is not None and record is not None:
+        findings += check_continuity(record, read_any(previous))
+    for f in findings:
+        f.source = str(path)
+    if annotate is not None:
+        if loaded.kind != "workbook":
+            raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
+        from convert.readback import annotate_workbook
+
+        annotate_workbook(path, findings, annotate, force=force)
+    summary = None
+    if record is not None:
+        summary = {"agency": record.agency, "year": record.year, "format": record.format}
+    return {"record": summary, "findings": [f.to_json() for f in findings]}
+
+
+def _check_one(path: Path, previous: Path | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:
+    return guarded(path, lambda: check_one(path, previous, annotate, force), debug)
+
+
+def check_inputs(
+    paths: Sequence[str | Path],
+    previous: str | Path | None = None,
+    annotate: str | Path | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    debug: bool = False,
+) -> Iterator[Outcome]:
+    """Check every input; yield findings per input, in input order."""
+    files = expand_inputs(paths)
+    if annotate is not None and len(files) != 1:
+        raise UsageError("--annotate takes one workbook at a time")
+    prev = Path(previous) if previous else None
+    ann = Path(annotate) if annotate else None
+    return run_many(_check_one, [(p, prev, ann, force, debug) for p in files], jobs, label="check")

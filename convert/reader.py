@@ -1,0 +1,594 @@
+"""Read one annual report (plain text, markdown or HTML) into a Record, anchoring every row on its label."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+from convert.errors import NotAReportError
+from convert.formats import VERSIONS, Format, Section, Table, core, load_format, normalize
+from convert.layouts import Line, split_lines, strip_markup
+from convert.record import Record, Value
+from convert.values import Parsed, parse
+
+MAX_CANDIDATES = 20000
+
+
+@dataclass
+class Cell:
+    """A table cell's text and the input line it came from."""
+
+    text: str
+    line: int
+
+    @property
+    def empty(self) -> bool:
+        """Tell whether the cell holds nothing."""
+        return not self.text.strip()
+
+
+def read_report(path: str | Path) -> Record:
+    """Read a report file (text, markdown, HTML, or a standard workbook) into a record."""
+    from convert.sniff import load_input
+
+    path = Path(path)
+    loaded = load_input(path)
+    if loaded.kind == "workbook":
+        from convert.readback import read_workbook
+
+        return read_workbook(path)
+    assert loaded.text is not None
+    source = {"path": str(path), "name": path.name, "sha256": loaded.sha256, "encoding": loaded.encoding}
+    return parse_report(loaded.text, source)
+
+
+def parse_report(text: str, source: dict | None = None) -> Record:
+    """Parse the text of a report into a record; refuse what is not an annual report."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
+    source = dict(source or {})
+    source.setdefault("sha256", hashlib.sha256(text.encode("utf-8")).hexdigest())
+    kind, lines = split_lines(text)
+    source["layout"] = kind
+    version, version_note = detect_version(text)
+    fmt = load_format(version)
+    spans = find_sections(lines, fmt.sections)
+    record = Record(format=version, cells=dict.fromkeys(fmt.cell_keys), source=source)
+    first = min((start for start, _ in spans.values()), default=len(lines))
+    record.title, preface = _title_and_preface(lines[:first])
+    record.text["preface"] = preface
+    for section in fmt.sections:
+        if section.kind == "text" and section.key in spans:
+            start, end = spans[section.key]
+            record.text[section.key] = _paragraphs(lines[start + 1 : end])
+    found_tables = 0
+    for key, table in fmt.tables.items():
+        if key in spans:
+            start, end = spans[key]
+            body, strict = lines[start + 1 : end], True
+        else:
+            body, strict = lines, False
+        if TableReader(fmt, table, record, strict).read(body):
+            found_tables += 1
+        elif key not in spans:
+            section = fmt.section(key)
+            raise NotAReportError(
+                f"no table {section.number}、{section.heading} found: "
+                + ("this does not look like an annual report (政府信息公开工作年度报告)" if not spans else "the report lacks one of its three tables")
+            )
+    if not spans and not found_tables:
+        raise NotAReportError("not an annual report (政府信息公开工作年度报告): no section headings or tables found")
+    for section in fmt.sections:
+        if section.key not in spans:
+            record.warn("missing-section", f"section {section.number}、{section.heading} was not found", section.key)
+    record.agency, record.year = _agency_and_year(record, lines)
+    if version_note:
+        record.warn("format-uncertain", version_note, "format")
+    _decide_version_by_year(record, version_note)
+    _warn_rule_failures(record, fmt)
+    return record
+
+
+def detect_version(text: str) -> tuple[str, str]:
+    """Tell the format version by its marker words (FORMAT.md §5); a note says when unsure."""
+    words = normalize(text)
+    hits = {v: [m for m in load_format(v).markers if normalize(m) in words] for v in VERSIONS}
+    if hits["2021"] and not hits["2019"]:
+        return "2021", ""
+    if hits["2019"] and not hits["2021"]:
+        return "2019", ""
+    # Both or neither: the year decides later; start from the later format's markers count.
+    guess = "2021" if len(hits["2021"]) >= len(hits["2019"]) else "2019"
+    return guess, f"format markers are {'mixed' if hits['2019'] else 'absent'}; decided by the year"
+
+
+def _decide_version_by_year(record: Record, note: str) -> None:
+    if not note or record.year is None:
+        return
+    wanted = "2019" if record.year <= 2020 else "2021"
+    if wanted != record.format:
+        record.warn("format-uncertain", f"year {record.year} suggests format {wanted}; the tables were read as {record.format}", "format")
+
+
+_SUBHEADING = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d{1,2}\s*[.、．](?!\d))")
+
+
+def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str, tuple[int, int]]:
+    """Find each section's heading line by its words; return section key → (heading index, end index)."""
+    candidates: dict[str, list[int]] = {s.key: [] for s in sections}
+    for i, line in enumerate(lines):
+        words = [c for c in line.cells if c.strip()]
+        if len(words) != 1:
+            continue
+        text = words[0].strip()
+        if len(text) > 60 or _SUBHEADING.match(unicodedata.normalize("NFKC", text)):
+            continue
+        for s in sections:
+            if s.matches(text):
+                candidates[s.key].append(i)
+                break
+    chosen: dict[str, int] = {}
+    last = -1
+    for s in sections:
+        options = candidates[s.key]
+        if not options:
+            continue
+        # Prefer the heading that keeps the format's order; real reports sometimes reorder chapters.
+        after = [i for i in options if i > last and i not in chosen.values()]
+        pick = after[0] if after else next((i for i in options if i not in chosen.values()), None)
+        if pick is None:
+            continue
+        chosen[s.key] = pick
+        last = max(last, pick)
+    starts = sorted(chosen.values())
+    return {
+        key: (start, next((s for s in starts if s > start), len(lines))) for key, start in chosen.items()
+    }
+
+
+def _title_and_preface(lines: list[Line]) -> tuple[str | None, list[str]]:
+    texts = [line.text for line in lines if not line.blank]
+    title: str | None = None
+    if texts:
+        idx = next((i for i, t in enumerate(texts[:3]) if "报告" in t and len(t) <= 80), None)
+        if idx is not None:
+            # A title broken over two short lines (agency, then year and 报告) is one title.
+            parts = [t for t in texts[: idx + 1] if len(t) <= 40] if idx else [texts[0]]
+            title = "".join(parts) if idx and len(parts) == idx + 1 else texts[idx]
+            texts = texts[idx + 1 :] if idx and len(parts) == idx + 1 else texts[:idx] + texts[idx + 1 :]
+    return title, texts
+
+
+def _paragraphs(lines: list[Line]) -> list[str]:
+    return [line.text for line in lines if not line.blank]
+
+
+_TITLE_TAIL = re.compile(r"(?:关于)?(?:\d{4}\s*年度?)?\s*(?:政府信息公开|政务公开|信息公开)?(?:工作)?(?:年度)?(?:工作)?报告.*$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def _agency_and_year(record: Record, lines: list[Line]) -> tuple[str | None, int | None]:
+    title = record.title or ""
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
+    year: int | None = None
+    m = _YEAR.search(compact)
+    if m:
+        year = int(m.group(1))
+    agency = None
+    if compact:
+        head = _TITLE_TAIL.sub("", compact)
+        head = re.sub(r"(?:19|20)\d{2}年度?", "", head).strip("：:，, ")
+        head = re.sub(r"^(?:关于)", "", head)
+        # 后河镇人民政府 and 后河镇政府 are the same office: keep the place name.
+        head = re.sub(r"^(.+?(?:镇|乡|街道|县|市|区|州|盟|旗|省))(?:人民)?政府$", r"\1", head)
+        agency = head or None
+    if agency is None:
+        record.warn("agency-unknown", "the agency could not be read from the title", "agency")
+    if year is None:
+        year = _year_from_text(record, lines)
+    return agency, year
+
+
+def _year_from_text(record: Record, lines: list[Line]) -> int | None:
+    everything = "\n".join(line.text for line in lines)
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", everything))
+    period = re.search(r"((?:19|20)\d{2})年1月1日(?:起)?至(?:(?:19|20)\d{2}年)?12月31日", compact)
+    if period:
+        return int(period.group(1))
+    years = Counter(int(y) for y in re.findall(r"((?:19|20)\d{2})年(?!\d)", compact))
+    if not years:
+        record.warn("year-unknown", "the year is not in the title nor in the text", "year")
+        return None
+    year, _ = years.most_common(1)[0]
+    record.warn("year-guessed", f"the title has no year; {year} is the year the text mentions most", "year")
+    return year
+
+
+class TableReader:
+    """Read one table of a section: anchor rows on labels, then fit their cells to the columns."""
+
+    def __init__(self, fmt: Format, table: Table, record: Record, strict: bool) -> None:
+        self.fmt, self.table, self.record, self.strict = fmt, table, record, strict
+        self.rows = _index([(r.key, [r.label, *r.aliases]) for r in table.rows])
+        self.columns = _index([(c.key, [c.label, *c.aliases]) for c in table.columns])
+        self.derived_cols = _index([(d.key, [d.label]) for d in table.derived_columns])
+        self.groups = _index([(g.key, [g.label, *g.aliases]) for g in table.groups])
+        self.fixed = {core(w) for w in (table.corner, table.column_header) if w}
+        self.seen: set[str] = set()
+        self.current_group: str | None = None
+        self.subtotal_position: int | None = None
+        self.wide_stream: list[Cell] = []
+
+    # -- classification -------------------------------------------------------------------
+    def row_key(self, text: str) -> str | None:
+        """Return the row whose label this cell is, if any."""
+        return _lookup(self.rows, text)
+
+    def is_known_label(self, text: str) -> bool:
+        """Tell whether a cell is a label of this table that holds no numbers."""
+        c = core(text)
+        if not c:
+            return True
+        if c in self.columns or c in self.groups or c in self.derived_cols or c in self.fixed:
+            return True
+        return c.startswith("本列数据的勾稽关系") or c.startswith("信息内容") or bool(re.fullmatch(r"第二十条第[一二三四五六七八九十]+项", c))
+
+    def read(self, lines: list[Line]) -> bool:
+        """Read the table from its section's lines; return whether any row was found."""
+        for row in _segments(build_rows(lines), self):
+            self._row(row)
+        if self.table.layout == "wide":
+            self._wide()
+        found = bool(self.seen)
+        if found:
+            for row in self.table.rows:
+                if row.key not in self.seen:
+                    self.record.warn("missing-row", f"row 「{row.label}」 was not found; its cells are blank", f"{self.table.key}.{row.key}")
+        return found
+
+    def _row(self, cells: list[Cell]) -> None:
+        labels = [(i, c) for i, c in enumerate(cells) if not c.empty and not parse(c.text).is_value]
+        col_hits = sum(1 for _, c in labels if _lookup(self.columns, c.text) or _lookup(self.derived_cols, c.text))
+        row_hits = [(i, self.row_key(c.text)) for i, c in labels if self.row_key(c.text)]
+        if col_hits >= 2 and not any(not c.empty and parse(c.text).is_value for c in cells):
+            self._header(cells)
+            return
+        for _, c in labels:
+            g = _lookup(self.groups, c.text)
+            if g:
+                self.current_group = g
+        if self.table.layout == "wide":
+            has_values = any(not c.empty and parse(c.text).is_value for c in cells)
+            if row_hits and has_values:
+                i, key = row_hits[-1]
+                self._data(key, cells[i + 1 :], cells[i])
+            elif not labels and has_values:
+                self.wide_stream.extend(cells)
+            elif row_hits:
+                pass  # 行政复议 / 未经复议直接起诉 over the columns: the header of the wide row
+            elif labels:
+                self._unplaced(cells, labels)
+            return
+        if row_hits:
+            i, key = row_hits[-1]
+            assert key is not None
+            self._data(key, cells[i + 1 :], cells[i])
+            return
+        self._unplaced(cells, labels)
+
+    def _header(self, cells: list[Cell]) -> None:
+        # A 小计 column among the applicant columns shifts the cells after it: note where it sits.
+        names = [_lookup(self.columns, c.text) or _lookup(self.derived_cols, c.text) for c in cells if not c.empty]
+        names = [n for n in names if n]
+        if "org_subtotal" in names:
+            order = [n for n in names if n != "total" and n != "natural_person"]
+            self.subtotal_position = 1 + order.index("org_subtotal")
+
+    def _unplaced(self, cells: list[Cell], labels: list[tuple[int, Cell]]) -> None:
+        unknown = [c for _, c in labels if not self.is_known_label(c.text)]
+        values = [c for c in cells if not c.empty and parse(c.text).is_value]
+        if not unknown:
+            if values and self.strict:
+                self.record.warn("unplaced-line", f"numbers without a row label: {' | '.join(c.text.strip() for c in values)}", f"line {values[0].line}")
+            return
+        label = unknown[-1]
+        if core(label.text) == "小计":
+            self._subtotal(label, cells)
+            return
+        if values:
+            self.record.extra.append(
+                {"table": self.table.key, "label": label.text.strip(), "cells": [c.text.strip() for c in cells], "line": label.line}
+            )
+            self.record.warn("unknown-row", f"row 「{label.text.strip()}」 is not part of the format; kept in extra: {' | '.join(c.text.strip() for c in values)}", f"line {label.line}")
+        elif self.strict:
+            for c in unknown:
+                self.record.warn("unplaced-line", f"text in table {self.table.key} not placed: 「{c.text.strip()}」", f"line {c.line}")
+
+    def _subtotal(self, label: Cell, cells: list[Cell]) -> None:
+        values = [parse(c.text).value for c in cells if not c.empty and parse(c.text).is_value]
+        self.record.extra.append(
+            {"table": self.table.key, "label": "小计", "group": self.current_group, "cells": [c.text.strip() for c in cells], "line": label.line}
+        )
+        derived = next((d for d in self.table.derived_rows if d.group == self.current_group), None)
+        if derived is None:
+            self.record.warn("unknown-row", f"a 小计 row outside a known group: {' | '.join(c.text.strip() for c in cells if c.text.strip())}", f"line {label.line}")
+            return
+        columns = [c.key for c in self.table.columns]
+        for col, value in zip(columns, values, strict=False):
+            parts = [self.record.cells.get(f"{self.table.key}.{r}.{col}") for r in derived.sums]
+            known = [p for p in parts if p is not None]
+            if value is not None and known and sum(known) != value:
+                self.record.warn(
+                    "subtotal-mismatch", f"小计 {value} under {self.current_group} does not equal the rows above ({sum(known)}) in column {col}", f"line {label.line}"
+                )
+
+    # -- values -----------------------------------------------------------------------------
+    def _data(self, row_key: str, tokens: list[Cell], label: Cell) -> None:
+        row = self.table.row(row_key)
+        where = f"{self.table.key}.{row_key}"
+        if row_key in self.seen:
+            self.record.warn("duplicate-row", f"row 「{label.text.strip()}」 appears again; the first one is kept: {' | '.join(t.text.strip() for t in tokens)}", f"line {label.line}")
+            return
+        self.seen.add(row_key)
+        slots = list(row.columns)
+        if self.subtotal_position is not None and "org_subtotal" not in slots and self.table.key == "requests":
+            slots.insert(self.subtotal_position, "org_subtotal")
+        kinds = [self._kind(c) for c in slots]
+        parsed = [parse(t.text, "count") for t in tokens]
+        eqs = self._row_equations(slots)
+        fitted, message = fit(tokens, parsed, len(slots), eqs)
+        if message:
+            self.record.warn("row-misaligned", f"row 「{label.text.strip()}」: {message}", where)
+        for col, kind, token in zip(slots, kinds, fitted, strict=True):
+            if token is None:
+                continue
+            key = f"{self.table.key}.{row_key}.{col}"
+            p = parse(token.text, kind, self._unit_stated(col))
+            for code, msg in p.warnings:
+                self.record.warn(code, msg, key)
+            if col == "org_subtotal":
+                self._check_org_subtotal(row_key, p, token)
+                continue
+            self.record.cells[key] = p.value
+            if p.note:
+                self.record.notes[key] = p.note
+
+    def _kind(self, col: str) -> str:
+        if col == "org_subtotal":
+            return "count"
+        return self.table.column(col).type
+
+    def _unit_stated(self, col: str) -> bool:
+        if col == "org_subtotal":
+            return False
+        column = self.table.column(col)
+        return "万元" in column.label and all("万元" in a for a in column.aliases if "金额" in a)
+
+    def _row_equations(self, slots: list[str]) -> list[tuple[int, list[int]]]:
+        out = []
+        for rule in self.fmt.rules:
+            if rule.table != self.table.key or rule.per != "row" or len(rule.left) != 1:
+                continue
+            if rule.left[0] in slots and all(c in slots for c in rule.right):
+                out.append((slots.index(rule.left[0]), [slots.index(c) for c in rule.right]))
+        if "org_subtotal" in slots:
+            derived = self.table.derived_columns[0]
+            out.append((slots.index("org_subtotal"), [slots.index(c) for c in derived.sums]))
+        return out
+
+    def _check_org_subtotal(self, row_key: str, p: Parsed, token: Cell) -> None:
+        parts = [self.record.cells.get(f"requests.{row_key}.{c}") for c in self.table.derived_columns[0].sums]
+        self.record.extra.append({"table": "requests", "label": f"{row_key} 小计", "cells": [token.text.strip()], "line": token.line})
+        known = [v for v in parts if v is not None]
+        if p.value is not None and known and sum(known) != p.value:
+            self.record.warn("subtotal-mismatch", f"法人或其他组织 小计 {p.value} ≠ {sum(known)}", f"requests.{row_key}")
+
+    def _wide(self) -> None:
+        if not self.wide_stream:
+            return
+        rows = [r for r in self.table.rows if r.key not in self.seen]
+        if not rows:
+            return
+        first = next((i for i, c in enumerate(self.wide_stream) if not c.empty), 0)
+        tokens = self.wide_stream
+        slots = [(r.key, c) for r in rows for c in r.columns]
+        eqs: list[tuple[int, list[int]]] = []
+        for r_i, r in enumerate(rows):
+            base = r_i * len(r.columns)
+            for rule in self.fmt.rules:
+                if rule.table == self.table.key and rule.per == "row":
+                    eqs.append((base + r.columns.index(rule.left[0]), [base + r.columns.index(c) for c in rule.right]))
+        parsed = [parse(t.text, "count") for t in tokens]
+        fitted, message = fit(tokens, parsed, len(slots), eqs)
+        if message:
+            self.record.warn("row-misaligned", f"table {self.table.key}: {message}", f"line {tokens[first].line}")
+        for (row_key, col), token in zip(slots, fitted, strict=True):
+            self.seen.add(row_key)
+            if token is None:
+                continue
+            key = f"{self.table.key}.{row_key}.{col}"
+            p = parse(token.text, self.table.column(col).type)
+            for code, msg in p.warnings:
+                self.record.warn(code, msg, key)
+            self.record.cells[key] = p.value
+            if p.note:
+                self.record.notes[key] = p.note
+
+
+def _index(items: list[tuple[str, list[str]]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, labels in items:
+        for label in labels:
+            out.setdefault(core(label), key)
+    return out
+
+
+def _lookup(index: dict[str, str], text: str) -> str | None:
+    c = core(text)
+    if not c:
+        return None
+    if c in index:
+        return index[c]
+    # Provincial templates append notes without brackets; a long label that starts the cell still names it.
+    hits = {v for k, v in index.items() if len(k) >= 4 and c.startswith(k) and len(c) - len(k) <= 30}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def build_rows(lines: list[Line]) -> list[list[Cell]]:
+    """Group a table's lines into rows of cells: tab rows, or one cell per line with blank lines between rows."""
+    single = sum(1 for ln in lines if ln.is_row and len(ln.cells) == 2 and not ln.cells[0].strip())
+    multi = sum(1 for ln in lines if ln.is_row and (len(ln.cells) >= 3 or (len(ln.cells) == 2 and ln.cells[0].strip())))
+    rows: list[list[Cell]] = []
+    if single > multi:
+        current: list[Cell] = []
+        for ln in lines:
+            if ln.blank and not ln.is_row:
+                if current:
+                    rows.append(current)
+                current = []
+            elif ln.is_row:
+                current.extend(Cell(c, ln.no) for c in ln.cells[1:])
+            elif current and not current[-1].empty:
+                # A label broken across lines (本年新 / 制作数量) continues the cell above.
+                current[-1] = Cell(current[-1].text.rstrip() + ln.cells[0].strip(), current[-1].line)
+            else:
+                current.append(Cell(ln.cells[0], ln.no))
+        if current:
+            rows.append(current)
+        return rows
+    for ln in lines:
+        if ln.blank:
+            continue
+        rows.append([Cell(c, ln.no) for c in ln.cells])
+    return rows
+
+
+def _segments(rows: list[list[Cell]], reader: TableReader) -> list[list[Cell]]:
+    """Split a row that holds several labelled rows (lost blank lines) at each later row label."""
+    out: list[list[Cell]] = []
+    for row in rows:
+        start = 0
+        seen_value = False
+        for i, cell in enumerate(row):
+            if cell.empty:
+                continue
+            if parse(cell.text).is_value:
+                seen_value = True
+            elif seen_value and reader.row_key(cell.text):
+                out.append(row[start:i])
+                start, seen_value = i, False
+        out.append(row[start:])
+    return out
+
+
+def fit(
+    tokens: list[Cell], parsed: list[Parsed], n: int, eqs: list[tuple[int, list[int]]]
+) -> tuple[list[Cell | None], str]:
+    """Fit a row's cells to n columns; where they do not match, let the totals decide, and say so."""
+    if len(tokens) == n:
+        return list(tokens), ""
+    for order in ("trailing", "leading"):
+        trimmed = _trim(tokens, n, order)
+        if len(trimmed) == n and _consistent([_value_of(t, parsed, tokens) for t in trimmed], eqs):
+            return list(trimmed), ""
+    trimmed = _trim(tokens, n, "trailing")
+    if len(trimmed) == n:
+        return list(trimmed), ""
+    inner = list(trimmed)
+    while inner and inner[0].empty:
+        inner.pop(0)
+    while inner and inner[-1].empty:
+        inner.pop()
+    values = [_value_of(t, parsed, tokens) for t in inner]
+    shown = " | ".join(t.text.strip() or "·" for t in inner)
+    m = len(inner)
+    readings: list[list[int | None]] = []  # slot -> index into inner
+    if m > n:
+        empties = [i for i, t in enumerate(inner) if t.empty]
+        combos = _bounded(combinations(range(m), n), m, n)
+        if combos is None:
+            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank"
+        for keep in combos:
+            dropped = set(range(m)) - set(keep)
+            slot_vals = [values[i] for i in keep]
+            if _consistent(slot_vals, eqs):
+                readings.append(list(keep))
+        only_empty = [r for r in readings if set(range(m)) - set(r) <= set(empties)]
+        readings = only_empty or readings
+    else:
+        combos = _bounded(combinations(range(n), m), n, m)
+        if combos is None:
+            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank"
+        for places in combos:
+            slot_idx: list[int | None] = [None] * n
+            for token_i, slot in enumerate(places):
+                slot_idx[slot] = token_i
+            if _consistent([None if s is None else values[s] for s in slot_idx], eqs):
+                readings.append(slot_idx)
+    if not readings:
+        return [None] * n, f"{m} cells for {n} columns ({shown}); no reading agrees with the totals, cells left blank"
+    result: list[Cell | None] = []
+    unsure = 0
+    for slot in range(n):
+        picks = {(None if r[slot] is None else (inner[r[slot]].text.strip(), values[r[slot]])) for r in readings}
+        if len(picks) == 1:
+            idx = readings[0][slot]
+            result.append(None if idx is None else inner[idx])
+        else:
+            unsure += 1
+            result.append(None)
+    note = f"{m} cells for {n} columns ({shown}); read by the totals"
+    if unsure:
+        note += f", {unsure} cell(s) left blank because the totals allow several readings"
+    return result, note
+
+
+def _bounded(it, total: int, k: int):  # noqa: ANN001, ANN202
+    from math import comb
+
+    return None if comb(total, k) > MAX_CANDIDATES else it
+
+
+def _value_of(token: Cell, parsed: list[Parsed], tokens: list[Cell]) -> Value:
+    for t, p in zip(tokens, parsed, strict=True):
+        if t is token:
+            return p.value
+    return None
+
+
+def _trim(tokens: list[Cell], n: int, first: str) -> list[Cell]:
+    t = list(tokens)
+    ends = (-1, 0) if first == "trailing" else (0, -1)
+    for end in ends:
+        while len(t) > n and t[end].empty:
+            t.pop(end)
+    return t
+
+
+def _consistent(values: list[Value], eqs: list[tuple[int, list[int]]]) -> bool:
+    for target, parts in eqs:
+        if target >= len(values):
+            return False
+        # Blanks count as nothing: a blank 总计 over numbers is not a reading of that row.
+        got = values[target] or 0
+        want = sum((values[p] or 0) for p in parts)
+        if got != want:
+            return False
+    return True
+
+
+def _warn_rule_failures(record: Record, fmt: Format) -> None:
+    from convert.checks import ERROR, check_rules
+
+    for finding in check_rules(record, fmt):
+        if finding.severity == ERROR and finding.code != "non-negative":
+            record.warn("rule-failed", finding.message, finding.key)
+
+
+def clean_text(text: str) -> str:
+    """Strip markup leftovers from a paragraph."""
+    return strip_markup(text).strip()
