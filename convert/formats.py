@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from convert.errors import FormatDataError
@@ -46,6 +46,7 @@ def strip_numbering(text: str) -> str:
         text = stripped
 
 
+@lru_cache(maxsize=65536)
 def core(text: str) -> str:
     """Reduce a label to the words that identify it: no numbering, notes in brackets, spaces or punctuation."""
     text = strip_numbering(normalize(text))
@@ -53,6 +54,12 @@ def core(text: str) -> str:
     # A label that is only a bracketed note keeps its words.
     text = without_notes if without_notes.strip() else text
     return _DROP.sub("", text)
+
+
+@lru_cache(maxsize=65536)
+def heading_words(line: str) -> str:
+    """Reduce a line to the words a section heading is matched on."""
+    return _DROP.sub("", strip_numbering(normalize(line)))
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,7 @@ class Section:
 
     def matches(self, line: str) -> bool:
         """Tell whether a line is this section's heading."""
-        words = _DROP.sub("", strip_numbering(normalize(line)))
+        words = heading_words(line)
         return any(p.search(words) for p in self.patterns)
 
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 from pathlib import Path
 
@@ -152,15 +153,23 @@ def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str,
 
 def _title_and_preface(lines: list[Line]) -> tuple[str | None, list[str]]:
     texts = [line.text for line in lines if not line.blank]
-    title: str | None = None
-    if texts:
-        idx = next((i for i, t in enumerate(texts[:3]) if "报告" in t and len(t) <= 80), None)
-        if idx is not None:
-            # A title broken over two short lines (agency, then year and 报告) is one title.
-            parts = [t for t in texts[: idx + 1] if len(t) <= 40] if idx else [texts[0]]
-            title = "".join(parts) if idx and len(parts) == idx + 1 else texts[idx]
-            texts = texts[idx + 1 :] if idx and len(parts) == idx + 1 else texts[:idx] + texts[idx + 1 :]
-    return title, texts
+    head = texts[:8]
+
+    def names_report(t: str) -> bool:
+        return "报告" in t and ("公开" in t or "年度" in t) and len(t) <= 80
+
+    # Web pages put breadcrumbs before the title: the title is the line that names the report.
+    idx = next((i for i, t in enumerate(head) if names_report(t) and "信息公开" in t), None)
+    if idx is None:
+        idx = next((i for i, t in enumerate(head) if names_report(t)), None)
+    if idx is None:
+        return None, texts
+    title = texts[idx]
+    start = idx
+    # A title broken over two short lines (agency, then year and 报告) is one title.
+    if idx > 0 and len(texts[idx - 1]) <= 30 and not _YEAR.search(texts[idx - 1]) and re.search(r"(政府|办公室|局|委员会|街道|镇|乡)$", texts[idx - 1]):
+        title, start = texts[idx - 1] + title, idx - 1
+    return title, texts[:start] + texts[idx + 1 :]
 
 
 def _paragraphs(lines: list[Line]) -> list[str]:
@@ -213,10 +222,7 @@ class TableReader:
 
     def __init__(self, fmt: Format, table: Table, record: Record, strict: bool) -> None:
         self.fmt, self.table, self.record, self.strict = fmt, table, record, strict
-        self.rows = _index([(r.key, [r.label, *r.aliases]) for r in table.rows])
-        self.columns = _index([(c.key, [c.label, *c.aliases]) for c in table.columns])
-        self.derived_cols = _index([(d.key, [d.label]) for d in table.derived_columns])
-        self.groups = _index([(g.key, [g.label, *g.aliases]) for g in table.groups])
+        self.rows, self.columns, self.derived_cols, self.groups = _indexes(fmt.version, table.key)
         self.fixed = {core(w) for w in (table.corner, table.column_header) if w}
         self.seen: set[str] = set()
         self.current_group: str | None = None
@@ -291,14 +297,15 @@ class TableReader:
     def _unplaced(self, cells: list[Cell], labels: list[tuple[int, Cell]]) -> None:
         unknown = [c for _, c in labels if not self.is_known_label(c.text)]
         values = [c for c in cells if not c.empty and parse(c.text).is_value]
+        subtotal = next((c for _, c in labels if core(c.text) == "小计"), None)
+        if subtotal is not None and values:
+            self._subtotal(subtotal, cells)
+            return
         if not unknown:
             if values and self.strict:
                 self.record.warn("unplaced-line", f"numbers without a row label: {' | '.join(c.text.strip() for c in values)}", f"line {values[0].line}")
             return
         label = unknown[-1]
-        if core(label.text) == "小计":
-            self._subtotal(label, cells)
-            return
         if values:
             self.record.extra.append(
                 {"table": self.table.key, "label": label.text.strip(), "cells": [c.text.strip() for c in cells], "line": label.line}
@@ -309,7 +316,10 @@ class TableReader:
                 self.record.warn("unplaced-line", f"text in table {self.table.key} not placed: 「{c.text.strip()}」", f"line {c.line}")
 
     def _subtotal(self, label: Cell, cells: list[Cell]) -> None:
-        values = [parse(c.text).value for c in cells if not c.empty and parse(c.text).is_value]
+        after = cells[cells.index(label) + 1 :]
+        values = [parse(c.text).value for c in after if not c.empty and parse(c.text).is_value]
+        if self.subtotal_position is not None and len(values) == len(self.table.columns) + 1:
+            values.pop(self.subtotal_position)
         self.record.extra.append(
             {"table": self.table.key, "label": "小计", "group": self.current_group, "cells": [c.text.strip() for c in cells], "line": label.line}
         )
@@ -365,8 +375,8 @@ class TableReader:
     def _unit_stated(self, col: str) -> bool:
         if col == "org_subtotal":
             return False
-        column = self.table.column(col)
-        return "万元" in column.label and all("万元" in a for a in column.aliases if "金额" in a)
+        # The 2021 format prints （单位：万元） in the header: a bare number there is in 万元.
+        return "万元" in self.table.column(col).label
 
     def _row_equations(self, slots: list[str]) -> list[tuple[int, list[int]]]:
         out = []
@@ -382,7 +392,11 @@ class TableReader:
 
     def _check_org_subtotal(self, row_key: str, p: Parsed, token: Cell) -> None:
         parts = [self.record.cells.get(f"requests.{row_key}.{c}") for c in self.table.derived_columns[0].sums]
-        self.record.extra.append({"table": "requests", "label": f"{row_key} 小计", "cells": [token.text.strip()], "line": token.line})
+        column = next((e for e in self.record.extra if e.get("label") == "法人或其他组织 小计"), None)
+        if column is None:
+            column = {"table": "requests", "label": "法人或其他组织 小计", "rows": {}, "line": token.line}
+            self.record.extra.append(column)
+        column["rows"][row_key] = token.text.strip()
         known = [v for v in parts if v is not None]
         if p.value is not None and known and sum(known) != p.value:
             self.record.warn("subtotal-mismatch", f"法人或其他组织 小计 {p.value} ≠ {sum(known)}", f"requests.{row_key}")
@@ -419,23 +433,42 @@ class TableReader:
                 self.record.notes[key] = p.note
 
 
-def _index(items: list[tuple[str, list[str]]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, labels in items:
-        for label in labels:
-            out.setdefault(core(label), key)
-    return out
+class _Index(dict[str, str]):
+    """Label core → key, with a memo of lookups (labels repeat across thousands of reports)."""
+
+    def __init__(self, items: list[tuple[str, list[str]]]) -> None:
+        super().__init__()
+        for key, labels in items:
+            for label in labels:
+                self.setdefault(core(label), key)
+        self.memo: dict[str, str | None] = {}
 
 
-def _lookup(index: dict[str, str], text: str) -> str | None:
+@cache
+def _indexes(version: str, table_key: str) -> tuple[_Index, _Index, _Index, _Index]:
+    table = load_format(version).tables[table_key]
+    return (
+        _Index([(r.key, [r.label, *r.aliases]) for r in table.rows]),
+        _Index([(c.key, [c.label, *c.aliases]) for c in table.columns]),
+        _Index([(d.key, [d.label]) for d in table.derived_columns]),
+        _Index([(g.key, [g.label, *g.aliases]) for g in table.groups]),
+    )
+
+
+def _lookup(index: _Index, text: str) -> str | None:
+    if text in index.memo:
+        return index.memo[text]
     c = core(text)
-    if not c:
-        return None
+    found: str | None = None
     if c in index:
-        return index[c]
-    # Provincial templates append notes without brackets; a long label that starts the cell still names it.
-    hits = {v for k, v in index.items() if len(k) >= 4 and c.startswith(k) and len(c) - len(k) <= 30}
-    return hits.pop() if len(hits) == 1 else None
+        found = index[c]
+    elif c:
+        # Provincial templates append notes without brackets; a long label that starts the cell still names it.
+        hits = {v for k, v in index.items() if len(k) >= 4 and c.startswith(k) and len(c) - len(k) <= 30}
+        found = hits.pop() if len(hits) == 1 else None
+    if len(index.memo) < 100_000:
+        index.memo[text] = found
+    return found
 
 
 def build_rows(lines: list[Line]) -> list[list[Cell]]:

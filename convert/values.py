@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 from convert.record import Value
@@ -44,8 +45,9 @@ def looks_like_value(raw: str) -> bool:
     return parse(raw, "count").is_value
 
 
+@lru_cache(maxsize=65536)
 def parse(raw: str, kind: str = "count", unit_stated: bool = False) -> Parsed:
-    """Parse a cell as a count, signed count or money (万元); blank stays None."""
+    """Parse a cell as a count, signed count or money (万元); blank stays None (cached: never mutate the result)."""
     text = clean(raw)
     if not text:
         return Parsed()

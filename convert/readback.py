@@ -1,0 +1,688 @@
+"""Read a standard workbook back into a record, check it as a workbook, and annotate a copy with findings."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
+
+from convert.checks import ERROR, WARNING, Finding, check_rules
+from convert.errors import NotAReportError, UnreadableInputError, UsageError
+from convert.formats import VERSIONS, Format, core, load_format, normalize
+from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
+from convert.workbook import (
+    COVER_SHEET,
+    CUSTOM_REVISION,
+    EXTRA_HEADING,
+    META_FIELDS,
+    NOTES_HEADING,
+    PREFACE_HEADING,
+    WARNINGS_HEADING,
+    SheetLayout,
+    defined_name,
+    heading_name,
+    reported_name,
+    sheet_layouts,
+    sum_values,
+)
+
+Pos = tuple[int, int]  # 0-based row, column
+
+CODES = {
+    "formula-overwritten": (ERROR, "合计公式已被改为常数"),
+    "formula-changed": (ERROR, "合计公式与标准公式不同"),
+    "stale-value": (WARNING, "公式保存的结果与按各项重新计算的结果不同"),
+    "reported-total": (WARNING, "报告所列总计与按各项计算的总计不一致"),
+    "bad-value": (ERROR, "单元格内容不是有效数值"),
+    "missing-sheet": (ERROR, "缺少工作表"),
+    "label-changed": (WARNING, "表格标签与标准格式不同"),
+    "table-shifted": (ERROR, "表格中插入或删除了行列，单元格位置与标准格式不同"),
+    "missing-name": (WARNING, "单元格的定义名称缺失，已按标签定位"),
+    "not-a-workbook": (ERROR, "不是 nianbao 生成的标准工作簿"),
+}
+
+
+def _cell(pos: Pos) -> str:
+    return f"{get_column_letter(pos[1] + 1)}{pos[0] + 1}"
+
+
+@dataclass
+class _Sheet:
+    """One sheet's cells: raw contents (formulas as text), cached results, number formats."""
+
+    values: dict[Pos, Any] = field(default_factory=dict)
+    cached: dict[Pos, Any] = field(default_factory=dict)
+    formats: dict[Pos, str] = field(default_factory=dict)
+
+    def max_row(self) -> int:
+        """Return the last row holding anything (-1 when empty)."""
+        return max((r for r, _ in self.values), default=-1)
+
+
+@dataclass
+class _Book:
+    """A workbook as read: sheets, single-cell defined names, custom document properties."""
+
+    sheets: dict[str, _Sheet]
+    names: dict[str, tuple[str, Pos]]
+    custom: dict[str, Any]
+
+
+SUMMARY_PREFIX = "汇总·"
+
+
+def _load(path: Path) -> _Book:
+    """Read every sheet twice (formulas, then cached results), read-only; never writes the file."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        try:
+            sheets: dict[str, _Sheet] = {}
+            for ws in wb.worksheets:
+                # A summary's detail sheets (汇总·…) can hold 10,000 rows the read-back never needs.
+                if ws.title.startswith(SUMMARY_PREFIX):
+                    continue
+                sheet = sheets[ws.title] = _Sheet()
+                for row in ws.iter_rows():
+                    for c in row:
+                        value = getattr(c, "value", None)
+                        if value is None or not hasattr(c, "row"):
+                            continue
+                        pos = (c.row - 1, c.column - 1)
+                        sheet.values[pos] = value
+                        sheet.formats[pos] = c.number_format or "General"
+            names = _names(wb)
+            custom = {p.name: p.value for p in getattr(wb, "custom_doc_props", [])}
+        finally:
+            wb.close()
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for ws in wb.worksheets:
+                if ws.title.startswith(SUMMARY_PREFIX):
+                    continue
+                sheet = sheets[ws.title]
+                for row in ws.iter_rows():
+                    for c in row:
+                        if hasattr(c, "row") and isinstance(sheet.values.get((c.row - 1, c.column - 1)), str):
+                            sheet.cached[(c.row - 1, c.column - 1)] = c.value
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        raise UnreadableInputError(f"cannot read workbook {path}: {exc}") from exc
+    return _Book(sheets, names, custom)
+
+
+def _names(wb: Any) -> dict[str, tuple[str, Pos]]:
+    out: dict[str, tuple[str, Pos]] = {}
+    scopes = [wb.defined_names]
+    for ws in wb.worksheets:
+        if getattr(ws, "defined_names", None):
+            scopes.append(ws.defined_names)
+    for scope in scopes:
+        for name, dn in scope.items():
+            try:
+                dests = list(dn.destinations)
+            except Exception:  # a broken (#REF!) name is just a missing name
+                continue
+            if len(dests) != 1:
+                continue
+            sheet, ref = dests[0]
+            ref = ref.replace("$", "")
+            if ":" in ref or not re.fullmatch(r"[A-Z]{1,3}\d+", ref):
+                continue
+            r, c = coordinate_to_tuple(ref)
+            out[name] = (sheet, (r - 1, c - 1))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+class _Reading:
+    """One pass over a workbook: the record and the workbook findings."""
+
+    def __init__(self, book: _Book, path: Path, sha256: str) -> None:
+        """Read the record and collect workbook findings."""
+        self.book = book
+        self.findings: list[Finding] = []
+        self.warnings: list[Warning_] = []
+        self.cover = book.sheets.get(COVER_SHEET)
+        if self.cover is None:
+            self._find("missing-sheet", WARNING, f"缺少工作表“{COVER_SHEET}”，元数据从文档属性读取", sheet=COVER_SHEET)
+        version = self._version()
+        self.fmt: Format = load_format(version)
+        self.positions: dict[str, tuple[str, Pos]] = {}
+        self.reported_positions: dict[str, tuple[str, Pos]] = {}
+        cells = self._cells()
+        meta = self._meta()
+        text = self._text()
+        notes, extra, warnings = self._blocks()
+        origin = {"path": meta.get("meta_source_path"), "sha256": meta.get("meta_source_sha256")}
+        source: dict[str, Any] = {"path": str(path), "sha256": sha256, "kind": "workbook", "origin": origin}
+        revision = self._revision(meta)
+        if revision is not None:
+            source["revision"] = revision
+        self.record = Record(
+            format=version,
+            cells=cells,
+            agency=_text_or_none(meta.get("meta_agency")),
+            year=_year(meta.get("meta_year")),
+            title=_text_or_none(meta.get("meta_title")),
+            source=source,
+            notes=notes,
+            text=text,
+            extra=extra,
+            warnings=warnings + self.warnings,
+        )
+
+    # -- findings -------------------------------------------------------------------------------
+
+    def _find(self, code: str, severity: str | None, message: str, **kw: Any) -> None:
+        severity = severity or CODES[code][0]
+        self.findings.append(Finding(code, severity, message, source="workbook", **kw))
+        if code in ("missing-sheet", "bad-value", "missing-name"):
+            self.warnings.append(Warning_(code, message, f"{kw.get('sheet', '')}!{kw.get('cell', '')}".strip("!")))
+
+    # -- metadata -------------------------------------------------------------------------------
+
+    def _named(self, name: str) -> Any:
+        hit = self.book.names.get(name)
+        if hit and hit[0] in self.book.sheets:
+            return self.book.sheets[hit[0]].values.get(hit[1])
+        return _Missing
+
+    def _cover_by_label(self, label: str) -> Any:
+        if self.cover is None:
+            return None
+        for (r, c), v in self.cover.values.items():
+            if c == 0 and isinstance(v, str) and normalize(v) == normalize(label):
+                return self.cover.values.get((r, 1))
+        return None
+
+    def _meta(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, label in META_FIELDS:
+            value = self._named(name)
+            out[name] = self._cover_by_label(label) if value is _Missing else value
+        return out
+
+    def _version(self) -> str:
+        candidates = [
+            self._named("meta_format"),
+            self.book.custom.get("nianbao_format"),
+            self._cover_by_label("格式版本"),
+        ]
+        for value in candidates:
+            if value is _Missing or value is None:
+                continue
+            text = str(int(value)) if isinstance(value, int | float) else str(value).strip()
+            if text in VERSIONS:
+                return text
+        raise NotAReportError(
+            "not a nianbao workbook: no format version on the cover (封面) or in the document properties"
+        )
+
+    def _revision(self, meta: dict[str, Any]) -> Any:
+        for raw in (self.book.custom.get(CUSTOM_REVISION), meta.get("meta_revision")):
+            if isinstance(raw, str) and raw.strip():
+                try:
+                    return loads(raw)
+                except ValueError:
+                    continue
+        return None
+
+    def _blocks(self) -> tuple[dict[str, str], list[dict[str, Any]], list[Warning_]]:
+        notes: dict[str, str] = {}
+        extra: list[dict[str, Any]] = []
+        warnings: list[Warning_] = []
+        for row in self._block_rows("meta_notes", NOTES_HEADING):
+            if row[0]:
+                notes[row[0]] = row[2]
+        for row in self._block_rows("meta_extra", EXTRA_HEADING):
+            try:
+                item = loads(row[1])
+            except ValueError:
+                item = {"text": row[1]}
+            extra.append(item if isinstance(item, dict) else {"value": item})
+        for row in self._block_rows("meta_warnings", WARNINGS_HEADING):
+            warnings.append(Warning_(row[0], row[1], row[2]))
+        return notes, extra, warnings
+
+    def _block_rows(self, name: str, heading: str) -> list[list[str]]:
+        if self.cover is None:
+            return []
+        start = None
+        hit = self.book.names.get(name)
+        if hit and hit[0] == COVER_SHEET:
+            start = hit[1][0]
+        else:
+            for (r, c), v in sorted(self.cover.values.items()):
+                if c == 0 and isinstance(v, str) and v.startswith(heading):
+                    start = r
+                    break
+        if start is None:
+            return []
+        rows: list[list[str]] = []
+        r = start + 2  # below the heading and the column headers
+        while True:
+            items = [self.cover.values.get((r, c)) for c in range(3)]
+            if all(v is None for v in items):
+                return rows
+            rows.append(["" if v is None else str(v) for v in items])
+            r += 1
+
+    # -- texts ----------------------------------------------------------------------------------
+
+    def _text(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {k: [] for k in TEXT_KEYS}
+        for section in self.fmt.sections:
+            if section.kind != "text":
+                continue
+            sheet = self.book.sheets.get(section.sheet)
+            if sheet is None:
+                self._find("missing-sheet", None, f"缺少工作表“{section.sheet}”", sheet=section.sheet)
+                continue
+            keys = ["preface", section.key] if section.key == "overview" else [section.key]
+            starts: list[tuple[int, str]] = []
+            for key in keys:
+                heading = PREFACE_HEADING if key == "preface" else f"{section.number}、{section.heading}"
+                hit = self.book.names.get(heading_name(key))
+                if hit and hit[0] == section.sheet:
+                    starts.append((hit[1][0], key))
+                    continue
+                for (r, c), v in sorted(sheet.values.items()):
+                    if c == 0 and isinstance(v, str) and normalize(v) == normalize(heading):
+                        starts.append((r, key))
+                        break
+            starts.sort()
+            last = sheet.max_row()
+            for i, (row, key) in enumerate(starts):
+                end = starts[i + 1][0] if i + 1 < len(starts) else last + 1
+                for r in range(row + 1, end):
+                    v = sheet.values.get((r, 0))
+                    if v is not None:
+                        out[key].append(v if isinstance(v, str) else _plain_text(v))
+        return out
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def _cells(self) -> dict[str, Value]:
+        cells: dict[str, Value] = {}
+        self.values: dict[str, Value] = {}
+        self.reported_values: dict[str, Value] = {}
+        layouts = sheet_layouts(self.fmt)
+        for lay in layouts.values():
+            sheet = self.book.sheets.get(lay.section.sheet)
+            if sheet is None:
+                self._find(
+                    "missing-sheet",
+                    None,
+                    f"缺少工作表“{lay.section.sheet}”，其中的数据无法读取",
+                    sheet=lay.section.sheet,
+                )
+                cells.update({k: None for k in lay.cells})
+                continue
+            self._locate(lay, sheet)
+            for key, (_, pos) in self.positions.items():
+                if key in lay.cells:
+                    self.values[key] = self._value(lay, sheet, key, pos)
+            for key, (_, pos) in self.reported_positions.items():
+                if key in lay.reported:
+                    self.reported_values[key] = cells[key] = self._value(lay, sheet, key, pos)
+            for key in lay.cells:
+                if key not in lay.reported:
+                    cells[key] = self.values[key]
+            self._check_formulas(lay, sheet)
+            if not any(f.code == "table-shifted" and f.sheet == lay.section.sheet for f in self.findings):
+                self._check_labels(lay, sheet)
+        return {k: cells.get(k) for k in self.fmt.cell_keys}
+
+    def _locate(self, lay: SheetLayout, sheet: _Sheet) -> None:
+        """Find every value and reported cell: by defined name, else by row label and standard column."""
+        name_of = {
+            **{k: defined_name(k) for k in lay.cells},
+            **{"reported:" + k: reported_name(k) for k in lay.reported},
+        }
+        standard = {**lay.cells, **{"reported:" + k: p for k, p in lay.reported.items()}}
+        label_rows = self._label_rows(lay, sheet)
+        moved: list[tuple[str, Pos]] = []
+        for item, name in name_of.items():
+            hit = self.book.names.get(name)
+            std = standard[item]
+            if hit and hit[0] == lay.section.sheet:
+                pos = hit[1]
+            else:
+                row_id = lay.row_of.get(item)
+                pos = (label_rows.get(row_id, std[0]), std[1]) if row_id else std
+                self._find(
+                    "missing-name",
+                    None,
+                    f"定义名称“{name}”缺失或失效，已按行标签和标准列位置读取",
+                    key=item.removeprefix("reported:"),
+                    sheet=lay.section.sheet,
+                    cell=_cell(pos),
+                )
+            if pos != std:
+                moved.append((item, pos))
+            target = self.reported_positions if item.startswith("reported:") else self.positions
+            target[item.removeprefix("reported:")] = (lay.section.sheet, pos)
+        if moved:
+            item, pos = moved[0]
+            self._find(
+                "table-shifted",
+                None,
+                f"“{lay.section.sheet}”中插入或删除了行列：{len(moved)} 个单元格不在标准位置（如 {item.removeprefix('reported:')} 应在 {_cell(standard[item])}，现在 {_cell(pos)}）",
+                key=item.removeprefix("reported:"),
+                sheet=lay.section.sheet,
+                cell=_cell(pos),
+            )
+
+    def _label_rows(self, lay: SheetLayout, sheet: _Sheet) -> dict[str, int]:
+        wanted = {core(text): row_id for row_id, (text, _, _) in lay.row_labels.items()}
+        label_cols = {c for _, _, cols in lay.row_labels.values() for c in cols}
+        first_data = min((r for _, r, _ in lay.row_labels.values()), default=0)
+        found: dict[str, int] = {}
+        for (r, c), v in sorted(sheet.values.items()):
+            if c in label_cols and r >= first_data - 3 and isinstance(v, str):
+                row_id = wanted.get(core(v))
+                if row_id and row_id not in found:
+                    found[row_id] = r
+        return found
+
+    def _value(self, lay: SheetLayout, sheet: _Sheet, key: str, pos: Pos) -> Value:
+        """Return a cell's value as the record holds it; flag text, negatives and fractions."""
+        raw = sheet.values.get(pos)
+        if isinstance(raw, str) and raw.startswith("="):
+            # A formula in an input cell (a summary workbook): its cached result is the value.
+            raw = sheet.cached.get(pos)
+        kind = self.fmt.cell_type(key)
+        where = {"key": key, "sheet": lay.section.sheet, "cell": _cell(pos)}
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            self._find("bad-value", None, f"单元格应填数值，现为文字“{str(raw)[:40]}”", actual=str(raw), **where)
+            return None
+        value = _to_value(raw, kind, sheet.formats.get(pos, "General"))
+        if kind != "signed" and value < 0:
+            self._find("bad-value", None, f"数值不能为负数：{raw}", actual=raw, **where)
+        elif kind != "money" and value != int(value):
+            self._find("bad-value", None, f"件数应为整数：{raw}", actual=raw, **where)
+        return value
+
+    def computed(self, key: str) -> int | Decimal:
+        """Return a computed cell's value recomputed from its parts (blanks as 0)."""
+        formulas = self.fmt.formulas()
+        return sum_values(self.computed(p) if p in formulas else self.values.get(p) for p in formulas[key])
+
+    def _check_formulas(self, lay: SheetLayout, sheet: _Sheet) -> None:
+        formulas = self.fmt.formulas()
+        pos_key = {pos: k for k, (_, pos) in self.positions.items() if k in lay.cells}
+        for key, parts in formulas.items():
+            if key not in lay.cells:
+                continue
+            pos = self.positions[key][1]
+            where = {"key": key, "sheet": lay.section.sheet, "cell": _cell(pos)}
+            raw = sheet.values.get(pos)
+            expected = self.computed(key)
+            if not (isinstance(raw, str) and raw.startswith("=")):
+                shown = "空白" if raw is None else str(raw)
+                self._find(
+                    "formula-overwritten",
+                    None,
+                    f"合计单元格应为公式 =SUM(…)，现为常数 {shown}（按各项计算应为 {_show(expected)}）",
+                    expected=_plain(expected),
+                    actual=raw,
+                    **where,
+                )
+                continue
+            covered = _sum_cells(raw, lay.section.sheet)
+            want = {self.positions[p][1] for p in parts}
+            stray = {p for p in covered or () if p not in want and (p in pos_key or sheet.values.get(p) is not None)}
+            if covered is None or not want <= covered or stray:
+                self._find(
+                    "formula-changed",
+                    None,
+                    f"合计公式 {raw} 与标准公式不同：应为 {', '.join(_cell(p) for p in sorted(want, key=lambda x: (x[1], x[0])))} 之和",
+                    expected=len(want),
+                    actual=raw,
+                    **where,
+                )
+            stored = sheet.cached.get(pos)
+            if (
+                isinstance(stored, int | float)
+                and not isinstance(stored, bool)
+                and _to_value(stored, "money", "General") != expected
+            ):
+                self._find(
+                    "stale-value",
+                    None,
+                    f"公式保存的结果 {stored} 与按各项重新计算的 {_show(expected)} 不同（请在 Excel 中重新计算后保存）",
+                    expected=_plain(expected),
+                    actual=stored,
+                    **where,
+                )
+        for key, (_, pos) in self.reported_positions.items():
+            if key not in lay.reported:
+                continue
+            reported = self.reported_values.get(key)
+            expected = self.computed(key)
+            if reported is not None and reported != expected:
+                self._find(
+                    "reported-total",
+                    None,
+                    f"报告所列总计 {_show(reported)} 与按各项计算的 {_show(expected)} 不一致",
+                    key=key,
+                    sheet=lay.section.sheet,
+                    cell=_cell(pos),
+                    expected=_plain(expected),
+                    actual=_plain(reported),
+                )
+
+    def _check_labels(self, lay: SheetLayout, sheet: _Sheet) -> None:
+        for box in lay.boxes:
+            if box.style in ("title", "note") or not box.text:
+                continue
+            pos = (box.row, box.col)
+            found = sheet.values.get(pos)
+            if not isinstance(found, str) or normalize(found) != normalize(box.text):
+                self._find(
+                    "label-changed",
+                    None,
+                    f"标签应为“{box.text}”，现为“{'' if found is None else found}”",
+                    sheet=lay.section.sheet,
+                    cell=_cell(pos),
+                    expected=box.text,
+                    actual=found,
+                )
+
+
+class _MissingType:
+    pass
+
+
+_Missing = _MissingType()
+
+_REF = re.compile(r"^(?:(?:'((?:[^']|'')+)'|([^'!]+))!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+
+def _sum_cells(formula: str, sheet: str) -> set[Pos] | None:
+    """Return the cells a plain =SUM(...) covers on this sheet; None for anything else."""
+    m = re.fullmatch(r"=\s*SUM\((.*)\)\s*", formula.strip(), flags=re.IGNORECASE)
+    if not m:
+        return None
+    out: set[Pos] = set()
+    for arg in m.group(1).split(","):
+        ref = _REF.match(arg.strip().upper() if "'" not in arg else arg.strip())
+        if not ref:
+            return None
+        other = (ref.group(1) or "").replace("''", "'") or ref.group(2)
+        if other and other != sheet:
+            return None
+        c1, r1 = column_index_from_string(ref.group(3).upper()) - 1, int(ref.group(4)) - 1
+        c2 = column_index_from_string((ref.group(5) or ref.group(3)).upper()) - 1
+        r2 = int(ref.group(6) or ref.group(4)) - 1
+        out.update((r, c) for r in range(min(r1, r2), max(r1, r2) + 1) for c in range(min(c1, c2), max(c1, c2) + 1))
+    return out
+
+
+def _decimals(number_format: str) -> int:
+    m = re.search(r"\.([0#]+)", number_format)
+    return len(m.group(1)) if m else 0
+
+
+def _to_value(raw: int | float, kind: str, number_format: str) -> Value:
+    """Return a stored number as the record's value: int for whole counts, exact Decimal for money."""
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**53:
+        raw = int(raw)
+    if kind != "money":
+        return raw if isinstance(raw, int) else Decimal(repr(raw))
+    value = Decimal(raw) if isinstance(raw, int) else Decimal(repr(raw))
+    places = _decimals(number_format)
+    if value.as_tuple().exponent > -places:  # type: ignore[operator]
+        # The number format keeps how many decimals the report printed; padding never rounds.
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return value
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or value is _Missing:
+        return None
+    text = value if isinstance(value, str) else _plain_text(value)
+    return text if text != "" else None
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _year(value: Any) -> int | None:
+    if value is None or value is _Missing or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip().removesuffix("年").split(".")[0])
+    except ValueError:
+        return None
+
+
+def _show(value: Value) -> str:
+    return "空" if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _inspect(path: Path) -> None:
+    # Imported here so this module loads even where the safety checks are being worked on.
+    from convert.safety import inspect_workbook
+
+    inspect_workbook(path)
+
+
+def _read(path: str | Path) -> _Reading:
+    path = Path(path)
+    _inspect(path)
+    sha = _sha256(path)
+    return _Reading(_load(path), path, sha)
+
+
+def read_workbook(path: str | Path) -> Record:
+    """Read a standard workbook back into the record it was written from (reported totals as printed)."""
+    return _read(path).record
+
+
+def check_workbook(path: str | Path) -> tuple[Record | None, list[Finding]]:
+    """Return the record and every finding: workbook integrity first, then the rules on the record."""
+    try:
+        reading = _read(path)
+    except NotAReportError as exc:
+        return None, [Finding("not-a-workbook", ERROR, f"不是 nianbao 生成的标准工作簿：{exc}", source="workbook")]
+    record = reading.record
+    fmt = reading.fmt
+    first_left = {eq.where: eq.left[0] for eq in fmt.equations()}
+    places = {**reading.positions, **reading.reported_positions}
+    findings = list(reading.findings)
+    for finding in check_rules(record, fmt):
+        key = finding.key if finding.key in places else first_left.get(finding.key, "")
+        if key in places and not finding.sheet:
+            finding.sheet, pos = places[key]
+            finding.cell = _cell(pos)
+        findings.append(finding)
+    return record, findings
+
+
+def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path, *, force: bool = False) -> Path:
+    """Write a copy of the workbook with every finding's cell filled and commented; the input is untouched."""
+    path, out = Path(path), Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"annotated copy must end in .xlsx: {out}")
+    if out.exists() and path.exists() and out.resolve() == path.resolve():
+        raise UsageError("the annotated copy must be a different file from the workbook checked")
+    if out.exists() and not force:
+        raise UsageError(f"{out} already exists; use --force to replace it")
+    if not out.parent.is_dir():
+        raise UsageError(f"folder {out.parent} does not exist")
+    _inspect(path)
+    try:
+        wb = openpyxl.load_workbook(path)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        raise UnreadableInputError(f"cannot read workbook {path}: {exc}") from exc
+    fills = {
+        ERROR: PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE"),
+        WARNING: PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C"),
+    }
+    for f in findings:
+        if not f.sheet or not f.cell or f.sheet not in wb.sheetnames:
+            continue
+        ws = wb[f.sheet]
+        cell = ws[f.cell]
+        for rng in ws.merged_cells.ranges:
+            if f.cell in rng:
+                cell = ws.cell(rng.min_row, rng.min_col)
+                break
+        if f.severity == ERROR or cell.fill is None or cell.fill.fgColor.rgb != fills[ERROR].fgColor.rgb:
+            cell.fill = fills.get(f.severity, fills[WARNING])
+        text = f"[{f.code}] {f.message}"
+        if cell.comment is not None and cell.comment.author == "nianbao":
+            text = cell.comment.text + "\n" + text
+        comment = Comment(text, "nianbao")
+        comment.width, comment.height = 320, 120
+        cell.comment = comment
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx.tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        wb.save(tmp)
+        if out.exists() and not force:
+            raise UsageError(f"{out} already exists; use --force to replace it")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
+
+
+__all__ = ["CODES", "annotate_workbook", "check_workbook", "read_workbook"]

@@ -1,0 +1,101 @@
+"""The command line through typer's runner: exit codes, one-line errors, help and README for every command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+from typer.testing import CliRunner
+
+from convert.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def all_commands() -> list[tuple[str, click.Command]]:
+    """Return every command, sub-commands included, with its full name."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    out = []
+    for name, cmd in root.commands.items():  # type: ignore[attr-defined]
+        if isinstance(cmd, click.Group):
+            out += [(f"{name} {sub}", subcmd) for sub, subcmd in cmd.commands.items()]
+        else:
+            out.append((name, cmd))
+    return out
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, cmd in all_commands():
+        assert (cmd.help or "").strip(), f"{name} has no help text"
+        assert f"nianbao {name}" in readme, f"README does not show `nianbao {name}`"
+
+
+def test_read_prints_one_json_line_per_input_in_order(samples: Path) -> None:
+    result = runner.invoke(app, ["read", str(samples / "zhuzhen-2019.txt"), str(samples / "houhe-2021.txt"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    assert [r["agency"] for r in lines] == ["竹镇镇", "后河镇"]
+    assert lines[0]["cells"]["requests.new_received.natural_person"] == 1
+    assert lines[0]["cells"]["requests.new_received.commercial"] is None
+    assert lines[0]["cells"]["proactive.procurement.amount"] == 6212.4
+
+
+def test_read_a_folder(samples: Path) -> None:
+    result = runner.invoke(app, ["read", str(samples), "--jobs", "2"])
+    assert result.exit_code == 0
+    assert len([x for x in result.stdout.splitlines() if x.startswith("{")]) == 5
+
+
+def test_not_a_report_exit_1_and_the_others_still_read(tmp_path: Path, samples: Path) -> None:
+    bad = tmp_path / "minutes.txt"
+    bad.write_text("会议纪要\n今天开会。\n", encoding="utf-8")
+    result = runner.invoke(app, ["read", str(bad), str(samples / "luoqi-2019.txt"), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert "Error:" in result.stderr and "annual report" in result.stderr
+    assert "Traceback" not in result.output
+    assert len([x for x in result.stdout.splitlines() if x.startswith("{")]) == 1
+    assert "1 failed" in result.stderr
+
+
+def test_missing_file_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["read", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 2
+    assert re.search(r"Error: .*nope.txt.*cannot open", result.stderr)
+
+
+def test_bad_option_exit_2() -> None:
+    result = runner.invoke(app, ["read", "--no-such-option"])
+    assert result.exit_code == 2
+
+
+def test_check_clean_report_exit_0_and_json(samples: Path) -> None:
+    result = runner.invoke(app, ["check", "--json", str(samples / "luoqi-2019.txt")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data[0]["record"]["agency"] == "洛碛镇"
+    assert not [f for f in data[0]["findings"] if f["severity"] == "error"]
+
+
+def test_check_balance_failure_exit_1(tmp_path: Path, samples: Path) -> None:
+    text = (samples / "zhuzhen-2019.txt").read_text(encoding="utf-8")
+    # 本年新收 1 → 3 in both 自然人 and 总计: the row still adds up, the balance does not.
+    broken = text.replace("一、本年新收政府信息公开申请数量\n\t1\n", "一、本年新收政府信息公开申请数量\n\t3\n", 1)
+    broken = broken.replace("\t\n\t1\n\n\t二、上年结转", "\t\n\t3\n\n\t二、上年结转", 1)
+    assert broken != text
+    path = tmp_path / "broken.txt"
+    path.write_text(broken, encoding="utf-8")
+    result = runner.invoke(app, ["check", "--json", str(path)])
+    assert result.exit_code == 1
+    codes = {f["code"] for f in json.loads(result.stdout)[0]["findings"] if f["severity"] == "error"}
+    assert "balance" in codes
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("nianbao ")
