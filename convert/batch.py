@@ -119,7 +119,9 @@ def guarded(path: Path, work: Callable[[], Any], debug: bool = False) -> Outcome
         if debug:
             raise
         # A bug of ours must not stop the batch nor print a traceback; --debug shows it.
-        return Outcome(path, error=f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", exit_code=1)
+        return Outcome(
+            path, error=f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", exit_code=1
+        )
 
 
 class _Progress:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from convert import __version__
-from convert.errors import NianbaoError
+from convert.errors import NianbaoError, UsageError
 
 app = typer.Typer(
     name="nianbao",
@@ -95,7 +95,11 @@ def _finish(outcomes: Iterable[Any], emit: Callable[[Any], None], what: str) -> 
             code = max(code, outcome.exit_code)
     if total > 1:
         names = ", ".join(str(p) for p in failed[:10]) + (" …" if len(failed) > 10 else "")
-        typer.echo(f"{what} {total} inputs: {total - len(failed)} ok, {len(failed)} failed" + (f" ({names})" if failed else ""), err=True)
+        typer.echo(
+            f"{what} {total} inputs: {total - len(failed)} ok, {len(failed)} failed"
+            + (f" ({names})" if failed else ""),
+            err=True,
+        )
     return code
 
 
@@ -170,7 +174,11 @@ def _print_findings(path: Path, result: dict[str, Any]) -> None:
     rec = result.get("record") or {}
     status = "不通过 FAIL" if n_err else "通过 OK"
     console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-    console.print(f"{path}: {rec.get('agency') or '?'} {rec.get('year') or '?'} ({rec.get('format')}) — {status}, {n_err} errors, {n_warn} warnings", markup=False, highlight=False)
+    console.print(
+        f"{path}: {rec.get('agency') or '?'} {rec.get('year') or '?'} ({rec.get('format')}) — {status}, {n_err} errors, {n_warn} warnings",
+        markup=False,
+        highlight=False,
+    )
     if not findings:
         return
     table = Table(show_lines=False)
@@ -186,6 +194,328 @@ def _print_findings(path: Path, result: dict[str, Any]) -> None:
 
 def _s(v: Any) -> str:
     return "" if v is None else str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# The store and reconcile (issue #5)
+
+StorePath = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Store file (default: $NIANBAO_STORE, else nianbao.db in the current folder).",
+        show_default=False,
+    ),
+]
+Author = Annotated[
+    str | None, typer.Option("--author", help="Who makes the revision (default: $USER).", show_default=False)
+]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why the revision is made (required with --force).")]
+Agency = Annotated[str, typer.Argument(help="The agency (机关名称) as stored, e.g. 竹镇镇.", show_default=False)]
+Year = Annotated[int, typer.Argument(help="The report year, e.g. 2019.", show_default=False)]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160, highlight=False)
+
+
+def _table(*columns: str) -> Any:
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    return table
+
+
+def _dump_json(data: Any) -> None:
+    from convert.record import dumps
+
+    typer.echo(dumps(data, indent=2))
+
+
+@store_app.command("add")
+@handled
+def store_add(paths: Paths, store: StorePath = None, author: Author = None, reason: Reason = None) -> None:
+    """Add reports (or converted workbooks) to the store: a new record, a new revision, or nothing if identical."""
+    from convert.batch import expand_inputs
+    from convert.store import add_files, default_author, open_store
+
+    code = 0
+    with open_store(store) as st:
+        for path, result in add_files(st, expand_inputs(paths), author=author or default_author(), reason=reason):
+            if isinstance(result, NianbaoError):
+                _err(f"{path}: {result}")
+                code = max(code, result.exit_code)
+            elif result.status == "identical":
+                typer.echo(
+                    f"{path}: {result.agency} {result.year} is identical to revision {result.revision}; nothing added"
+                )
+            else:
+                what = "new record" if result.status == "new-report" else "new revision"
+                typer.echo(f"{path}: {result.agency} {result.year} revision {result.revision} ({what})")
+    raise typer.Exit(code)
+
+
+@store_app.command("list")
+@handled
+def store_list(
+    year: Annotated[int | None, typer.Option("--year", help="Only reports of this year.")] = None,
+    store: StorePath = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the reports in the store with their latest revision."""
+    from convert.store import open_store
+
+    with open_store(store, create=False) as st:
+        reports = st.list(year)
+    if as_json:
+        _dump_json([r.to_json() for r in reports])
+        return
+    table = _table("agency", "year", "format", "revisions", "last author", "updated (UTC)")
+    for r in reports:
+        table.add_row(r.agency, str(r.year), r.format, str(r.revisions), r.author, r.updated)
+    console = _console()
+    console.print(table)
+    console.print(f"{len(reports)} report(s)")
+
+
+@store_app.command("show")
+@handled
+def store_show(
+    agency: Agency,
+    year: Year,
+    revision: Annotated[
+        int | None, typer.Option("--revision", help="Show this revision (default: the latest).")
+    ] = None,
+    store: StorePath = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one report's record at its latest (or a given) revision: who stored it, why, and every filled cell."""
+    from convert.reconcile import cell_label
+    from convert.store import open_store, value_text
+
+    with open_store(store, create=False) as st:
+        record, info = st.get(agency, year, revision)
+    if as_json:
+        _dump_json({"revision": info.to_json(), "record": record.to_json()})
+        return
+    console = _console()
+    forced = " FORCED" if info.forced else ""
+    console.print(
+        f"{info.agency} {info.year} (format {info.format}) — revision {info.number} of {info.latest}{forced}, "
+        f"by {info.author} at {info.created}" + (f": {info.reason}" if info.reason else ""),
+        markup=False,
+    )
+    if record.title:
+        console.print(record.title, markup=False)
+    table = _table("key", "label", "value")
+    blank = 0
+    for key, value in record.cells.items():
+        if value is None:
+            blank += 1
+            continue
+        table.add_row(key, cell_label(record.format, key), value_text(value))
+    console.print(table)
+    console.print(f"{len(record.cells) - blank} filled cell(s); {blank} blank cell(s) not shown (use --json for all)")
+
+
+@store_app.command("history")
+@handled
+def store_history(agency: Agency, year: Year, store: StorePath = None, as_json: AsJson = False) -> None:
+    """Show every revision of a report: when, who, why, and which cells each one changed."""
+    from convert.store import open_store
+
+    with open_store(store, create=False) as st:
+        entries = st.history(agency, year)
+    if as_json:
+        _dump_json([e.to_json() for e in entries])
+        return
+    table = _table("rev", "created (UTC)", "author", "reason", "source", "base", "forced", "changed cells")
+    for e in entries:
+        i = e.info
+        changed = "\n".join(
+            f"{c.key}: {c.old if c.old is not None else '(blank)'} → {c.new if c.new is not None else '(blank)'}"
+            for c in e.changed[:20]
+        )
+        if len(e.changed) > 20:
+            changed += f"\n… and {len(e.changed) - 20} more"
+        table.add_row(
+            str(i.number), i.created, i.author, i.reason or "", i.source_name or "",
+            "" if i.base_revision is None else str(i.base_revision), "yes" if i.forced else "", changed,
+        )  # fmt: skip
+    console = _console()
+    console.print(f"{agency} {year}: {len(entries)} revision(s)", markup=False)
+    console.print(table)
+
+
+@store_app.command("export")
+@handled
+def store_export(
+    agency: Agency,
+    year: Year,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The workbook to write (.xlsx).")],
+    force: Force = False,
+    store: StorePath = None,
+) -> None:
+    """Export the latest revision as a standard workbook that remembers its revision, to edit and reconcile."""
+    from convert.store import open_store
+
+    with open_store(store, create=False) as st:
+        path, info = st.export(agency, year, out, force=force)
+    typer.echo(f"exported {agency} {year} revision {info.number} to {path}")
+
+
+@store_app.command("dump")
+@handled
+def store_dump(
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
+    force: Force = False,
+    store: StorePath = None,
+) -> None:
+    """Dump the latest cells of every report as one long table: agency, year, format, key, value."""
+    from convert.store import open_store
+
+    with open_store(store, create=False) as st:
+        rows = st.dump(out, fmt.lower(), force=force)
+    typer.echo(f"wrote {rows} rows to {out}")
+
+
+@app.command("reconcile")
+@handled
+def reconcile_cmd(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Edited workbooks (.xlsx) exported from the store.", show_default=False)
+    ],
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Store the changes as a new revision (default: dry run).")
+    ] = False,
+    author: Author = None,
+    reason: Reason = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Apply despite error findings or a conflict; needs --reason; marks the revision forced."
+        ),
+    ] = False,
+    add: Annotated[
+        bool, typer.Option("--add", help="Start a new record when the agency and year are not in the store.")
+    ] = False,
+    store: StorePath = None,
+    as_json: AsJson = False,
+) -> None:
+    """Compare edited workbooks with the store and, with --apply, store each as a new revision. Exit 1 on findings or conflicts."""
+    from convert.batch import expand_inputs
+    from convert.reconcile import reconcile
+    from convert.store import open_store
+
+    code = 0
+    results: list[dict[str, Any]] = []
+    with open_store(store, create=apply and add) as st:
+        for path in expand_inputs(paths):
+            try:
+                result = reconcile(path, st, apply=apply, author=author, reason=reason, force=force, add=add)
+            except NianbaoError as exc:
+                if _state["debug"]:
+                    raise
+                code = max(code, exc.exit_code)
+                if as_json:
+                    results.append(
+                        {"path": str(path), "status": "refused", "exit_code": exc.exit_code, "message": str(exc)}
+                    )
+                else:
+                    _err(f"{path}: {exc}")
+                continue
+            code = max(code, result.exit_code)
+            if as_json:
+                results.append(result.to_json())
+            else:
+                _print_reconcile(result)
+    if as_json:
+        _dump_json(results)
+    raise typer.Exit(code)
+
+
+def _print_reconcile(result: Any) -> None:
+    from convert.store import value_text
+
+    console = _console()
+    base = (
+        "not exported from the store"
+        if result.base_revision is None
+        else f"exported from revision {result.base_revision}"
+    )
+    latest = "not in the store" if result.latest_revision is None else f"store at revision {result.latest_revision}"
+    console.print(f"{result.path}: {result.agency or '?'} {result.year or '?'} — {base}, {latest}", markup=False)
+    diff = result.diff
+    if diff.cells:
+        table = _table("key", "label", "old", "new")
+        for c in diff.cells:
+            table.add_row(c.key, c.label, value_text(c.old) or "(blank)", value_text(c.new) or "(blank)")
+        console.print(table)
+    for change in diff.texts + diff.meta:
+        console.print(f"changed: {change.name}", markup=False)
+    errors = [f for f in result.findings if f.severity == "error"]
+    if errors:
+        table = _table("severity", "code", "sheet!cell", "key", "message")
+        for f in errors:
+            table.add_row(f.severity, f.code, f"{f.sheet}!{f.cell}" if f.sheet else "", f.key, f.message)
+        console.print(table)
+    warnings = len(result.findings) - len(errors)
+    if warnings:
+        console.print(f"{warnings} warning(s) not shown (`nianbao check` lists them)")
+    console.print(result.message, markup=False)
+
+
+@app.command()
+@handled
+def merge(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Reports, workbooks or folders, in any mix.", show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The summary workbook (.xlsx) to write.")] = Path(
+        "summary.xlsx"
+    ),
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Merge a store's records instead of files (with --year).")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Merge only this year (default: every year, totals of the latest).")
+    ] = None,
+    latest: Annotated[
+        bool, typer.Option("--latest", help="When an agency and year come twice, keep the later input.")
+    ] = False,
+    group_by: Annotated[
+        Path | None, typer.Option("--group-by", help="MANIFEST.csv: file or agency, then group columns (county, city).")
+    ] = None,
+    force: Force = False,
+    jobs: Jobs = None,
+) -> None:
+    """Merge many reports into one summary workbook: detail rows per report, live totals, checks, charts."""
+    from convert.merge import merge_inputs, merge_store
+
+    if store is not None:
+        if paths:
+            raise UsageError("give either input files or --store, not both")
+        if year is None:
+            raise UsageError("--store needs --year")
+        result = merge_store(store, year, out, group_by=group_by, force=force)
+    else:
+        result = merge_inputs(
+            paths or [], out, year=year, latest=latest, group_by=group_by, force=force, jobs=jobs, debug=_state["debug"]
+        )
+    for path, error in result.refused:
+        _err(f"{path}: {error}")
+    errors = sum(1 for f in result.findings if f["severity"] == "error")
+    typer.echo(
+        f"merged {result.merged} report(s) into {result.path}: totals of {result.total_year} "
+        f"(format {result.total_version}); years {', '.join(map(str, result.years))}; "
+        f"{len(result.refused)} refused; {errors} continuity finding(s)"
+    )
+    raise typer.Exit(result.exit_code)
 
 
 def main() -> None:

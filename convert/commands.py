@@ -72,10 +72,14 @@ def convert_inputs(
         if out.exists() and not out.is_dir():
             raise UsageError(f"output {out} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
-    return run_many(_convert_one, [(p, t, force, debug) for p, t in zip(files, targets, strict=True)], jobs, label="convert")
+    return run_many(
+        _convert_one, [(p, t, force, debug) for p, t in zip(files, targets, strict=True)], jobs, label="convert"
+    )
 
 
-def check_one(path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False) -> dict[str, Any]:
+def check_one(
+    path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False
+) -> dict[str, Any]:
     """Check one report or workbook; return its findings and a short summary of the record."""
     from convert.checks import check_continuity, check_rules
     from convert.sniff import load_input

@@ -198,7 +198,10 @@ class Format:
         return self.tables[table].column(column).type
 
     def equations(self) -> list[Equation]:
-        """Expand every rule into its equations over cell keys."""
+        """Expand every rule into its equations over cell keys (computed once per version)."""
+        return list(_equations(self.version))
+
+    def _expand_equations(self) -> list[Equation]:
         out: list[Equation] = []
         for rule in self.rules:
             table = self.tables[rule.table]
@@ -231,12 +234,25 @@ class Format:
 
     def formulas(self) -> dict[str, tuple[str, ...]]:
         """Return each computed cell with the cells its SUM covers (first formula rule wins)."""
+        return dict(_formulas(self.version))
+
+    def _expand_formulas(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, tuple[str, ...]] = {}
         formula_rules = {r.id for r in self.rules if r.formula}
         for eq in self.equations():
             if eq.rule in formula_rules and len(eq.left) == 1:
                 out.setdefault(eq.left[0], eq.right)
         return out
+
+
+@cache
+def _equations(version: str) -> tuple[Equation, ...]:
+    return tuple(load_format(version)._expand_equations())
+
+
+@cache
+def _formulas(version: str) -> dict[str, tuple[str, ...]]:
+    return load_format(version)._expand_formulas()
 
 
 def _expand_rows(table: Table, names: tuple[str, ...]) -> list[str]:

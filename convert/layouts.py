@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
-_FOOTER = re.compile(r"^\s*(?:[—\-–－]+\s*\d{1,3}\s*[—\-–－]+|第\s*\d{1,3}\s*页\s*(?:[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_FOOTER = re.compile(
+    r"^\s*(?:[—\-–－]+\s*\d{1,3}\s*[—\-–－]+|第\s*\d{1,3}\s*页\s*(?:[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
 _RULE = re.compile(r"^[\s|+:]*[-—=_*]{3,}[\s\-—=_*:|+]*$")
 _MD_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HTML = re.compile(r"<\s*(table|html|body|p|div|tr|td)\b", re.IGNORECASE)
@@ -102,7 +104,7 @@ def _html_lines(text: str) -> list[Line]:
 
     blocks = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "blockquote", "pre", "br"}
 
-    def walk(el) -> None:  # noqa: ANN001
+    def walk(el) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag == "table" and not el.xpath(".//table"):
             _table_rows(el, emit)
@@ -127,7 +129,7 @@ def _html_lines(text: str) -> list[Line]:
     return out
 
 
-def _text_with_breaks(el) -> str:  # noqa: ANN001
+def _text_with_breaks(el) -> str:
     parts: list[str] = []
     if el.text:
         parts.append(el.text)
@@ -141,28 +143,19 @@ def _text_with_breaks(el) -> str:  # noqa: ANN001
     return "".join(parts)
 
 
-def _cell_text(el) -> str:  # noqa: ANN001
+def _cell_text(el) -> str:
     # A <br> inside a table cell breaks a label across lines; the label is one word again.
     text = _text_with_breaks(el).replace("\n", "")
     return re.sub(r"[ \t\r]+", " ", strip_markup(text)).strip()
 
 
-def _table_rows(table, emit) -> None:  # noqa: ANN001
+def _table_rows(table, emit) -> None:
     pending: dict[int, int] = {}  # column -> rows still covered by a rowspan above
     for tr in table.xpath(".//tr"):
         cells: list[str] = []
-        col = 0
-
-        def fill_spans() -> None:
-            nonlocal col
-            while pending.get(col, 0) > 0:
-                pending[col] -= 1
-                cells.append("")
-                col += 1
-
-        fill_spans()
+        col = _fill_spans(cells, 0, pending)
         for td in tr.xpath("./td|./th"):
-            fill_spans()
+            col = _fill_spans(cells, col, pending)
             span = _int_attr(td, "colspan")
             rows = _int_attr(td, "rowspan")
             cells.append(_cell_text(td))
@@ -172,11 +165,20 @@ def _table_rows(table, emit) -> None:  # noqa: ANN001
                 if rows > 1:
                     pending[col + k] = rows - 1
             col += span
-        fill_spans()
+        _fill_spans(cells, col, pending)
         emit(cells, True)
 
 
-def _int_attr(el, name: str) -> int:  # noqa: ANN001
+def _fill_spans(cells: list[str], col: int, pending: dict[int, int]) -> int:
+    """Add an empty cell for every column a rowspan above still covers; return the next free column."""
+    while pending.get(col, 0) > 0:
+        pending[col] -= 1
+        cells.append("")
+        col += 1
+    return col
+
+
+def _int_attr(el, name: str) -> int:
     try:
         return max(1, min(int(el.get(name, "1")), 50))
     except ValueError:

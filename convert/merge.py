@@ -182,7 +182,9 @@ def merge_rows(
             continue
         seen[key] = len(rows)
         if groups is not None:
-            row.group = groups.get(row.source) or groups.get(Path(row.source).stem) or groups.get(row.agency) or ("未分组",)
+            row.group = (
+                groups.get(row.source) or groups.get(Path(row.source).stem) or groups.get(row.agency) or ("未分组",)
+            )
         rows.append(row)
     if not rows:
         raise UsageError("nothing to merge: no input could be read" + (f" for {year}" if year else ""))

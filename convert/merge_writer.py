@@ -118,18 +118,20 @@ def write_summary(
         for key, label in (("requests", "三 申请处理"), ("appeals", "四 复议诉讼")):
             table = load_format(versions[-1]).tables[key]
             sheets_to_write.append((key, f"{SUMMARY_PREFIX}{label}", _columns(table, versions, mixed), rows))
-        positions: dict[str, tuple[str, dict[str, int], dict[int | None, tuple[int, int]]]] = {}
-        for tag, name, cols, trows in sheets_to_write:
-            positions[tag] = (name, {c.key: len(FIXED_COLUMNS) + i for i, c in enumerate(cols)}, {})
         # Lay out rows first (cheap), so the total sheets know the ranges they sum.
         plans = {tag: _plan(trows, len(years) > 1, any(r.group for r in rows)) for tag, _, _, trows in sheets_to_write}
-        for tag, (name, cols_at, _) in positions.items():
+        for tag, name, cols, _ in sheets_to_write:
             block = plans[tag].blocks.get(total_year)
             if block is not None:
-                details[tag] = Detail(name, cols_at, block[0], block[1])
+                at = {c.key: len(FIXED_COLUMNS) + i for i, c in enumerate(cols)}
+                details[tag] = Detail(name, at, block[0], block[1])
 
         def detail_for(key: str) -> Detail | None:
-            return details.get(f"proactive:{total_version}") if key.startswith("proactive.") else details.get(key.split(".")[0])
+            return (
+                details.get(f"proactive:{total_version}")
+                if key.startswith("proactive.")
+                else details.get(key.split(".")[0])
+            )
 
         def content(key: str) -> Any:
             detail = detail_for(key)
@@ -140,7 +142,12 @@ def write_summary(
             if detail is None or not any(k in detail.col for k in keys):
                 return None
             refs = ",".join(detail.ref(k) for k in keys if k in detail.col)
-            values = [value_of(r, k) for r in in_total for k in keys if not key.startswith("proactive.") or r.format == total_version]
+            values = [
+                value_of(r, k)
+                for r in in_total
+                for k in keys
+                if not key.startswith("proactive.") or r.format == total_version
+            ]
             return (f'=IF(COUNT({refs})=0,"",SUBTOTAL(9,{refs}))', total(values))
 
         n_reports = len(rows)
@@ -162,7 +169,7 @@ def write_summary(
         }
         warnings = [Warning_("refused", f"{path}: {error}", "input") for path, error in refused]
         build_workbook(wb, meta, content, content, text, {}, [], warnings)
-        for tag, name, cols, trows in sheets_to_write:
+        for tag, name, cols, _ in sheets_to_write:
             ws = wb.add_worksheet(name[:31])
             _write_detail(wb, ws, styles, extra, name, cols, plans[tag])
         _write_check_detail(wb, styles, extra, rows, refused, findings)
@@ -246,7 +253,9 @@ class _Styles:
         self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
 
 
-def _write_detail(wb: Workbook, ws: Worksheet, styles: Any, st: _Styles, name: str, cols: list[Column], plan: _Plan) -> None:
+def _write_detail(
+    wb: Workbook, ws: Worksheet, styles: Any, st: _Styles, name: str, cols: list[Column], plan: _Plan
+) -> None:
     from convert.workbook import _write_string
 
     fixed = len(FIXED_COLUMNS)
@@ -289,7 +298,13 @@ def _write_detail(wb: Workbook, ws: Worksheet, styles: Any, st: _Styles, name: s
                 if col.parts:
                     refs = ",".join(xl_rowcol_to_cell(r, index[p]) for p in col.parts if p in index)
                     value = total(value_of(row, p) for p in col.parts)
-                    ws.write_formula(r, fixed + i, f'=IF(COUNT({refs})=0,"",SUM({refs}))', st.num, "" if value is None else _number(value))
+                    ws.write_formula(
+                        r,
+                        fixed + i,
+                        f'=IF(COUNT({refs})=0,"",SUM({refs}))',
+                        st.num,
+                        "" if value is None else _number(value),
+                    )
                     continue
                 v = value_of(row, col.key)
                 if v is not None:
@@ -304,15 +319,32 @@ def _write_detail(wb: Workbook, ws: Worksheet, styles: Any, st: _Styles, name: s
                 parts = col.parts or (col.key,)
                 value = total(value_of(m, p) for m in members for p in parts)
                 rng = f"{letter}{first + 1}:{letter}{last + 1}"
-                ws.write_formula(r, fixed + i, f'=IF(COUNT({rng})=0,"",SUBTOTAL(9,{rng}))', st.subtotal, "" if value is None else _number(value))
+                ws.write_formula(
+                    r,
+                    fixed + i,
+                    f'=IF(COUNT({rng})=0,"",SUBTOTAL(9,{rng}))',
+                    st.subtotal,
+                    "" if value is None else _number(value),
+                )
         r += 1
     ws.freeze_panes(HEADER_ROWS, 1)
     ws.autofilter(3, 0, max(r - 1, 3), last_col)
-    ws.conditional_format(HEADER_ROWS, 4, max(r - 1, HEADER_ROWS), 4, {"type": "cell", "criteria": "==", "value": '"不通过"', "format": st.bad})
+    ws.conditional_format(
+        HEADER_ROWS,
+        4,
+        max(r - 1, HEADER_ROWS),
+        4,
+        {"type": "cell", "criteria": "==", "value": '"不通过"', "format": st.bad},
+    )
 
 
 def _write_check_detail(
-    wb: Workbook, styles: Any, st: _Styles, rows: list[MergeRow], refused: list[tuple[str, str]], findings: list[dict[str, Any]]
+    wb: Workbook,
+    styles: Any,
+    st: _Styles,
+    rows: list[MergeRow],
+    refused: list[tuple[str, str]],
+    findings: list[dict[str, Any]],
 ) -> None:
     from convert.workbook import _write_string
 
@@ -349,7 +381,9 @@ def _write_check_detail(
         _write_string(ws, r, 6, f"[{f['code']}] {f['key']}: {f['message']}", st.text)
         r += 1
     for value in ("不通过", "拒绝"):
-        ws.conditional_format(1, 4, max(r - 1, 1), 4, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": st.bad})
+        ws.conditional_format(
+            1, 4, max(r - 1, 1), 4, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": st.bad}
+        )
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(r - 1, 1), len(heads) - 1)
 

@@ -18,7 +18,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 
 from convert.checks import ERROR, WARNING, Finding, check_rules
-from convert.errors import NotAReportError, UnreadableInputError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
 from convert.formats import VERSIONS, Format, core, load_format, normalize
 from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
 from convert.workbook import (
@@ -117,8 +117,13 @@ def _load(path: Path) -> _Book:
                             sheet.cached[(c.row - 1, c.column - 1)] = c.value
         finally:
             wb.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-        raise UnreadableInputError(f"cannot read workbook {path}: {exc}") from exc
+    except NianbaoError:
+        raise
+    except Exception as exc:
+        # openpyxl raises whatever its parser meets (IndexError for a missing styles.xml): say what to do.
+        raise UnreadableInputError(
+            f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel"
+        ) from exc
     return _Book(sheets, names, custom)
 
 

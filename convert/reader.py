@@ -79,7 +79,11 @@ def parse_report(text: str, source: dict | None = None) -> Record:
             section = fmt.section(key)
             raise NotAReportError(
                 f"no table {section.number}、{section.heading} found: "
-                + ("this does not look like an annual report (政府信息公开工作年度报告)" if not spans else "the report lacks one of its three tables")
+                + (
+                    "this does not look like an annual report (政府信息公开工作年度报告)"
+                    if not spans
+                    else "the report lacks one of its three tables"
+                )
             )
     if not spans and not found_tables:
         raise NotAReportError("not an annual report (政府信息公开工作年度报告): no section headings or tables found")
@@ -112,7 +116,11 @@ def _decide_version_by_year(record: Record, note: str) -> None:
         return
     wanted = "2019" if record.year <= 2020 else "2021"
     if wanted != record.format:
-        record.warn("format-uncertain", f"year {record.year} suggests format {wanted}; the tables were read as {record.format}", "format")
+        record.warn(
+            "format-uncertain",
+            f"year {record.year} suggests format {wanted}; the tables were read as {record.format}",
+            "format",
+        )
 
 
 _SUBHEADING = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d{1,2}\s*[.、．](?!\d))")
@@ -146,9 +154,7 @@ def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str,
         chosen[s.key] = pick
         last = max(last, pick)
     starts = sorted(chosen.values())
-    return {
-        key: (start, next((s for s in starts if s > start), len(lines))) for key, start in chosen.items()
-    }
+    return {key: (start, next((s for s in starts if s > start), len(lines))) for key, start in chosen.items()}
 
 
 def _title_and_preface(lines: list[Line]) -> tuple[str | None, list[str]]:
@@ -167,7 +173,12 @@ def _title_and_preface(lines: list[Line]) -> tuple[str | None, list[str]]:
     title = texts[idx]
     start = idx
     # A title broken over two short lines (agency, then year and 报告) is one title.
-    if idx > 0 and len(texts[idx - 1]) <= 30 and not _YEAR.search(texts[idx - 1]) and re.search(r"(政府|办公室|局|委员会|街道|镇|乡)$", texts[idx - 1]):
+    if (
+        idx > 0
+        and len(texts[idx - 1]) <= 30
+        and not _YEAR.search(texts[idx - 1])
+        and re.search(r"(政府|办公室|局|委员会|街道|镇|乡)$", texts[idx - 1])
+    ):
         title, start = texts[idx - 1] + title, idx - 1
     return title, texts[:start] + texts[idx + 1 :]
 
@@ -176,7 +187,9 @@ def _paragraphs(lines: list[Line]) -> list[str]:
     return [line.text for line in lines if not line.blank]
 
 
-_TITLE_TAIL = re.compile(r"(?:关于)?(?:\d{4}\s*年度?)?\s*(?:政府信息公开|政务公开|信息公开)?(?:工作)?(?:年度)?(?:工作)?报告.*$")
+_TITLE_TAIL = re.compile(
+    r"(?:关于)?(?:\d{4}\s*年度?)?\s*(?:政府信息公开|政务公开|信息公开)?(?:工作)?(?:年度)?(?:工作)?报告.*$"
+)
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 
 
@@ -241,7 +254,11 @@ class TableReader:
             return True
         if c in self.columns or c in self.groups or c in self.derived_cols or c in self.fixed:
             return True
-        return c.startswith("本列数据的勾稽关系") or c.startswith("信息内容") or bool(re.fullmatch(r"第二十条第[一二三四五六七八九十]+项", c))
+        return (
+            c.startswith("本列数据的勾稽关系")
+            or c.startswith("信息内容")
+            or bool(re.fullmatch(r"第二十条第[一二三四五六七八九十]+项", c))
+        )
 
     def read(self, lines: list[Line]) -> bool:
         """Read the table from its section's lines; return whether any row was found."""
@@ -253,7 +270,11 @@ class TableReader:
         if found:
             for row in self.table.rows:
                 if row.key not in self.seen:
-                    self.record.warn("missing-row", f"row 「{row.label}」 was not found; its cells are blank", f"{self.table.key}.{row.key}")
+                    self.record.warn(
+                        "missing-row",
+                        f"row 「{row.label}」 was not found; its cells are blank",
+                        f"{self.table.key}.{row.key}",
+                    )
         return found
 
     def _row(self, cells: list[Cell]) -> None:
@@ -303,17 +324,34 @@ class TableReader:
             return
         if not unknown:
             if values and self.strict:
-                self.record.warn("unplaced-line", f"numbers without a row label: {' | '.join(c.text.strip() for c in values)}", f"line {values[0].line}")
+                self.record.warn(
+                    "unplaced-line",
+                    f"numbers without a row label: {' | '.join(c.text.strip() for c in values)}",
+                    f"line {values[0].line}",
+                )
             return
         label = unknown[-1]
         if values:
             self.record.extra.append(
-                {"table": self.table.key, "label": label.text.strip(), "cells": [c.text.strip() for c in cells], "line": label.line}
+                {
+                    "table": self.table.key,
+                    "label": label.text.strip(),
+                    "cells": [c.text.strip() for c in cells],
+                    "line": label.line,
+                }
             )
-            self.record.warn("unknown-row", f"row 「{label.text.strip()}」 is not part of the format; kept in extra: {' | '.join(c.text.strip() for c in values)}", f"line {label.line}")
+            self.record.warn(
+                "unknown-row",
+                f"row 「{label.text.strip()}」 is not part of the format; kept in extra: {' | '.join(c.text.strip() for c in values)}",
+                f"line {label.line}",
+            )
         elif self.strict:
             for c in unknown:
-                self.record.warn("unplaced-line", f"text in table {self.table.key} not placed: 「{c.text.strip()}」", f"line {c.line}")
+                self.record.warn(
+                    "unplaced-line",
+                    f"text in table {self.table.key} not placed: 「{c.text.strip()}」",
+                    f"line {c.line}",
+                )
 
     def _subtotal(self, label: Cell, cells: list[Cell]) -> None:
         after = cells[cells.index(label) + 1 :]
@@ -321,11 +359,21 @@ class TableReader:
         if self.subtotal_position is not None and len(values) == len(self.table.columns) + 1:
             values.pop(self.subtotal_position)
         self.record.extra.append(
-            {"table": self.table.key, "label": "小计", "group": self.current_group, "cells": [c.text.strip() for c in cells], "line": label.line}
+            {
+                "table": self.table.key,
+                "label": "小计",
+                "group": self.current_group,
+                "cells": [c.text.strip() for c in cells],
+                "line": label.line,
+            }
         )
         derived = next((d for d in self.table.derived_rows if d.group == self.current_group), None)
         if derived is None:
-            self.record.warn("unknown-row", f"a 小计 row outside a known group: {' | '.join(c.text.strip() for c in cells if c.text.strip())}", f"line {label.line}")
+            self.record.warn(
+                "unknown-row",
+                f"a 小计 row outside a known group: {' | '.join(c.text.strip() for c in cells if c.text.strip())}",
+                f"line {label.line}",
+            )
             return
         columns = [c.key for c in self.table.columns]
         for col, value in zip(columns, values, strict=False):
@@ -333,7 +381,9 @@ class TableReader:
             known = [p for p in parts if p is not None]
             if value is not None and known and sum(known) != value:
                 self.record.warn(
-                    "subtotal-mismatch", f"小计 {value} under {self.current_group} does not equal the rows above ({sum(known)}) in column {col}", f"line {label.line}"
+                    "subtotal-mismatch",
+                    f"小计 {value} under {self.current_group} does not equal the rows above ({sum(known)}) in column {col}",
+                    f"line {label.line}",
                 )
 
     # -- values -----------------------------------------------------------------------------
@@ -341,7 +391,11 @@ class TableReader:
         row = self.table.row(row_key)
         where = f"{self.table.key}.{row_key}"
         if row_key in self.seen:
-            self.record.warn("duplicate-row", f"row 「{label.text.strip()}」 appears again; the first one is kept: {' | '.join(t.text.strip() for t in tokens)}", f"line {label.line}")
+            self.record.warn(
+                "duplicate-row",
+                f"row 「{label.text.strip()}」 appears again; the first one is kept: {' | '.join(t.text.strip() for t in tokens)}",
+                f"line {label.line}",
+            )
             return
         self.seen.add(row_key)
         slots = list(row.columns)
@@ -399,7 +453,9 @@ class TableReader:
         column["rows"][row_key] = token.text.strip()
         known = [v for v in parts if v is not None]
         if p.value is not None and known and sum(known) != p.value:
-            self.record.warn("subtotal-mismatch", f"法人或其他组织 小计 {p.value} ≠ {sum(known)}", f"requests.{row_key}")
+            self.record.warn(
+                "subtotal-mismatch", f"法人或其他组织 小计 {p.value} ≠ {sum(known)}", f"requests.{row_key}"
+            )
 
     def _wide(self) -> None:
         if not self.wide_stream:
@@ -546,7 +602,6 @@ def fit(
         if combos is None:
             return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank"
         for keep in combos:
-            dropped = set(range(m)) - set(keep)
             slot_vals = [values[i] for i in keep]
             if _consistent(slot_vals, eqs):
                 readings.append(list(keep))
@@ -580,7 +635,7 @@ def fit(
     return result, note
 
 
-def _bounded(it, total: int, k: int):  # noqa: ANN001, ANN202
+def _bounded(it, total: int, k: int):
     from math import comb
 
     return None if comb(total, k) > MAX_CANDIDATES else it

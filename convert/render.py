@@ -75,7 +75,9 @@ def _table_rows(fmt: Format, table: Table, record: Record) -> list[list[str]]:
             rows.append([table.group(row.group).label] if row.group else [])
             rows.append(["信息内容", *[table.column(c).label for c in row.columns]])
             last_group = row.group
-        rows.append([row.label, *[_value(record, f"{table.key}.{row.key}.{c}", table.column(c).type) for c in row.columns]])
+        rows.append(
+            [row.label, *[_value(record, f"{table.key}.{row.key}.{c}", table.column(c).type) for c in row.columns]]
+        )
     return rows
 
 

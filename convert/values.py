@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from convert.record import Value
 
-PLACEHOLDERS = frozenset({"—", "——", "-", "--", "－", "–", "/", "／", "\\", "无", "空", "…", "……", "—/—", "×", "x", "X"})
+PLACEHOLDERS = frozenset(
+    {"—", "——", "-", "--", "－", "–", "/", "／", "\\", "无", "空", "…", "……", "—/—", "×", "x", "X"}
+)
 
 _UNITS = "万元|元|件|个|项|条|人次|次|宗|份|家|笔|人"
 _NUMBER = re.compile(
@@ -19,7 +21,20 @@ _NUMBER = re.compile(
     rf"(?P<unit>{_UNITS})?\s*(?P<rest>.*)$"
 )
 _NOTE = re.compile(r"^[(（\[【].*[)）\]】]$")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_NUMBER = re.compile(rf"^(?P<num>[零〇一二两三四五六七八九十百千万]+)\s*(?P<unit>{_UNITS})?$")
 
@@ -60,7 +75,12 @@ def parse(raw: str, kind: str = "count", unit_stated: bool = False) -> Parsed:
     if c:
         value = chinese_to_int(c["num"])
         if value is not None:
-            return Parsed(value, "", True, [("chinese-numeral", f"「{raw.strip()}」 is written in Chinese numerals; read as {value}")])
+            return Parsed(
+                value,
+                "",
+                True,
+                [("chinese-numeral", f"「{raw.strip()}」 is written in Chinese numerals; read as {value}")],
+            )
     return Parsed(None, "", False, [("unreadable-value", f"「{raw.strip()}」 is not a number; the cell is left blank")])
 
 

@@ -30,9 +30,20 @@ def recalculate(paths: list[Path], root: Path) -> list[Path]:
     (profile / "user" / "registrymodifications.xcu").write_text(XCU, encoding="utf-8")
     # One soffice start for every file: starting LibreOffice is the slow part.
     subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", "xlsx", "--outdir", str(dst), *map(str, paths)],
-        check=True, capture_output=True, timeout=300,
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(dst),
+            *map(str, paths),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return [dst / p.name for p in paths]
 

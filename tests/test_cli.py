@@ -37,7 +37,9 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
 
 
 def test_read_prints_one_json_line_per_input_in_order(samples: Path) -> None:
-    result = runner.invoke(app, ["read", str(samples / "zhuzhen-2019.txt"), str(samples / "houhe-2021.txt"), "--jobs", "1"])
+    result = runner.invoke(
+        app, ["read", str(samples / "zhuzhen-2019.txt"), str(samples / "houhe-2021.txt"), "--jobs", "1"]
+    )
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
     assert [r["agency"] for r in lines] == ["竹镇镇", "后河镇"]

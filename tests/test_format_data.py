@@ -4,14 +4,38 @@ from __future__ import annotations
 
 from convert.formats import core, load_format
 
-REQUESTS_COLUMNS = ["natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total"]
+REQUESTS_COLUMNS = [
+    "natural_person",
+    "commercial",
+    "research",
+    "social_welfare",
+    "legal_services",
+    "other_org",
+    "total",
+]
 REQUESTS_ROWS = (
     ["new_received", "carried_over", "granted", "partially_granted"]
-    + [f"denied_{x}" for x in ("state_secret", "prohibited_by_law", "three_safeties", "third_party", "internal_affairs", "process_info", "enforcement_file", "query_matter")]
+    + [
+        f"denied_{x}"
+        for x in (
+            "state_secret",
+            "prohibited_by_law",
+            "three_safeties",
+            "third_party",
+            "internal_affairs",
+            "process_info",
+            "enforcement_file",
+            "query_matter",
+        )
+    ]
     + ["unable_not_held", "unable_needs_creation", "unable_unclear"]
     + [f"rejected_{x}" for x in ("complaint", "repeat", "publication", "excessive", "confirmation")]
 )
-APPEALS = [f"appeals.{g}.{c}" for g in ("review", "suit_direct", "suit_after_review") for c in ("upheld", "corrected", "other", "pending", "total")]
+APPEALS = [
+    f"appeals.{g}.{c}"
+    for g in ("review", "suit_direct", "suit_after_review")
+    for c in ("upheld", "corrected", "other", "pending", "total")
+]
 
 PROACTIVE_2019 = {
     "regulations": ["made", "published", "public_total"],
@@ -67,7 +91,9 @@ def test_formulas_cover_every_total() -> None:
     formulas = load_format("2021").formulas()
     assert formulas["requests.granted.total"][0] == "requests.granted.natural_person"
     assert len(formulas["requests.total.natural_person"]) == 21  # every outcome row of 2021
-    assert formulas["appeals.review.total"] == tuple(f"appeals.review.{c}" for c in ("upheld", "corrected", "other", "pending"))
+    assert formulas["appeals.review.total"] == tuple(
+        f"appeals.review.{c}" for c in ("upheld", "corrected", "other", "pending")
+    )
 
 
 def test_labels_of_a_table_do_not_collide() -> None:

@@ -9,15 +9,17 @@ import pytest
 
 from convert.checks import has_errors
 from convert.merge import CHECK_DETAIL_SHEET, DuplicateReportError, merge_inputs, total
-from convert.reader import read_report
 from convert.readback import check_workbook, read_workbook
+from convert.reader import read_report
 from convert.record import Record
 from convert.render import LAYOUTS, render_report
 from tests.lo import mismatches, needs_libreoffice, recalculate
 from tests.strategies import consistent_record
 
 
-def write_reports(folder: Path, version: str, n: int, *, year: int, start: int = 0, prefix: str = "乡镇") -> list[Record]:
+def write_reports(
+    folder: Path, version: str, n: int, *, year: int, start: int = 0, prefix: str = "乡镇"
+) -> list[Record]:
     """Write n generated reports (every layout in turn) and return what the reader makes of them."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -54,7 +56,9 @@ def test_correcting_a_detail_row_updates_the_totals(tmp_path: Path) -> None:
 def test_same_agency_and_year_twice_is_an_error_naming_both(tmp_path: Path) -> None:
     write_reports(tmp_path / "a", "2019", 2, year=2019)
     write_reports(tmp_path / "b", "2019", 1, year=2019)
-    with pytest.raises(DuplicateReportError, match=r"乡镇000镇 2019 comes twice: 乡镇000-2019.txt and 乡镇000-2019.txt"):
+    with pytest.raises(
+        DuplicateReportError, match=r"乡镇000镇 2019 comes twice: 乡镇000-2019.txt and 乡镇000-2019.txt"
+    ):
         merge_inputs([tmp_path / "a", tmp_path / "b"], tmp_path / "s.xlsx", jobs=1)
     assert not (tmp_path / "s.xlsx").exists()
     result = merge_inputs([tmp_path / "a", tmp_path / "b"], tmp_path / "s.xlsx", jobs=1, latest=True)
@@ -69,18 +73,27 @@ def test_mixed_versions_and_years(tmp_path: Path) -> None:
     assert (result.total_year, result.total_version, result.years) == (2021, "2021", [2020, 2021])
     wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
     # 二 is summarised per version, never mixed; 三 carries both versions and a cross-version （六） column.
-    assert {"汇总·二 主动公开 2019版", "汇总·二 主动公开 2021版", "汇总·三 申请处理", CHECK_DETAIL_SHEET} <= set(wb.sheetnames)
+    assert {"汇总·二 主动公开 2019版", "汇总·二 主动公开 2021版", "汇总·三 申请处理", CHECK_DETAIL_SHEET} <= set(
+        wb.sheetnames
+    )
     keys = [c.value for c in wb["汇总·三 申请处理"][4]]
     assert "requests.other_handling.total" in keys and "requests.other_other.total" in keys
     assert "requests.other_all.total" in keys
     summary = read_workbook(tmp_path / "s.xlsx")
     in_2021 = new + extra
     # 三 totals cross versions (2019's （六）其他处理 counted under （六）3.其他); 二 only the 2021 reports.
-    assert summary.cells["requests.new_received.total"] == total(r.cells["requests.new_received.total"] for r in in_2021)
-    assert summary.cells["requests.other_other.total"] == total(
-        [*(r.cells["requests.other_other.total"] for r in new), *(r.cells["requests.other_handling.total"] for r in extra)]
+    assert summary.cells["requests.new_received.total"] == total(
+        r.cells["requests.new_received.total"] for r in in_2021
     )
-    assert summary.cells["proactive.licensing.decisions"] == total(r.cells["proactive.licensing.decisions"] for r in new)
+    assert summary.cells["requests.other_other.total"] == total(
+        [
+            *(r.cells["requests.other_other.total"] for r in new),
+            *(r.cells["requests.other_handling.total"] for r in extra),
+        ]
+    )
+    assert summary.cells["proactive.licensing.decisions"] == total(
+        r.cells["proactive.licensing.decisions"] for r in new
+    )
     assert len(old) == 3
     only_2020 = merge_inputs([tmp_path / "in"], tmp_path / "y.xlsx", jobs=1, year=2020)
     assert only_2020.merged == 3 and only_2020.total_version == "2019"
@@ -114,7 +127,9 @@ def test_refused_input_is_listed_and_the_rest_merge(tmp_path: Path) -> None:
 def test_group_by_manifest_adds_subtotal_rows(tmp_path: Path) -> None:
     records = write_reports(tmp_path / "in", "2019", 4, year=2019)
     manifest = tmp_path / "groups.csv"
-    manifest.write_text("agency,county\n乡镇000镇,甲县\n乡镇001镇,甲县\n乡镇002镇,乙县\n乡镇003镇,乙县\n", encoding="utf-8")
+    manifest.write_text(
+        "agency,county\n乡镇000镇,甲县\n乡镇001镇,甲县\n乡镇002镇,乙县\n乡镇003镇,乙县\n", encoding="utf-8"
+    )
     merge_inputs([tmp_path / "in"], tmp_path / "s.xlsx", jobs=1, group_by=manifest)
     ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["汇总·三 申请处理"]
     labels = [r[0].value for r in ws.iter_rows(min_row=5)]
@@ -130,7 +145,9 @@ def test_libreoffice_recalculates_the_summary_to_our_values(tmp_path: Path) -> N
     write_reports(tmp_path / "a", "2021", 6, year=2021)
     write_reports(tmp_path / "b", "2019", 4, year=2020, prefix="旧")
     manifest = tmp_path / "groups.csv"
-    manifest.write_text("agency,county\n" + "".join(f"乡镇{i:03d}镇,{'甲乙'[i % 2]}县\n" for i in range(6)), encoding="utf-8")
+    manifest.write_text(
+        "agency,county\n" + "".join(f"乡镇{i:03d}镇,{'甲乙'[i % 2]}县\n" for i in range(6)), encoding="utf-8"
+    )
     one = merge_inputs([tmp_path / "a"], tmp_path / "one.xlsx", jobs=1).path
     mixed = merge_inputs([tmp_path / "a", tmp_path / "b"], tmp_path / "mixed.xlsx", jobs=1, group_by=manifest).path
     for ours, theirs in zip((one, mixed), recalculate([one, mixed], tmp_path), strict=True):

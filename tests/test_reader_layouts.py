@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.strategies import count_values, money_values, signed_values
 
 from convert.errors import NotAReportError
 from convert.formats import load_format
 from convert.reader import parse_report, read_report
 from convert.record import Record
 from convert.render import LAYOUTS, render_report
+from tests.strategies import count_values, money_values, signed_values
 
 DATA = Path(__file__).parent / "data"
 
@@ -76,7 +76,10 @@ def _requests_row(line: str) -> str:
 def test_a_row_with_an_extra_cell_is_read_by_its_total() -> None:
     # A stray empty cell inside the row: the total (40 = 30+5+1+2+1+1) tells which cell is spurious.
     rec = parse_report(_requests_row("| 一、本年新收政府信息公开申请数量 | | | 30 | 5 | | 1 | 2 | 1 | 1 | 40 |"))
-    cells = [rec.cells[f"requests.new_received.{c}"] for c in ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total")]
+    cells = [
+        rec.cells[f"requests.new_received.{c}"]
+        for c in ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total")
+    ]
     assert cells == [30, 5, 1, 2, 1, 1, 40]
     assert any(w.code == "row-misaligned" and w.where == "requests.new_received" for w in rec.warnings)
 
@@ -117,14 +120,16 @@ def test_unplaced_text_in_a_table_is_a_warning() -> None:
 
 def test_reworded_and_unnumbered_headings() -> None:
     text = (DATA / "reports" / "zhuzhen-2019.txt").read_text(encoding="utf-8")
-    text = text.replace("五、存在的主要问题及改进情况", "五、政府信息公开工作存在的主要问题及改进情况").replace("一、总体情况", "总体情况")
+    text = text.replace("五、存在的主要问题及改进情况", "五、政府信息公开工作存在的主要问题及改进情况").replace(
+        "一、总体情况", "总体情况"
+    )
     rec = parse_report(text)
     assert rec.text["problems"][0].startswith("下一步，竹镇镇")
     assert rec.text["overview"][0] == "（一）坚持公开透明，加强解读回应工作"
 
 
 def test_not_a_report_is_refused() -> None:
-    with pytest.raises(NotAReportError, match="not .*annual report|does not look like an annual report"):
+    with pytest.raises(NotAReportError, match=r"not .*annual report|does not look like an annual report"):
         parse_report("会议纪要\n\n今天开会讨论了三件事。\n")
 
 

@@ -1,0 +1,304 @@
+"""Run `nianbao read` on a catalogue of bad inputs; print exit code, message, time, peak RSS, tracebacks, new files.
+
+Usage: python bench/bad_inputs.py [--keep DIR] [--timeout 20] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "samples" / "houhe-2021.txt"
+MB = 1024 * 1024
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+WB_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+XLSM_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+# ---------------------------------------------------------------- builders (self-contained: bench never imports tests)
+
+
+def xlsx_members(
+    n_sheets: int = 1, dimension: str = "A1:B2", prolog: str = "", main_ct: str = WB_CT
+) -> dict[str, bytes]:
+    """The parts of a minimal valid .xlsx."""
+    rng = range(1, n_sheets + 1)
+    ws_ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    ct = (
+        f'<?xml version="1.0"?><Types xmlns="{CT_NS}">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main_ct}"/>'
+        + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{ws_ct}"/>' for i in rng)
+        + "</Types>"
+    )
+    rels = (
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" '
+        f'Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    workbook = (
+        f'<?xml version="1.0"?>{prolog}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>'
+        + "".join(f'<sheet name="S{i}" sheetId="{i}" r:id="rId{i}"/>' for i in rng)
+        + "</sheets></workbook>"
+    )
+    wb_rels = (
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}">'
+        + "".join(
+            f'<Relationship Id="rId{i}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in rng
+        )
+        + "</Relationships>"
+    )
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{MAIN_NS}"><dimension ref="{dimension}"/><sheetData>'
+        '<row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
+    )
+    members = {
+        "[Content_Types].xml": ct.encode(),
+        "_rels/.rels": rels.encode(),
+        "xl/workbook.xml": workbook.encode(),
+        "xl/_rels/workbook.xml.rels": wb_rels.encode(),
+    }
+    members.update({f"xl/worksheets/sheet{i}.xml": sheet.encode() for i in rng})
+    return members
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """Pack members into a deflated ZIP."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def ole_bytes(*names: str) -> bytes:
+    """An OLE2-looking file with the given directory entry names (UTF-16LE)."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    return header + b"".join(n.encode("utf-16-le").ljust(128, b"\x00") for n in ("Root Entry", *names))
+
+
+def zip_bomb(path: Path, megabytes: int) -> None:
+    """A workbook whose sheet is megabytes of zeros, streamed in."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in xlsx_members().items():
+            if name != "xl/worksheets/sheet1.xml":
+                zf.writestr(name, data)
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(megabytes):
+                member.write(bytes(MB))
+
+
+def claiming_bomb(path: Path, claimed: int = 2 * 1024 * MB) -> None:
+    """A small workbook whose central directory claims its sheet expands to `claimed` bytes."""
+    data = bytearray(zip_bytes(xlsx_members()))
+    name = b"xl/worksheets/sheet1.xml"
+    for signature, size_at in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        pos = data.find(signature)
+        while pos != -1:
+            name_len = struct.unpack_from("<H", data, pos + (28 if signature == b"PK\x01\x02" else 26))[0]
+            start = pos + (46 if signature == b"PK\x01\x02" else 30)
+            if bytes(data[start : start + name_len]) == name:
+                struct.pack_into("<I", data, pos + size_at, claimed)
+            pos = data.find(signature, pos + 4)
+    path.write_bytes(bytes(data))
+
+
+def junk_text(path: Path, megabytes: int) -> None:
+    """A file of exactly `megabytes` MB of printable junk (valid UTF-8, no report in it)."""
+    rng = random.Random(1)
+    block = "".join(rng.choice("abcdefghij 0123456789报告年度\n") for _ in range(MB // 2)).encode()
+    block = block[: block.rfind(b"\n", 0, MB) + 1]
+    block += b"x" * (MB - len(block) - 1) + b"\n"  # ASCII padding keeps every block exactly 1 MB
+    with path.open("wb") as fh:
+        for _ in range(megabytes):
+            fh.write(block)
+
+
+def corrupt_xlsx() -> bytes:
+    """A workbook with its sheet's compressed bytes scrambled."""
+    data = bytearray(zip_bytes(xlsx_members()))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + info.compress_size):
+        data[i] ^= 0x55
+    return bytes(data)
+
+
+def billion_laughs() -> str:
+    """A DOCTYPE declaring nested entities (10^9 'lol's if expanded)."""
+    ents = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
+    return "<!DOCTYPE lolz [" + "".join(ents) + "]>"
+
+
+def build_catalogue(folder: Path) -> dict[str, Path]:
+    """Write every bad input into folder; return name -> path (some paths do not exist on purpose)."""
+    text = SAMPLE.read_text("utf-8") if SAMPLE.exists() else "年度报告\n"
+    simple: dict[str, bytes | Callable[[Path], None]] = {
+        "control-sample.txt": text.encode(),
+        "empty.txt": b"",
+        "whitespace.txt": b" \r\n\t \n",
+        "random.bin.txt": random.Random(7).randbytes(64 * 1024),
+        "png.txt": b"\x89PNG\r\n\x1a\n" + bytes(200),
+        "zip.txt": zip_bytes({"a.txt": b"hello"}),
+        "docx.txt": zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
+        "pdf.txt": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
+        "gbk.txt": text.encode("gb18030"),
+        "utf16le-nobom.txt": text.encode("utf-16-le"),
+        "utf16be-bom.txt": b"\xfe\xff" + text.encode("utf-16-be"),
+        "crlf-utf8bom.txt": text.replace("\n", "\r\n").encode("utf-8-sig"),
+        "corrupt.xlsx": corrupt_xlsx(),
+        "truncated.xlsx": zip_bytes(xlsx_members())[:300],
+        "old.xls": ole_bytes("Workbook"),
+        "encrypted.xlsx": ole_bytes("EncryptionInfo", "EncryptedPackage"),
+        "macro.xlsm": zip_bytes({**xlsx_members(main_ct=XLSM_CT), "xl/vbaProject.bin": bytes(64)}),
+        "laughs.xlsx": zip_bytes(xlsx_members(prolog=billion_laughs())),
+        "sheets60.xlsx": zip_bytes(xlsx_members(n_sheets=60)),
+        "dimension-huge.xlsx": zip_bytes(xlsx_members(dimension="A1:XFD1048576")),
+        "bomb-300MB.xlsx": lambda p: zip_bomb(p, 300),
+        "bomb-claims-2GB.xlsx": claiming_bomb,
+        "junk-100MB.txt": lambda p: junk_text(p, 100),
+        # Under the 50 MB input limit: shows how the report parser itself copes with a large non-report.
+        "junk-40MB.txt": lambda p: junk_text(p, 40),
+    }
+    paths: dict[str, Path] = {}
+    for name, content in simple.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            content(path)
+        paths[name] = path
+    paths["missing.txt"] = folder / "missing.txt"
+    (folder / "a-folder").mkdir()
+    paths["a-folder"] = folder / "a-folder"
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(folder / "fifo.txt")
+        paths["fifo.txt"] = folder / "fifo.txt"
+    return paths
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class Result:
+    """What one `nianbao read` run did."""
+
+    name: str
+    exit_code: int | None
+    first_line: str
+    seconds: float
+    peak_rss_mb: float
+    traceback: bool
+    new_files: list[str]
+
+
+def nianbao_command() -> list[str]:
+    """The console command, or the same entry point through this interpreter."""
+    exe = shutil.which("nianbao")
+    return [exe] if exe else [sys.executable, "-c", "from convert.cli import main; main()"]
+
+
+def snapshot(*folders: Path) -> set[Path]:
+    """Every file under the folders (to spot anything a run leaves behind)."""
+    return {p for folder in folders for p in folder.rglob("*")}
+
+
+def run_one(name: str, path: Path, command: list[str], workdir: Path, watch: list[Path], timeout: float) -> Result:
+    """Run the command on one input, measuring this child's own peak RSS via wait4."""
+    before = snapshot(*watch)
+    out_path, err_path = workdir / ".stdout", workdir / ".stderr"
+    start = time.monotonic()
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        try:
+            proc = subprocess.Popen([*command, "read", str(path)], stdout=out, stderr=err, cwd=workdir)
+        except OSError as exc:
+            return Result(name, None, f"could not start {command[0]}: {exc}", 0.0, 0.0, False, [])
+        status = rusage = None
+        while time.monotonic() - start < timeout:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.02)
+        else:
+            proc.send_signal(signal.SIGKILL)  # only the child we started
+            _, status, rusage = os.wait4(proc.pid, 0)
+            status = None
+        proc.returncode = 0  # wait4 reaped it; stop Popen from waiting again
+    seconds = time.monotonic() - start
+    stderr = err_path.read_text("utf-8", "replace")
+    out_path.unlink()
+    err_path.unlink()
+    first = next((line for line in stderr.splitlines() if line.strip()), "")
+    if status is None:
+        first = f"TIMEOUT after {timeout:.0f} s; {first}"
+        code = None
+    else:
+        code = os.waitstatus_to_exitcode(status)
+    new = sorted(str(p) for p in snapshot(*watch) - before)
+    peak = rusage.ru_maxrss / 1024 if rusage else 0.0  # Linux reports KB
+    return Result(name, code, first[:110], seconds, peak, "Traceback (most recent call last)" in stderr, new)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the catalogue, run every case, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", type=Path, help="build the catalogue in this (new) folder and keep it")
+    parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--only", nargs="*", help="run only these case names")
+    args = parser.parse_args(argv)
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-bad-"))
+    root.mkdir(parents=True, exist_ok=True)
+    inputs, workdir = root / "inputs", root / "cwd"
+    inputs.mkdir()
+    workdir.mkdir()
+    try:
+        t0 = time.monotonic()
+        catalogue = build_catalogue(inputs)
+        print(f"built {len(catalogue)} inputs in {time.monotonic() - t0:.1f} s under {inputs}")
+        command = nianbao_command()
+        print(f"command: {' '.join(command)} read <input>\n")
+        print(f"{'case':24} {'exit':>4} {'secs':>6} {'RSS MB':>7} {'tb':>3} {'new':>3}  first line of stderr")
+        bad = 0
+        for name, path in catalogue.items():
+            if args.only and name not in args.only:
+                continue
+            r = run_one(name, path, command, workdir, [inputs, workdir], args.timeout)
+            # Exit 0 is right only for the control and the re-encoded copies of it.
+            ok = r.exit_code is not None and not r.traceback and not r.new_files
+            bad += not ok
+            code = "-" if r.exit_code is None else str(r.exit_code)
+            print(
+                f"{r.name:24} {code:>4} {r.seconds:6.2f} {r.peak_rss_mb:7.1f} {'Y' if r.traceback else '-':>3} "
+                f"{len(r.new_files):>3}  {r.first_line}"
+            )
+            for new in r.new_files:
+                print(f"{'':24} new file: {new}")
+        print(f"\n{bad} case(s) with a timeout, a traceback or a new file")
+        return 1 if bad else 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

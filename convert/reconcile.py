@@ -1,0 +1,295 @@
+"""Reconcile an edited workbook into the store: what changed against the revision it came from, and apply it safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convert.checks import Finding, has_errors
+from convert.errors import ConflictError, StoreError, UsageError
+from convert.formats import load_format
+from convert.record import TEXT_KEYS, Record, Value
+from convert.store import Store, default_author, value_text
+
+APPLIED = "applied"
+NOTHING = "nothing-to-apply"
+DRY_RUN = "dry-run"
+REFUSED = "refused"
+META_FIELDS = ("format", "title", "notes", "extra")
+
+
+@dataclass
+class CellDiff:
+    """One cell the workbook changes: its key, its label in the official format, old and new value."""
+
+    key: str
+    label: str
+    old: Value
+    new: Value
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict (values as exact text)."""
+        return {"key": self.key, "label": self.label, "old": value_text(self.old), "new": value_text(self.new)}
+
+
+@dataclass
+class FieldChange:
+    """A text block or a metadata field the workbook changes."""
+
+    name: str
+    old: Any
+    new: Any
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict."""
+        return {"name": self.name, "old": self.old, "new": self.new}
+
+
+@dataclass
+class Diff:
+    """Every difference between the stored record and the workbook: cells, texts, metadata."""
+
+    cells: list[CellDiff] = field(default_factory=list)
+    texts: list[FieldChange] = field(default_factory=list)
+    meta: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Tell whether nothing differs."""
+        return not (self.cells or self.texts or self.meta)
+
+    def summary(self) -> str:
+        """Return a short count of what changed."""
+        parts = [f"{len(self.cells)} cell(s)"]
+        if self.texts:
+            parts.append(f"{len(self.texts)} text block(s)")
+        if self.meta:
+            parts.append(f"metadata ({', '.join(m.name for m in self.meta)})")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict."""
+        return {
+            "cells": [c.to_json() for c in self.cells],
+            "texts": [t.to_json() for t in self.texts],
+            "meta": [m.to_json() for m in self.meta],
+        }
+
+
+@dataclass
+class ReconcileResult:
+    """What reconcile found and did for one workbook, and the exit code it deserves."""
+
+    path: Path
+    status: str
+    agency: str | None
+    year: int | None
+    message: str
+    findings: list[Finding] = field(default_factory=list)
+    diff: Diff = field(default_factory=Diff)
+    base_revision: int | None = None
+    latest_revision: int | None = None
+    revision: int | None = None
+    conflict: str | None = None
+    forced: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 for applied, nothing to apply or a clean dry run; 1 for findings, a conflict or a refusal."""
+        if self.status in (APPLIED, NOTHING):
+            return 0
+        if self.status == DRY_RUN:
+            return 1 if (self.conflict or has_errors(self.findings)) else 0
+        return 1
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict."""
+        return {
+            "path": str(self.path),
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "agency": self.agency,
+            "year": self.year,
+            "message": self.message,
+            "base_revision": self.base_revision,
+            "latest_revision": self.latest_revision,
+            "revision": self.revision,
+            "conflict": self.conflict,
+            "forced": self.forced,
+            "diff": self.diff.to_json(),
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def cell_label(fmt_version: str, key: str) -> str:
+    """Return a cell's label as the official format prints it: sheet, row, column."""
+    try:
+        fmt = load_format(fmt_version)
+        table_key, row_key, col_key = key.split(".")
+        table = fmt.tables[table_key]
+        row, col = table.row(row_key), table.column(col_key)
+    except (KeyError, ValueError, StopIteration):
+        return key
+    sheet = fmt.section(table_key).sheet
+    column = f"{col.group}·{col.label}" if col.group else col.label
+    return f"{sheet}：{row.label} / {column}"
+
+
+def diff_records(old: Record, new: Record) -> Diff:
+    """Compare two records: cells by value (24 equals 24.0), texts and metadata as written."""
+    diff = Diff()
+    keys = list(old.cells) + [k for k in new.cells if k not in old.cells]
+    for key in keys:
+        before, after = old.cells.get(key), new.cells.get(key)
+        if before != after:
+            diff.cells.append(CellDiff(key, cell_label(new.format, key), before, after))
+    for key in TEXT_KEYS:
+        before_text, after_text = list(old.text.get(key, [])), list(new.text.get(key, []))
+        if before_text != after_text:
+            diff.texts.append(FieldChange(key, before_text, after_text))
+    for name in META_FIELDS:
+        before_meta, after_meta = getattr(old, name), getattr(new, name)
+        if before_meta != after_meta:
+            diff.meta.append(FieldChange(name, before_meta, after_meta))
+    return diff
+
+
+def _export_revision(record: Record) -> dict[str, Any] | None:
+    """Return the store revision the workbook was exported from, as its cover and properties say."""
+    rev = record.source.get("revision")
+    if isinstance(rev, dict) and isinstance(rev.get("revision"), int):
+        return rev
+    return None
+
+
+def _conflict(
+    store: Store, record: Record, rev: dict[str, Any] | None, latest_number: int, record_id: int
+) -> str | None:
+    """Say why the workbook is not an edit of the latest revision, or None when it is."""
+    agency, year = record.agency, record.year
+    how = (
+        f"export the latest revision with `nianbao store export {agency} {year} -o BOOK.xlsx` and redo the edits, "
+        "or apply anyway with --force --reason TEXT"
+    )
+    if rev is None:
+        return f"the workbook was not exported from the store (it names no revision), so its base is unknown; {how}"
+    if rev.get("record_id") != record_id or rev.get("agency") != agency or rev.get("year") != year:
+        return (
+            f"the workbook was exported from record {rev.get('record_id')} ({rev.get('agency')} {rev.get('year')}), "
+            f"not from {agency} {year} (record {record_id}); {how}"
+        )
+    number = rev["revision"]
+    if number == latest_number:
+        return None
+    if number > latest_number:
+        return f"the workbook names revision {number}, but the store only has revisions 1 to {latest_number} (another store?); {how}"
+    old, _ = store.get(agency, year, number)  # type: ignore[arg-type]
+    latest, info = store.get(agency, year)  # type: ignore[arg-type]
+    since = diff_records(old, latest)
+    keys = "、".join(c.key for c in since.cells[:5]) + (" …" if len(since.cells) > 5 else "")
+    return (
+        f"the workbook was exported from revision {number}, but the store is at revision {latest_number} "
+        f"(last by {info.author}, {info.created}); since then {since.summary()} changed"
+        + (f" ({keys})" if keys else "")
+        + f"; {how}"
+    )
+
+
+def reconcile(
+    book_path: str | Path,
+    store: Store,
+    *,
+    apply: bool = False,
+    author: str | None = None,
+    reason: str | None = None,
+    force: bool = False,
+    add: bool = False,
+) -> ReconcileResult:
+    """Compare an edited workbook with its record in the store; with apply, store it as a new revision if safe."""
+    from convert.readback import check_workbook
+
+    path = Path(book_path)
+    if force and not (reason and reason.strip()):
+        raise UsageError("--force needs --reason: say why the workbook is applied despite findings or a conflict")
+    author = author or default_author()
+    record, findings = check_workbook(path)
+    if record is None:
+        return ReconcileResult(path, REFUSED, None, None, "not a nianbao workbook; nothing to reconcile", findings)
+    agency, year = record.agency, record.year
+    if not agency or year is None:
+        raise StoreError(f"{path}: the cover names no agency or year, so no record can be matched; fill them in")
+    rev = _export_revision(record)
+    base = rev["revision"] if rev else None
+    result = ReconcileResult(path, DRY_RUN, agency, year, "", findings, base_revision=base)
+    errors = has_errors(findings)
+
+    current = store.find(agency, year)
+    if current is None:
+        if not add:
+            raise StoreError(
+                f"{agency} {year} is not in the store {store.path}; reconcile with --add to start its record from this workbook"
+            )
+        stored = Record(format=record.format, cells={}, agency=agency, year=year, text={k: [] for k in TEXT_KEYS})
+        conflict = None
+        base = None  # a new record has nothing to be based on
+    else:
+        stored, _ = store.get(agency, year)
+        result.latest_revision = current.number
+        conflict = _conflict(store, record, rev, current.number, current.record_id)
+    result.conflict = conflict
+    result.diff = diff_records(stored, record)
+
+    if not apply:
+        problems = [
+            p
+            for p in (conflict, f"{sum(f.severity == 'error' for f in findings)} error finding(s)" if errors else None)
+            if p
+        ]
+        if problems:
+            what = "no changes" if result.diff.empty else f"{result.diff.summary()} differ"
+            result.message = f"dry run: {what}; --apply would be refused: " + "; ".join(problems)
+        elif result.diff.empty:
+            result.status = NOTHING
+            result.message = "the workbook matches the latest revision; nothing to apply"
+        else:
+            result.message = f"dry run: {result.diff.summary()} would change; rerun with --apply to store them"
+        return result
+
+    overridden: list[str] = []
+    if conflict:
+        if not force:
+            raise ConflictError(conflict)
+        overridden.append(f"conflict: {conflict}")
+    if errors:
+        if not force:
+            result.status = REFUSED
+            n = sum(f.severity == "error" for f in findings)
+            result.message = (
+                f"refused: the workbook has {n} error finding(s); fix them, or apply anyway with --force --reason TEXT"
+            )
+            return result
+        overridden.append(f"{sum(f.severity == 'error' for f in findings)} error finding(s)")
+    if result.diff.empty and not conflict:
+        result.status = NOTHING
+        result.message = "the workbook matches the latest revision; nothing to apply"
+        return result
+    added = store.add(
+        record,
+        author=author,
+        reason=reason,
+        source_name=path.name,
+        sha256=record.source.get("sha256"),
+        base_revision=base,
+        forced=bool(overridden),
+        note=("forced over " + "; ".join(overridden)) if overridden else None,
+    )
+    result.forced = bool(overridden)
+    if not added.added:
+        result.status = NOTHING
+        result.message = f"identical to revision {added.revision}; nothing to apply"
+        return result
+    result.status = APPLIED
+    result.revision = added.revision
+    result.message = f"applied: {agency} {year} revision {added.revision} by {author} ({result.diff.summary()})"
+    return result

@@ -1,0 +1,467 @@
+"""Refuse unsafe or unreadable workbooks before any parser touches them (zip bombs, macros, entities, huge sheets)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import stat
+import struct
+import xml.parsers.expat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+import openpyxl
+
+try:
+    import defusedxml
+    import defusedxml.ElementTree as DefusedET
+except ImportError:  # pragma: no cover - a dependency; ensure_defused() turns its absence into a clear error
+    defusedxml = None  # type: ignore[assignment]
+    DefusedET = None  # type: ignore[assignment]
+
+from convert.errors import FormatDataError, UnreadableInputError, UnsafeInputError
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+# Members smaller than this cannot bomb anyone, and tiny XML parts legitimately compress very well.
+RATIO_FLOOR_BYTES = 1 * MB
+# Only this much of an XML part is read to find its prolog; a real part reaches its root element long before.
+PROLOG_SCAN_BYTES = 64 * 1024
+# Parts parsed whole ([Content_Types].xml, xl/workbook.xml) are a few KB in any real workbook.
+MAX_PARSED_PART_BYTES = 16 * MB
+STREAM_CHUNK_BYTES = 256 * 1024
+
+WORKBOOK_PART = "xl/workbook.xml"
+CONTENT_TYPES_PART = "[Content_Types].xml"
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+# (magic prefix, what it looks like, weak) for files that are clearly neither text nor a workbook.
+# Weak magics are short printable prefixes a text could start with; those files have NULs anyway.
+_MAGIC_TABLE: tuple[tuple[bytes, str, bool], ...] = (
+    (b"%PDF", "a PDF", False),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", False),
+    (b"\xff\xd8\xff", "a JPEG image", False),
+    (b"GIF87a", "a GIF image", False),
+    (b"GIF89a", "a GIF image", False),
+    (b"II*\x00", "a TIFF image", False),
+    (b"MM\x00*", "a TIFF image", False),
+    (b"\x1f\x8b", "a gzip archive", False),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", False),
+    (b"Rar!\x1a\x07", "a RAR archive", False),
+    (b"\xfd7zXZ\x00", "an xz archive", False),
+    (b"\x7fELF", "a program (ELF executable)", False),
+    (b"SQLite format 3\x00", "an SQLite database", False),
+    (b"{\\rtf", "an RTF document", False),
+    (OLE2_MAGIC, "an old Office file (.doc/.xls) or an encrypted workbook", False),
+    (b"BM", "a BMP image", True),
+    (b"MZ", "a program (Windows executable)", True),
+    (b"RIFF", "a RIFF media file (WebP/WAV/AVI)", True),
+    (b"BZh", "a bzip2 archive", True),
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size ceilings for inputs; the defaults are far above anything a real report reaches."""
+
+    max_file_bytes: int = 50 * MB
+    max_uncompressed_bytes: int = 200 * MB
+    max_ratio: int = 100
+    max_members: int = 2000
+    max_sheets: int = 50
+    max_rows_per_sheet: int = 10_000
+    max_cells: int = 1_000_000
+    # A report's text or HTML is tens of KB (samples: 7-11 KB); parsing is roughly linear, ~1 s per MB of junk.
+    max_text_bytes: int = 10 * MB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def human_bytes(n: int) -> str:
+    """Format a byte count as B/KB/MB/GB for messages."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover - loop always returns
+
+
+def ensure_defused() -> None:
+    """Refuse to go on if openpyxl would parse XML without defusedxml (entity attacks)."""
+    # openpyxl picks defusedxml up at import time unless OPENPYXL_DEFUSEDXML=False or it is missing.
+    if not getattr(openpyxl, "DEFUSEDXML", False) or defusedxml is None:
+        raise FormatDataError(
+            "openpyxl is not using defusedxml (not installed, or OPENPYXL_DEFUSEDXML=False): "
+            "reinstall nianbao with its dependencies and unset OPENPYXL_DEFUSEDXML"
+        )
+
+
+def describe_magic(head: bytes, strong_only: bool = False) -> str | None:
+    """Name a well-known binary format from the first bytes, or None if none matches."""
+    for magic, what, weak in _MAGIC_TABLE:
+        if head.startswith(magic) and not (weak and strong_only):
+            return what
+    if head.startswith(ZIP_MAGICS):
+        return "a ZIP archive"
+    return None
+
+
+def _looks_like(head: bytes) -> str:
+    """Describe what a non-zip file seems to be, for 'not an .xlsx' messages."""
+    what = describe_magic(head)
+    if what:
+        return what
+    if not head:
+        return "an empty file"
+    if b"\x00" in head:
+        return "binary data"
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        if exc.start < len(head) - 4:
+            return "binary data or non-UTF-8 text"
+    return "plain text"
+
+
+def ole_is_encrypted(data: bytes) -> bool:
+    """True if an OLE2 compound file holds an encrypted OOXML package (password-protected .xlsx)."""
+    # Directory entry names are UTF-16LE; an encrypted .xlsx always has both streams, an .xls neither.
+    return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data
+
+
+def ole_message(data: bytes) -> str:
+    """The refusal for an OLE2 file: password-protected workbook or old .xls."""
+    if ole_is_encrypted(data):
+        return "workbook is password-protected: remove the password and save again"
+    return "old Excel 97-2003 .xls is not supported: open it in Excel/WPS/LibreOffice and save as .xlsx"
+
+
+def stat_input(path: Path) -> os.stat_result:
+    """Stat an input, refusing anything but an existing regular file."""
+    try:
+        st = path.stat()
+    except FileNotFoundError as exc:
+        raise UnreadableInputError("cannot open: no such file") from exc
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot open: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise UnreadableInputError("cannot open: it is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        # FIFOs block and devices never end (/dev/zero); only regular files are inputs.
+        raise UnreadableInputError("cannot open: not a regular file")
+    return st
+
+
+def _open_path(path: Path) -> bytes:
+    """Check a path is a readable regular file and return its first bytes."""
+    stat_input(path)
+    try:
+        with path.open("rb") as fh:
+            return fh.read(8)
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot open: {exc.strerror or exc}") from exc
+
+
+def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
+    """Refuse a workbook file that is unreadable or unsafe, before anything parses it."""
+    limits = limits or DEFAULT_LIMITS
+    ensure_defused()
+    path = Path(path)
+    head = _open_path(path)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise UnsafeInputError(
+            f"refused: file is {human_bytes(size)}, over the {human_bytes(limits.max_file_bytes)} limit"
+        )
+    if head.startswith(OLE2_MAGIC):
+        # Only the OLE directory matters and it is small; the file is already size-capped.
+        raise UnreadableInputError(ole_message(path.read_bytes()))
+    if not head.startswith(ZIP_MAGICS):
+        with path.open("rb") as fh:
+            sample = fh.read(512)
+        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_looks_like(sample)})")
+    with path.open("rb") as fh:
+        inspect_workbook_file(fh, limits)
+
+
+def inspect_workbook_bytes(data: bytes, limits: Limits | None = None) -> None:
+    """Same checks as inspect_workbook, for a workbook already read into memory."""
+    limits = limits or DEFAULT_LIMITS
+    ensure_defused()
+    if len(data) > limits.max_file_bytes:
+        raise UnsafeInputError(
+            f"refused: file is {human_bytes(len(data))}, over the {human_bytes(limits.max_file_bytes)} limit"
+        )
+    if data.startswith(OLE2_MAGIC):
+        raise UnreadableInputError(ole_message(data))
+    if not data.startswith(ZIP_MAGICS):
+        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_looks_like(data[:512])})")
+    inspect_workbook_file(io.BytesIO(data), limits)
+
+
+# Everything zipfile and zlib may throw on damaged archives; all of them mean "corrupt".
+CORRUPT_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    struct.error,
+    ValueError,
+    NotImplementedError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    RuntimeError,
+    UnicodeDecodeError,
+    OSError,
+)
+
+
+def corrupt_error(detail: object) -> UnreadableInputError:
+    """Build the one-line 'corrupt .xlsx' refusal."""
+    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    return UnreadableInputError(f"corrupt .xlsx: damaged or truncated ({text}); re-save it from Excel")
+
+
+def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
+    """Run the zip-level and XML-level checks on an open binary file object."""
+    limits = limits or DEFAULT_LIMITS
+    try:
+        zf = zipfile.ZipFile(fh)
+    except CORRUPT_ERRORS as exc:
+        raise corrupt_error(exc) from exc
+    with zf:
+        try:
+            _check_archive(zf, limits)
+        except (UnreadableInputError, FormatDataError):
+            raise
+        except CORRUPT_ERRORS as exc:
+            raise corrupt_error(exc) from exc
+
+
+def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
+    """Central-directory checks first (no decompression), then the few XML parts that matter."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise UnsafeInputError(f"refused: archive has {len(infos)} members (limit {limits.max_members})")
+    # zipfile never yields more than a member's declared file_size (it truncates and fails the CRC),
+    # so the central directory's sizes bound what any later reader can decompress.
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise UnsafeInputError(
+                f"refused: compressed data expands to {human_bytes(info.file_size)} from "
+                f"{human_bytes(info.compress_size)} in {info.filename} (possible zip bomb)"
+            )
+    if total > limits.max_uncompressed_bytes:
+        raise UnsafeInputError(
+            f"refused: compressed data expands to {human_bytes(total)}, over the "
+            f"{human_bytes(limits.max_uncompressed_bytes)} limit (possible zip bomb)"
+        )
+    names = {info.filename: info for info in infos}
+    lowered = {name.lower() for name in names}
+    if any(PurePosixPath(name).name == "vbaproject.bin" for name in lowered):
+        raise UnsafeInputError(".xlsm with macros is refused: macros are never run or kept; save as .xlsx")
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise UnreadableInputError("workbook is password-protected: remove the password and save again")
+    if CONTENT_TYPES_PART not in names:
+        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_zip_looks_like(lowered)})")
+
+    # A DTD is the only place entities can be declared; refuse any XML part that has one.
+    for info in infos:
+        if info.filename.lower().endswith(XML_SUFFIXES) and not info.is_dir():
+            _check_prolog(zf, info)
+
+    content_types = _parse_part(zf, names[CONTENT_TYPES_PART])
+    if b"macroenabled" in zf.read(names[CONTENT_TYPES_PART]).lower():
+        raise UnsafeInputError(".xlsm with macros is refused: macros are never run or kept; save as .xlsx")
+    workbook_part = _workbook_part_name(content_types)
+    if workbook_part not in names:
+        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_zip_looks_like(lowered)})")
+    workbook = _parse_part(zf, names[workbook_part])
+    sheets = [el for el in workbook.iter() if _local(el.tag) == "sheet"]
+    if len(sheets) > limits.max_sheets:
+        raise UnsafeInputError(f"refused: workbook has {len(sheets)} sheets (limit {limits.max_sheets})")
+
+    for info in infos:
+        low = info.filename.lower()
+        if low.startswith("xl/worksheets/") and low.endswith(".xml") and "/_rels/" not in low:
+            _check_dimension(zf, info, limits)
+    # Sizes are bounded now, so reading every member once is cheap: it checks each CRC and that each XML part
+    # is well-formed, turning what would fail halfway through openpyxl into one clear message up front.
+    for info in infos:
+        if not info.is_dir():
+            _check_member(zf, info)
+    if any(name.startswith("xl/externallinks/") for name in lowered):
+        # Links to other workbooks are only cached values here; nothing ever follows them.
+        log.info("workbook has external links; they are ignored and never followed")
+
+
+def _zip_looks_like(lowered_names: set[str]) -> str:
+    """Describe a ZIP that is not a workbook by what it contains."""
+    if "word/document.xml" in lowered_names:
+        return "a Word .docx document"
+    if "ppt/presentation.xml" in lowered_names:
+        return "a PowerPoint .pptx presentation"
+    if "mimetype" in lowered_names and "content.xml" in lowered_names:
+        return "an OpenDocument file (.ods/.odt)"
+    return "a ZIP archive"
+
+
+def _local(tag: object) -> str:
+    """Strip the {namespace} from an ElementTree tag."""
+    text = tag if isinstance(tag, str) else ""
+    return text.rsplit("}", 1)[-1]
+
+
+def _workbook_part_name(content_types: object) -> str:
+    """Find the main workbook part from [Content_Types].xml, defaulting to xl/workbook.xml."""
+    for el in content_types.iter():  # type: ignore[attr-defined]
+        if _local(el.tag) != "Override":
+            continue
+        ctype = (el.get("ContentType") or "").lower()
+        if "spreadsheetml" in ctype and (ctype.endswith(".main+xml") or "sheet.main" in ctype):
+            part = (el.get("PartName") or "").lstrip("/")
+            if part:
+                return part
+    return WORKBOOK_PART
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """Read at most cap bytes of a member (never the whole of a huge one)."""
+    with zf.open(info) as member:
+        return member.read(cap)
+
+
+_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+_ROOT_START = re.compile(r"<[^\W\d][\w.:-]*[\s/>]")
+
+
+def _decode_sample(sample: bytes) -> str:
+    """Decode the start of an XML part well enough to find markup (UTF-8/ASCII or UTF-16)."""
+    if sample.startswith((b"\xff\xfe", b"<\x00")):
+        return sample.decode("utf-16-le", "replace")
+    if sample.startswith((b"\xfe\xff", b"\x00<")):
+        return sample.decode("utf-16-be", "replace")
+    # latin-1 never fails and keeps ASCII markup where it is, which is all the scan needs.
+    return sample.decode("latin-1").lstrip("\xef\xbb\xbf")
+
+
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse an XML part whose prolog has a DOCTYPE (entity declarations), or has no end."""
+    sample = _read_capped(zf, info, PROLOG_SCAN_BYTES)
+    text = _decode_sample(sample)
+    pos = 0
+    while True:
+        m = _PROLOG_ITEM.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    rest = text[pos : pos + 512].lstrip()
+    if rest.upper().startswith(("<!DOCTYPE", "<!ENTITY")):
+        raise UnsafeInputError(
+            f"refused: {info.filename} declares XML entities/DTD (possible entity-expansion attack); "
+            "save the workbook again from Excel"
+        )
+    if _ROOT_START.match(rest) or not sample.strip():
+        return  # empty parts are left to the reader: they are broken, not dangerous
+    if len(sample) >= PROLOG_SCAN_BYTES and rest.startswith("<"):
+        # Comments or processing instructions filling the whole window: nothing real does that.
+        raise UnsafeInputError(f"refused: {info.filename} has no root element in its first 64 KB")
+    raise corrupt_error(f"{info.filename} is not XML")
+
+
+def _refuse_dtd(*_args: object) -> None:
+    """expat handler: a DOCTYPE or entity declaration anywhere is refused."""
+    raise UnsafeInputError(
+        "refused: a workbook part declares XML entities/DTD (possible entity-expansion attack); "
+        "save the workbook again from Excel"
+    )
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Stream one member to its end (zipfile verifies the CRC there); run XML parts through expat."""
+    parser = None
+    if info.filename.lower().endswith(XML_SUFFIXES):
+        # expat without handlers builds nothing: a fast, streaming well-formedness check.
+        parser = xml.parsers.expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = _refuse_dtd
+        parser.EntityDeclHandler = _refuse_dtd
+    try:
+        with zf.open(info) as member:
+            while chunk := member.read(STREAM_CHUNK_BYTES):
+                if parser is not None:
+                    parser.Parse(chunk, False)
+        if parser is not None and info.file_size:
+            parser.Parse(b"", True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise corrupt_error(f"{info.filename} is not well-formed XML ({exc})") from exc
+
+
+def _parse_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> object:
+    """Parse a small XML part with defusedxml, refusing DTDs and entities."""
+    if info.file_size > MAX_PARSED_PART_BYTES:
+        raise UnsafeInputError(f"refused: {info.filename} is {human_bytes(info.file_size)}, far too large")
+    data = _read_capped(zf, info, MAX_PARSED_PART_BYTES + 1)
+    try:
+        return DefusedET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise UnsafeInputError(
+            f"refused: {info.filename} declares XML entities/DTD (possible entity-expansion attack); "
+            "save the workbook again from Excel"
+        ) from exc
+    except DefusedET.ParseError as exc:
+        raise corrupt_error(f"{info.filename} is not well-formed XML ({exc})") from exc
+
+
+_DIMENSION = re.compile(r"<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']", re.S)
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def _cell_to_rc(ref: str) -> tuple[int, int] | None:
+    """Turn 'XFD1048576' into (row, column); None if it is not a cell reference."""
+    m = _CELL_REF.match(ref.strip())
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + (ord(ch) - 64)
+    return int(m.group(2)), col
+
+
+def _check_dimension(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Refuse a sheet whose <dimension ref=…> claims more rows or cells than the limits."""
+    # <dimension> comes right after <sheetPr> at the top of the part; the rest is never decompressed.
+    text = _decode_sample(_read_capped(zf, info, PROLOG_SCAN_BYTES))
+    m = _DIMENSION.search(text)
+    if not m:
+        return
+    corners = [_cell_to_rc(part) for part in m.group(1).split(":")]
+    if not corners or any(c is None for c in corners):
+        return  # an odd ref is openpyxl's problem, not a safety one
+    rows = [c[0] for c in corners if c]
+    cols = [c[1] for c in corners if c]
+    n_rows = max(rows) - min(rows) + 1
+    n_cols = max(cols) - min(cols) + 1
+    if n_rows > limits.max_rows_per_sheet or n_rows * n_cols > limits.max_cells:
+        raise UnsafeInputError(
+            f"refused: {info.filename} claims {n_rows} rows × {n_cols} columns "
+            f"(limits {limits.max_rows_per_sheet} rows, {limits.max_cells} cells)"
+        )

@@ -1,0 +1,646 @@
+"""Bad inputs never crash, never run anything: each case ends in a Loaded or one of our errors with a clear message."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import random
+import tempfile
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convert.errors import FormatDataError, NianbaoError, NotAReportError, UnreadableInputError, UnsafeInputError
+from convert.safety import Limits, ensure_defused, inspect_workbook
+from convert.sniff import Loaded, load_input
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLE_TEXT = (SAMPLES / "houhe-2021.txt").read_text("utf-8")
+# A line with ASCII, CJK, a full-width space and a non-BMP character (4 bytes in GB18030, a pair in UTF-16).
+MIXED_TEXT = "一、总体情况\n2021年主动公开信息235条　（含𠮷）\n\n二、表格 a|b|c\n"
+
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+WB_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+XLSM_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+WS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+# ---------------------------------------------------------------- builders
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    """Write bytes to tmp_path/name and return the path."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def sheet_xml(dimension: str | None = "A1:B2", prolog: str = "") -> str:
+    """A tiny worksheet part with two rows of numbers."""
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}'
+        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{dim}<sheetData>'
+        '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c></row>'
+        '<row r="2"><c r="A2"><v>3</v></c><c r="B2"><v>4</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+
+
+def xlsx_members(
+    n_sheets: int = 1,
+    *,
+    dimension: str | None = "A1:B2",
+    workbook_prolog: str = "",
+    main_ct: str = WB_CT,
+) -> dict[str, bytes]:
+    """The parts of a minimal, valid .xlsx that openpyxl can load."""
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{WS_CT}"/>' for i in range(1, n_sheets + 1)
+    )
+    content_types = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="{CT_NS}">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main_ct}"/>{overrides}</Types>'
+    )
+    root_rels = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{PKG_REL_NS}">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    sheets = "".join(f'<sheet name="S{i}" sheetId="{i}" r:id="rId{i}"/>' for i in range(1, n_sheets + 1))
+    workbook = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{workbook_prolog}'
+        f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>{sheets}</sheets></workbook>'
+    )
+    wb_rels = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{PKG_REL_NS}">'
+        + "".join(
+            f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            f'worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, n_sheets + 1)
+        )
+        + "</Relationships>"
+    )
+    members = {
+        "[Content_Types].xml": content_types.encode(),
+        "_rels/.rels": root_rels.encode(),
+        "xl/workbook.xml": workbook.encode(),
+        "xl/_rels/workbook.xml.rels": wb_rels.encode(),
+    }
+    for i in range(1, n_sheets + 1):
+        members[f"xl/worksheets/sheet{i}.xml"] = sheet_xml(dimension).encode()
+    return members
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """Pack members into a deflated ZIP in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def ole_bytes(*stream_names: str) -> bytes:
+    """A minimal OLE2-looking file: the compound-file magic plus directory entry names in UTF-16LE."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    entries = b"".join(
+        name.encode("utf-16-le").ljust(64, b"\x00") + bytes(64) for name in ("Root Entry", *stream_names)
+    )
+    return header + entries.ljust(1024, b"\x00")
+
+
+def zip_bomb(path: Path, megabytes: int = 300) -> Path:
+    """Stream megabytes of zeros into a single deflated sheet member (a ~1 MB file)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in xlsx_members().items():
+            if name != "xl/worksheets/sheet1.xml":
+                zf.writestr(name, data)
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            chunk = bytes(1024 * 1024)
+            for _ in range(megabytes):
+                member.write(chunk)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bomb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One 300 MB-of-zeros bomb shared by the bomb tests (building it takes a moment)."""
+    return zip_bomb(tmp_path_factory.mktemp("bomb") / "bomb.xlsx")
+
+
+def forbid_member_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any decompression of a member fail loudly, to prove a refusal used the central directory only."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a member was opened: the check decompressed data")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
+
+
+# ---------------------------------------------------------------- empty and binary
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(NotAReportError, match="file is empty"):
+        load_input(write(tmp_path, "r.txt", b""))
+
+
+def test_whitespace_only(tmp_path: Path) -> None:
+    with pytest.raises(NotAReportError, match="empty"):
+        load_input(write(tmp_path, "r.txt", " \r\n\t\n\u3000 \n".encode()))
+
+
+def test_whitespace_only_utf16(tmp_path: Path) -> None:
+    with pytest.raises(NotAReportError, match="empty"):
+        load_input(write(tmp_path, "r.txt", "\ufeff  \r\n  ".encode("utf-16-le")))
+
+
+def test_random_binary(tmp_path: Path) -> None:
+    data = random.Random(7).randbytes(4096)
+    assert b"\x00" in data
+    with pytest.raises(UnreadableInputError, match="looks like binary data"):
+        load_input(write(tmp_path, "r.txt", data))
+
+
+def test_control_characters_are_binary(tmp_path: Path) -> None:
+    data = bytes(range(1, 9)) * 50 + "一些文字".encode()
+    with pytest.raises(UnreadableInputError, match="binary"):
+        load_input(write(tmp_path, "r.txt", data))
+
+
+def test_png_named_txt(tmp_path: Path) -> None:
+    data = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(50)
+    with pytest.raises(UnreadableInputError, match="PNG image") as exc:
+        load_input(write(tmp_path, "report.txt", data))
+    assert "\n" not in str(exc.value)
+
+
+def test_jpeg_named_txt(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableInputError, match="JPEG"):
+        load_input(write(tmp_path, "report.txt", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40)))
+
+
+def test_gif_named_txt(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableInputError, match="GIF"):
+        load_input(write(tmp_path, "report.txt", b"GIF89a" + bytes(40)))
+
+
+def test_pdf_named_txt(tmp_path: Path) -> None:
+    data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+    with pytest.raises(UnreadableInputError, match="looks like a PDF: convert it to text or markdown first"):
+        load_input(write(tmp_path, "report.txt", data))
+
+
+def test_zip_named_txt(tmp_path: Path) -> None:
+    data = zip_bytes({"report.txt": SAMPLE_TEXT.encode(), "readme.md": b"hi"})
+    with pytest.raises(UnreadableInputError, match="looks like a ZIP archive"):
+        load_input(write(tmp_path, "report.txt", data))
+
+
+def test_docx_named_txt(tmp_path: Path) -> None:
+    data = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+    with pytest.raises(UnreadableInputError, match=r"looks like a Word \.docx document.*plain text"):
+        load_input(write(tmp_path, "report.txt", data))
+
+
+def test_old_word_doc(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableInputError, match=r"old Word \.doc"):
+        load_input(write(tmp_path, "report.txt", ole_bytes("WordDocument", "1Table")))
+
+
+def test_html_page_is_not_a_workbook(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.xlsx", "<html><body>年度报告</body></html>".encode())
+    with pytest.raises(UnreadableInputError, match=r"not an \.xlsx workbook \(looks like an HTML page\)"):
+        inspect_workbook(path)
+
+
+def test_text_is_not_a_workbook(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.xlsx", SAMPLE_TEXT.encode())
+    with pytest.raises(UnreadableInputError, match=r"not an \.xlsx workbook \(looks like plain text\)"):
+        inspect_workbook(path)
+
+
+# ---------------------------------------------------------------- missing and odd paths
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableInputError, match="cannot open: no such file"):
+        load_input(tmp_path / "nope.txt")
+    with pytest.raises(UnreadableInputError, match="cannot open"):
+        inspect_workbook(tmp_path / "nope.xlsx")
+
+
+def test_directory(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableInputError, match="folder"):
+        load_input(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(UnreadableInputError, match="not a regular file"):
+        load_input(fifo)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
+def test_permission_denied(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.txt", b"text")
+    path.chmod(0)
+    with pytest.raises(UnreadableInputError, match="cannot open"):
+        load_input(path)
+
+
+def test_too_large_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.txt", SAMPLE_TEXT.encode())
+    with pytest.raises(UnsafeInputError, match="over the"):
+        load_input(path, Limits(max_file_bytes=1000))
+    assert load_input(path, Limits(max_file_bytes=10**6)).text == SAMPLE_TEXT
+
+
+def test_text_size_limit(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.txt", SAMPLE_TEXT.encode() * 10)
+    with pytest.raises(UnsafeInputError, match="limit for a report"):
+        load_input(path, Limits(max_text_bytes=20_000))
+    # The cap is on text only: a workbook of the same size is judged by the workbook limits.
+    book = write(tmp_path, "b.xlsx", zip_bytes(xlsx_members()))
+    assert load_input(book, Limits(max_text_bytes=10)).kind == "workbook"
+
+
+def test_input_is_never_modified(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.txt", SAMPLE_TEXT.replace("\n", "\r\n").encode("gbk"))
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    loaded = load_input(path)
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert loaded.sha256 == hashlib.sha256(before[0]).hexdigest()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
+
+
+# ---------------------------------------------------------------- text encodings
+
+ENCODINGS = {
+    "utf-8": lambda t: t.encode("utf-8"),
+    "utf-8-bom": lambda t: t.encode("utf-8-sig"),
+    "gbk": lambda t: t.encode("gbk"),
+    "gb18030": lambda t: t.encode("gb18030"),
+    "utf-16-le-bom": lambda t: t.encode("utf-16"),  # CPython writes LE with BOM on little-endian hosts
+    "utf-16-be-bom": lambda t: b"\xfe\xff" + t.encode("utf-16-be"),
+    "utf-16-le": lambda t: t.encode("utf-16-le"),
+    "utf-16-be": lambda t: t.encode("utf-16-be"),
+    "utf-32-le-bom": lambda t: b"\xff\xfe\x00\x00" + t.encode("utf-32-le"),
+    "utf-32-be-bom": lambda t: b"\x00\x00\xfe\xff" + t.encode("utf-32-be"),
+    "utf-8-crlf": lambda t: t.replace("\n", "\r\n").encode("utf-8"),
+    "utf-8-cr": lambda t: t.replace("\n", "\r").encode("utf-8"),
+    "gbk-crlf": lambda t: t.replace("\n", "\r\n").encode("gbk"),
+    "utf-16-le-bom-crlf": lambda t: "\ufeff".encode("utf-16-le") + t.replace("\n", "\r\n").encode("utf-16-le"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(ENCODINGS))
+def test_sample_report_decodes_the_same(tmp_path: Path, label: str) -> None:
+    text = SAMPLE_TEXT
+    loaded = load_input(write(tmp_path, "r.txt", ENCODINGS[label](text)))
+    assert loaded.kind == "text"
+    assert loaded.text == text
+
+
+@pytest.mark.parametrize("label", sorted(set(ENCODINGS) - {"gbk", "gbk-crlf"}))
+def test_mixed_text_decodes_the_same(tmp_path: Path, label: str) -> None:
+    # 𠮷 is outside GBK, so only the GB18030 and Unicode encodings can carry this line.
+    loaded = load_input(write(tmp_path, "r.txt", ENCODINGS[label](MIXED_TEXT)))
+    assert loaded.text == MIXED_TEXT
+
+
+@pytest.mark.parametrize(
+    ("label", "encoding"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-bom", "utf-8-sig"),
+        ("gbk", "gb18030"),
+        ("utf-16-le", "utf-16-le"),
+        ("utf-16-be", "utf-16-be"),
+        ("utf-16-be-bom", "utf-16-be"),
+        ("utf-32-be-bom", "utf-32-be"),
+    ],
+)
+def test_encoding_is_reported(tmp_path: Path, label: str, encoding: str) -> None:
+    loaded = load_input(write(tmp_path, "r.txt", ENCODINGS[label](SAMPLE_TEXT)))
+    assert loaded.encoding == encoding
+
+
+def test_every_sample_round_trips_through_gb18030_and_utf16(tmp_path: Path) -> None:
+    for sample in sorted(SAMPLES.glob("*.txt")):
+        text = sample.read_text("utf-8")
+        for encoding in ("gb18030", "utf-16-le", "utf-16-be"):
+            loaded = load_input(write(tmp_path, f"{sample.stem}.{encoding}.txt", text.encode(encoding)))
+            assert loaded.text == text.replace("\r\n", "\n"), (sample.name, encoding)
+
+
+def test_loaded_fields(tmp_path: Path) -> None:
+    data = "报告\r\n".encode()
+    path = write(tmp_path, "r.md", data)
+    loaded = load_input(path)
+    assert loaded == Loaded(path, data, hashlib.sha256(data).hexdigest(), "text", "报告\n", "utf-8")
+
+
+def test_unknown_encoding(tmp_path: Path) -> None:
+    # 0xFF and 0x80 are invalid as single bytes in both UTF-8 and GB18030.
+    with pytest.raises(UnreadableInputError, match="unknown text encoding"):
+        load_input(write(tmp_path, "r.txt", b"caf\xe9 \xff\x80 ol\xe9 report"))
+
+
+def test_bad_bom(tmp_path: Path) -> None:
+    # A UTF-8 BOM followed by GBK bytes: say so rather than guess.
+    with pytest.raises(UnreadableInputError, match="utf-8-sig"):
+        load_input(write(tmp_path, "r.txt", b"\xef\xbb\xbf" + "报告".encode("gbk")))
+
+
+def test_stray_nul_in_utf8_is_dropped_not_misread_as_utf16(tmp_path: Path) -> None:
+    data = ("report 2021 annual text " * 20 + "\x00\n第二行\f第三页\n").encode()
+    loaded = load_input(write(tmp_path, "r.txt", data))
+    assert loaded.encoding == "utf-8"
+    assert loaded.text == "report 2021 annual text " * 20 + "\n第二行\n第三页\n"
+
+
+def test_text_starting_with_weak_magic_is_text(tmp_path: Path) -> None:
+    # "BM"/"MZ" are BMP/EXE magics, but a text may begin with them.
+    loaded = load_input(write(tmp_path, "r.md", "BMW 报告\nMZ\n".encode()))
+    assert loaded.text == "BMW 报告\nMZ\n"
+
+
+# ---------------------------------------------------------------- workbooks
+
+
+def test_minimal_workbook_is_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, "ok.xlsx", zip_bytes(xlsx_members()))
+    inspect_workbook(path)
+    loaded = load_input(path)
+    assert (loaded.kind, loaded.text, loaded.encoding) == ("workbook", None, None)
+    # The builder is a real workbook, so the refusals below are about the one thing each test changes.
+    assert openpyxl.load_workbook(path).active["B2"].value == 4
+
+
+def test_openpyxl_and_xlsxwriter_workbooks_are_accepted(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    for r in range(1, 301):
+        for c in range(1, 16):
+            wb.active.cell(r, c, r * c)
+    wb.create_sheet("二")["A1"] = "数据"
+    wb.save(tmp_path / "a.xlsx")
+    book = xlsxwriter.Workbook(str(tmp_path / "b.xlsx"))
+    book.add_worksheet("表").write(0, 0, "政府信息")
+    book.close()
+    for name in ("a.xlsx", "b.xlsx"):
+        inspect_workbook(tmp_path / name)
+        assert load_input(tmp_path / name).kind == "workbook"
+
+
+def test_workbook_extension_does_not_matter(tmp_path: Path) -> None:
+    path = write(tmp_path, "report.txt", zip_bytes(xlsx_members()))
+    assert load_input(path).kind == "workbook"
+
+
+def test_corrupt_xlsx(tmp_path: Path) -> None:
+    data = bytearray(zip_bytes(xlsx_members()))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + info.compress_size):
+        data[i] ^= 0x55
+    path = write(tmp_path, "bad.xlsx", bytes(data))
+    with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: .*re-save it from Excel"):
+        inspect_workbook(path)
+    with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx"):
+        load_input(path)
+
+
+def test_truncated_xlsx(tmp_path: Path) -> None:
+    data = zip_bytes(xlsx_members())
+    path = write(tmp_path, "cut.xlsx", data[: len(data) // 2])
+    with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: damaged or truncated"):
+        inspect_workbook(path)
+    with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx"):
+        load_input(path)
+
+
+def test_old_xls(tmp_path: Path) -> None:
+    path = write(tmp_path, "old.xls", ole_bytes("Workbook", "\x05SummaryInformation"))
+    with pytest.raises(UnreadableInputError, match=r"old Excel 97-2003 \.xls is not supported.*save as \.xlsx"):
+        inspect_workbook(path)
+    with pytest.raises(UnreadableInputError, match=r"\.xls"):
+        load_input(path)
+
+
+def test_encrypted_workbook(tmp_path: Path) -> None:
+    path = write(tmp_path, "secret.xlsx", ole_bytes("EncryptionInfo", "EncryptedPackage"))
+    with pytest.raises(UnreadableInputError, match="workbook is password-protected: remove the password"):
+        inspect_workbook(path)
+    with pytest.raises(UnreadableInputError, match="password-protected"):
+        load_input(path)
+
+
+def test_xlsm_with_vba_project(tmp_path: Path) -> None:
+    members = xlsx_members(main_ct=XLSM_CT)
+    members["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + bytes(100)
+    path = write(tmp_path, "macro.xlsm", zip_bytes(members))
+    with pytest.raises(UnsafeInputError, match=r"\.xlsm with macros is refused: macros are never run or kept"):
+        inspect_workbook(path)
+    with pytest.raises(UnsafeInputError, match="macros"):
+        load_input(path)
+
+
+def test_macro_enabled_content_type_without_vba(tmp_path: Path) -> None:
+    path = write(tmp_path, "macro.xlsx", zip_bytes(xlsx_members(main_ct=XLSM_CT)))
+    with pytest.raises(UnsafeInputError, match="macros"):
+        inspect_workbook(path)
+
+
+def test_zip_bomb_ratio(bomb_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bomb_path.stat().st_size < 5 * 1024 * 1024
+    forbid_member_reads(monkeypatch)
+    with pytest.raises(UnsafeInputError, match=r"refused: compressed data expands to 300\.0 MB.*possible zip bomb"):
+        inspect_workbook(bomb_path)
+    with pytest.raises(UnsafeInputError, match="zip bomb"):
+        load_input(bomb_path)
+
+
+def test_zip_bomb_total_size(bomb_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    forbid_member_reads(monkeypatch)
+    # With the ratio check out of the way, the total-size ceiling still refuses it.
+    with pytest.raises(UnsafeInputError, match=r"over the 200\.0 MB limit \(possible zip bomb\)"):
+        inspect_workbook(bomb_path, Limits(max_ratio=10**9))
+
+
+def test_small_zip_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = zip_bomb(tmp_path / "small.xlsx", megabytes=20)
+    forbid_member_reads(monkeypatch)
+    with pytest.raises(UnsafeInputError, match="zip bomb"):
+        inspect_workbook(path)
+
+
+def test_too_many_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    members = xlsx_members()
+    members.update({f"xl/media/image{i}.png": b"" for i in range(30)})
+    path = write(tmp_path, "many.xlsx", zip_bytes(members))
+    forbid_member_reads(monkeypatch)
+    with pytest.raises(UnsafeInputError, match="members"):
+        inspect_workbook(path, Limits(max_members=20))
+
+
+def test_billion_laughs_workbook(tmp_path: Path) -> None:
+    laughs = '<!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10)
+    )
+    path = write(tmp_path, "laughs.xlsx", zip_bytes(xlsx_members(workbook_prolog=laughs + "]>")))
+    with pytest.raises(UnsafeInputError, match=r"xl/workbook\.xml declares XML entities"):
+        inspect_workbook(path)
+    with pytest.raises(UnsafeInputError, match="entit"):
+        load_input(path)
+
+
+def test_external_entity_in_sheet(tmp_path: Path) -> None:
+    members = xlsx_members()
+    members["xl/worksheets/sheet1.xml"] = sheet_xml(
+        prolog='<!-- c --><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    ).encode()
+    path = write(tmp_path, "xxe.xlsx", zip_bytes(members))
+    with pytest.raises(UnsafeInputError, match=r"sheet1\.xml declares XML entities"):
+        inspect_workbook(path)
+
+
+def test_endless_prolog(tmp_path: Path) -> None:
+    members = xlsx_members()
+    members["xl/worksheets/sheet1.xml"] = b"<?xml version='1.0'?>" + b"<!-- padding -->" * 5000 + b"<worksheet/>"
+    with pytest.raises(UnsafeInputError, match="no root element"):
+        inspect_workbook(write(tmp_path, "pad.xlsx", zip_bytes(members)))
+
+
+def test_doctype_in_a_comment_is_fine(tmp_path: Path) -> None:
+    members = xlsx_members()
+    members["xl/worksheets/sheet1.xml"] = sheet_xml(prolog="<!-- <!DOCTYPE not really> -->").encode()
+    inspect_workbook(write(tmp_path, "ok.xlsx", zip_bytes(members)))
+
+
+def test_sixty_sheets(tmp_path: Path) -> None:
+    path = write(tmp_path, "wide.xlsx", zip_bytes(xlsx_members(n_sheets=60)))
+    with pytest.raises(UnsafeInputError, match="workbook has 60 sheets"):
+        inspect_workbook(path)
+
+
+def test_huge_dimension(tmp_path: Path) -> None:
+    path = write(tmp_path, "huge.xlsx", zip_bytes(xlsx_members(dimension="A1:XFD1048576")))
+    with pytest.raises(UnsafeInputError, match=r"claims 1048576 rows × 16384 columns"):
+        inspect_workbook(path)
+    with pytest.raises(UnsafeInputError, match="rows"):
+        load_input(path)
+
+
+def test_dimension_over_cell_limit_only(tmp_path: Path) -> None:
+    # 5000 rows is fine, 5000 × 702 cells is not.
+    path = write(tmp_path, "cells.xlsx", zip_bytes(xlsx_members(dimension="A1:ZZ5000")))
+    with pytest.raises(UnsafeInputError, match="cells"):
+        inspect_workbook(path)
+
+
+def test_limits_can_be_raised(tmp_path: Path, bomb_path: Path) -> None:
+    wide = write(tmp_path, "wide.xlsx", zip_bytes(xlsx_members(n_sheets=60)))
+    huge = write(tmp_path, "huge.xlsx", zip_bytes(xlsx_members(dimension="A1:XFD1048576")))
+    inspect_workbook(wide, Limits(max_sheets=100))
+    inspect_workbook(huge, Limits(max_rows_per_sheet=2_000_000, max_cells=10**11))
+    assert load_input(wide, Limits(max_sheets=60)).kind == "workbook"
+    # The bomb passes the size checks when allowed; its zeros then fail as XML, never as a crash.
+    with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: .*sheet1\.xml is not XML"):
+        inspect_workbook(bomb_path, Limits(max_ratio=10**9, max_uncompressed_bytes=10**9))
+
+
+def test_external_links_are_allowed(tmp_path: Path) -> None:
+    members = xlsx_members()
+    members["xl/externalLinks/externalLink1.xml"] = (
+        f'<?xml version="1.0"?><externalLink xmlns="{MAIN_NS}"><externalBook r:id="rId1" '
+        f'xmlns:r="{REL_NS}"/></externalLink>'
+    ).encode()
+    members["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" '
+        'Target="file:///C:/other.xlsx" TargetMode="External"/></Relationships>'
+    ).encode()
+    inspect_workbook(write(tmp_path, "links.xlsx", zip_bytes(members)))
+
+
+def test_missing_workbook_part(tmp_path: Path) -> None:
+    members = xlsx_members()
+    del members["[Content_Types].xml"]
+    path = write(tmp_path, "parts.xlsx", zip_bytes(members))
+    with pytest.raises(UnreadableInputError, match=r"not an \.xlsx workbook"):
+        inspect_workbook(path)
+
+
+def test_malformed_workbook_xml(tmp_path: Path) -> None:
+    members = xlsx_members()
+    members["xl/workbook.xml"] = b"<workbook><sheets></workbook>"
+    path = write(tmp_path, "bad.xlsx", zip_bytes(members))
+    with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: .*workbook\.xml is not well-formed"):
+        inspect_workbook(path)
+
+
+def test_too_large_workbook_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "ok.xlsx", zip_bytes(xlsx_members()))
+    with pytest.raises(UnsafeInputError, match="over the"):
+        inspect_workbook(path, Limits(max_file_bytes=100))
+
+
+def test_ensure_defused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ensure_defused()
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    with pytest.raises(FormatDataError, match="defusedxml"):
+        ensure_defused()
+    with pytest.raises(FormatDataError):
+        inspect_workbook(write(tmp_path, "ok.xlsx", zip_bytes(xlsx_members())))
+
+
+# ---------------------------------------------------------------- property: random bytes
+
+_PREFIXES = [
+    b"",
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xfe\xff",
+    b"\xff\xfe\x00\x00",
+    b"%PDF",
+    "报告".encode("gbk"),
+    "报告".encode("utf-16-le"),
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(_PREFIXES), body=st.binary(max_size=2048))
+def test_random_bytes_only_raise_our_errors(prefix: bytes, body: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.txt"
+        path.write_bytes(prefix + body)
+        try:
+            loaded = load_input(path)
+        except NianbaoError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
+        assert isinstance(loaded, Loaded)
+        if loaded.kind == "text":
+            assert loaded.text and loaded.text.strip()
+            assert "\r" not in loaded.text
+            assert not loaded.text.startswith("\ufeff")
+        else:
+            assert loaded.text is None
