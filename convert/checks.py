@@ -63,12 +63,12 @@ def check_rules(record: Record, fmt: Format | None = None) -> list[Finding]:
         if blanks:
             # A rule over blank cells is not a failure; one warning per rule instance names the blanks.
             if len(blanks) < len(keys):
-                names = "、".join(k.rsplit(".", 1)[-1] if eq.rule in ROW_RULES else k.split(".")[1] for k in blanks)
+                names = "、".join(_label(fmt, k, by_column=eq.rule in ROW_RULES) for k in blanks)
                 findings.append(
                     Finding(
                         "missing",
                         WARNING,
-                        f"{len(blanks)} 个单元格未填写（{names}），无法核对“{titles[eq.rule]}”",
+                        f"{len(blanks)}个单元格未填写（{names}），无法核对“{titles[eq.rule]}”",
                         key=eq.where,
                     )
                 )
@@ -126,6 +126,13 @@ def check_continuity(record: Record, previous: Record) -> list[Finding]:
             )
         )
     return out
+
+
+def _label(fmt: Format, key: str, *, by_column: bool) -> str:
+    """Name a cell to an auditor: its column label within a row, or its row label within a column."""
+    table, row, column = key.split(".")
+    t = fmt.tables[table]
+    return t.column(column).label if by_column else t.row(row).label
 
 
 def has_errors(findings: list[Finding]) -> bool:

@@ -146,47 +146,67 @@ def check(
     from convert.commands import check_inputs
 
     results: list[dict[str, Any]] = []
-    errors = 0
 
     def emit(outcome: Any) -> None:
-        nonlocal errors
-        findings = outcome.value["findings"]
-        errors += any(f["severity"] == "error" for f in findings)
-        if as_json:
-            results.append({"path": str(outcome.path), **outcome.value})
-        else:
-            _print_findings(outcome.path, outcome.value)
+        results.append({"path": str(outcome.path), **outcome.value})
 
-    outcomes = check_inputs(paths, previous, annotate, force, jobs, _state["debug"])
-    code = _finish(outcomes, emit, "checked")
+    code = _finish(check_inputs(paths, previous, annotate, force, jobs, _state["debug"]), emit, "checked")
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_check(results)
+    errors = any(f["severity"] == "error" for r in results for f in r["findings"])
     raise typer.Exit(code or (1 if errors else 0))
 
 
-def _print_findings(path: Path, result: dict[str, Any]) -> None:
+def _print_check(results: list[dict[str, Any]]) -> None:
+    """One input: its table. Several: a line each, worst first, then the tables of those that fail."""
     from rich.console import Console
+
+    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160, highlight=False)
+
+    def counts(r: dict[str, Any]) -> tuple[int, int]:
+        n_err = sum(f["severity"] == "error" for f in r["findings"])
+        return n_err, len(r["findings"]) - n_err
+
+    ordered = sorted(results, key=lambda r: tuple(-n for n in counts(r)))
+    for r in ordered:
+        n_err, n_warn = counts(r)
+        rec = r.get("record") or {}
+        status = "不通过 FAIL" if n_err else "通过 OK"
+        console.print(
+            f"{r['path']}: {rec.get('agency') or '?'} {rec.get('year') or '?'} ({rec.get('format')}) — "
+            f"{status}, {n_err} errors, {n_warn} warnings",
+            markup=False,
+        )
+    for r in ordered:
+        if len(results) == 1 or counts(r)[0]:
+            _print_findings(console, r)
+
+
+def _print_findings(console: Any, result: dict[str, Any]) -> None:
     from rich.table import Table
 
     findings = sorted(result["findings"], key=lambda f: (f["severity"] != "error", f["code"]))
-    n_err = sum(f["severity"] == "error" for f in findings)
-    n_warn = len(findings) - n_err
-    rec = result.get("record") or {}
-    status = "不通过 FAIL" if n_err else "通过 OK"
-    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-    console.print(
-        f"{path}: {rec.get('agency') or '?'} {rec.get('year') or '?'} ({rec.get('format')}) — {status}, {n_err} errors, {n_warn} warnings",
-        markup=False,
-        highlight=False,
-    )
     if not findings:
         return
-    table = Table(show_lines=False)
-    for col in ("severity", "code", "sheet!cell", "key", "expected", "actual", "message"):
-        table.add_column(col)
-    for f in findings[:200]:
-        where = f"{f['sheet']}!{f['cell']}" if f["sheet"] else ""
-        table.add_row(f["severity"], f["code"], where, f["key"], _s(f["expected"]), _s(f["actual"]), f["message"])
+    shown = findings[:200]
+    columns = [
+        ("severity", lambda f: f["severity"]),
+        ("code", lambda f: f["code"]),
+        ("sheet!cell", lambda f: f"{f['sheet']}!{f['cell']}" if f["sheet"] else ""),
+        ("key", lambda f: f["key"]),
+        ("expected", lambda f: _s(f["expected"])),
+        ("actual", lambda f: _s(f["actual"])),
+        ("message", lambda f: f["message"]),
+    ]
+    # Compact: a column that is empty for every finding is left out.
+    columns = [(name, get) for name, get in columns if any(get(f) for f in shown)]
+    table = Table(title=result["path"] if len(findings) else None, title_justify="left")
+    for name, _ in columns:
+        table.add_column(name, overflow="fold")
+    for f in shown:
+        table.add_row(*(get(f) for _, get in columns))
     console.print(table)
     if len(findings) > 200:
         console.print(f"… and {len(findings) - 200} more (use --json for all)")
