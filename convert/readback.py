@@ -7,7 +7,6 @@ import os
 import re
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 
+from convert import xlsx
 from convert.checks import ERROR, WARNING, Finding, check_rules
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
 from convert.formats import VERSIONS, Format, core, load_format, normalize
@@ -57,74 +57,22 @@ def _cell(pos: Pos) -> str:
     return f"{get_column_letter(pos[1] + 1)}{pos[0] + 1}"
 
 
-@dataclass
-class _Sheet:
-    """One sheet's cells: raw contents (formulas as text), cached results, number formats."""
-
-    values: dict[Pos, Any] = field(default_factory=dict)
-    cached: dict[Pos, Any] = field(default_factory=dict)
-    formats: dict[Pos, str] = field(default_factory=dict)
-
-    def max_row(self) -> int:
-        """Return the last row holding anything (-1 when empty)."""
-        return max((r for r, _ in self.values), default=-1)
-
-
-@dataclass
-class _Book:
-    """A workbook as read: sheets, single-cell defined names, custom document properties."""
-
-    sheets: dict[str, _Sheet]
-    names: dict[str, tuple[str, Pos]]
-    custom: dict[str, Any]
+_Sheet = xlsx.Sheet
+_Book = xlsx.Book
 
 
 SUMMARY_PREFIX = "汇总·"
 
 
 def _load(path: Path) -> _Book:
-    """Read every sheet twice (formulas, then cached results), read-only; never writes the file."""
+    """Read the standard sheets (formulas and cached results in one pass), names and properties; never writes."""
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        try:
-            sheets: dict[str, _Sheet] = {}
-            for ws in wb.worksheets:
-                # A summary's detail sheets (汇总·…) can hold 10,000 rows the read-back never needs.
-                if ws.title.startswith(SUMMARY_PREFIX):
-                    continue
-                sheet = sheets[ws.title] = _Sheet()
-                for row in ws.iter_rows():
-                    for c in row:
-                        value = getattr(c, "value", None)
-                        if value is None or not hasattr(c, "row"):
-                            continue
-                        pos = (c.row - 1, c.column - 1)
-                        sheet.values[pos] = value
-                        sheet.formats[pos] = c.number_format or "General"
-            names = _names(wb)
-            custom = {p.name: p.value for p in getattr(wb, "custom_doc_props", [])}
-        finally:
-            wb.close()
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            for ws in wb.worksheets:
-                if ws.title.startswith(SUMMARY_PREFIX):
-                    continue
-                sheet = sheets[ws.title]
-                for row in ws.iter_rows():
-                    for c in row:
-                        if hasattr(c, "row") and isinstance(sheet.values.get((c.row - 1, c.column - 1)), str):
-                            sheet.cached[(c.row - 1, c.column - 1)] = c.value
-        finally:
-            wb.close()
+        return xlsx.load(path, skip_prefix=SUMMARY_PREFIX)
     except NianbaoError:
         raise
     except Exception as exc:
-        # openpyxl raises whatever its parser meets (IndexError for a missing styles.xml): say what to do.
-        raise UnreadableInputError(
-            f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel"
-        ) from exc
-    return _Book(sheets, names, custom)
+        # Whatever the parser meets (a missing part, a bad index): say what is wrong and what to do.
+        raise UnreadableInputError(f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel") from exc
 
 
 def _names(wb: Any) -> dict[str, tuple[str, Pos]]:
