@@ -67,8 +67,12 @@ def run_many(
     *,
     label: str = "",
     progress: bool | None = None,
+    preload: Sequence[str] = (),
 ) -> Iterator[Outcome]:
-    """Call func(*item) for every item, in a process pool when jobs > 1; yield outcomes in input order."""
+    """Call func(*item) for every item, in a process pool when jobs > 1; yield outcomes in input order.
+
+    preload: modules to import before the workers fork, so each worker does not import them again.
+    """
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -82,8 +86,12 @@ def run_many(
                     bar.advance()
                 yield outcome
             return
+        import importlib
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+
+        for module in preload:
+            importlib.import_module(module)
 
         ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         workers = min(jobs, len(items))

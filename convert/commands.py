@@ -11,6 +11,8 @@ from convert.errors import UsageError
 from convert.record import Record
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# Imported before a batch forks its workers (each would otherwise import them again).
+READERS = ("convert.reader", "convert.sniff", "convert.readback")
 
 
 def read_any(path: Path) -> Record:
@@ -27,7 +29,7 @@ def _read_one(path: Path, debug: bool) -> Outcome:
 def read_inputs(paths: Sequence[str | Path], jobs: int | None = None, debug: bool = False) -> Iterator[Outcome]:
     """Read every input (files or folders) into records; yield JSON text per input, in input order."""
     files = expand_inputs(paths)
-    return run_many(_read_one, [(p, debug) for p in files], jobs, label="read")
+    return run_many(_read_one, [(p, debug) for p in files], jobs, label="read", preload=READERS)
 
 
 def output_paths(inputs: list[Path], out: Path) -> list[Path]:
@@ -89,7 +91,7 @@ def check_one(
     if loaded.kind == "workbook":
         from convert.readback import check_workbook
 
-        record, findings = check_workbook(path)
+        record, findings = check_workbook(path, data=loaded.data)
     else:
         from convert.checks import WARNING, Finding
         from convert.reader import parse_report
@@ -135,4 +137,10 @@ def check_inputs(
         raise UsageError("--annotate takes one workbook at a time")
     prev = Path(previous) if previous else None
     ann = Path(annotate) if annotate else None
-    return run_many(_check_one, [(p, prev, ann, force, debug) for p in files], jobs, label="check")
+    return run_many(
+        _check_one,
+        [(p, prev, ann, force, debug) for p in files],
+        jobs,
+        label="check",
+        preload=(*READERS, "convert.checks"),
+    )

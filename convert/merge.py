@@ -112,7 +112,9 @@ def merge_inputs(
     files = expand_inputs(paths)
     out = Path(out)
     _check_out(out, force)
-    outcomes = run_many(_read_row, [(p, debug) for p in files], jobs, label="merge")
+    outcomes = run_many(
+        _read_row, [(p, debug) for p in files], jobs, label="merge", preload=("convert.reader", "convert.checks")
+    )
     return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
 
 

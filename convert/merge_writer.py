@@ -133,6 +133,8 @@ def write_summary(
                 else details.get(key.split(".")[0])
             )
 
+        sums = _column_sums(in_total)
+
         def content(key: str) -> Any:
             detail = detail_for(key)
             keys = [key]
@@ -142,12 +144,8 @@ def write_summary(
             if detail is None or not any(k in detail.col for k in keys):
                 return None
             refs = ",".join(detail.ref(k) for k in keys if k in detail.col)
-            values = [
-                value_of(r, k)
-                for r in in_total
-                for k in keys
-                if not key.startswith("proactive.") or r.format == total_version
-            ]
+            versions_summed = [total_version] if key.startswith("proactive.") else list(sums)
+            values = [sums[v].get(k) for v in versions_summed for k in keys]
             return (f'=IF(COUNT({refs})=0,"",SUBTOTAL(9,{refs}))', total(values))
 
         n_reports = len(rows)
@@ -284,6 +282,11 @@ def _write_detail(
     ws.set_column(4, 4, 8)
     ws.set_column(fixed, last_col, 9)
     index = {col.key: fixed + i for i, col in enumerate(cols)}
+    # Where each plain column's value sits in a row's values tuple, per format version: computed once.
+    slots = {v: _slots(v, cols) for v in ("2019", "2021")}
+    derived = [(fixed + i, col) for i, col in enumerate(cols) if col.parts]
+    write_number = ws._write_number  # the checked public wrapper costs more than the write itself
+    num = st.num
     r = HEADER_ROWS
     for kind, item in plan.items:
         if kind == "row":
@@ -294,21 +297,17 @@ def _write_detail(
             ws.write_string(r, 2, row.format, st.text)
             ws.write_string(r, 3, row.source, st.text)
             ws.write_string(r, 4, row.status, st.text)
-            for i, col in enumerate(cols):
-                if col.parts:
-                    refs = ",".join(xl_rowcol_to_cell(r, index[p]) for p in col.parts if p in index)
-                    value = total(value_of(row, p) for p in col.parts)
-                    ws.write_formula(
-                        r,
-                        fixed + i,
-                        f'=IF(COUNT({refs})=0,"",SUM({refs}))',
-                        st.num,
-                        "" if value is None else _number(value),
-                    )
-                    continue
-                v = value_of(row, col.key)
+            values = row.values
+            for col_at, at in slots[row.format]:
+                v = values[at]
                 if v is not None:
-                    ws.write_number(r, fixed + i, _number(v), st.num)
+                    write_number(r, col_at, float(v) if isinstance(v, Decimal) else v, num)
+            for col_at, col in derived:
+                refs = ",".join(xl_rowcol_to_cell(r, index[p]) for p in col.parts if p in index)
+                value = total(value_of(row, p) for p in col.parts)
+                ws.write_formula(
+                    r, col_at, f'=IF(COUNT({refs})=0,"",SUM({refs}))', num, "" if value is None else _number(value)
+                )
         else:
             label, first, last, members = item
             ws.write_string(r, 0, label, st.subtotal_label)
@@ -336,6 +335,23 @@ def _write_detail(
         4,
         {"type": "cell", "criteria": "==", "value": '"不通过"', "format": st.bad},
     )
+
+
+def _column_sums(rows: list[MergeRow]) -> dict[str, dict[str, Value]]:
+    """Return, per format version, each cell key's total over the rows (None where every value is blank)."""
+    out: dict[str, dict[str, Value]] = {}
+    for version in sorted({r.format for r in rows}):
+        keys = load_format(version).cell_keys
+        columns = zip(*(r.values for r in rows if r.format == version), strict=True)
+        out[version] = {k: total(col) for k, col in zip(keys, columns, strict=True)}
+    return out
+
+
+def _slots(version: str, cols: list[Column]) -> list[tuple[int, int]]:
+    """Return (sheet column, index in a row's values) for every plain column this version has."""
+    keys = {k: i for i, k in enumerate(load_format(version).cell_keys)}
+    fixed = len(FIXED_COLUMNS)
+    return [(fixed + i, keys[c.key]) for i, c in enumerate(cols) if not c.parts and c.key in keys]
 
 
 def _write_check_detail(

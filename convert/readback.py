@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -64,7 +65,7 @@ _Book = xlsx.Book
 SUMMARY_PREFIX = "汇总·"
 
 
-def _load(path: Path) -> _Book:
+def _load(path: Path | io.BytesIO) -> _Book:
     """Read the standard sheets (formulas and cached results in one pass), names and properties; never writes."""
     try:
         return xlsx.load(path, skip_prefix=SUMMARY_PREFIX)
@@ -72,7 +73,9 @@ def _load(path: Path) -> _Book:
         raise
     except Exception as exc:
         # Whatever the parser meets (a missing part, a bad index): say what is wrong and what to do.
-        raise UnreadableInputError(f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel") from exc
+        raise UnreadableInputError(
+            f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel"
+        ) from exc
 
 
 def _names(wb: Any) -> dict[str, tuple[str, Pos]]:
@@ -555,22 +558,28 @@ def _inspect(path: Path) -> None:
     inspect_workbook(path)
 
 
-def _read(path: str | Path) -> _Reading:
+def _read(path: str | Path, data: bytes | None = None) -> _Reading:
     path = Path(path)
-    _inspect(path)
-    sha = _sha256(path)
-    return _Reading(_load(path), path, sha)
+    if data is None:
+        _inspect(path)
+        sha = _sha256(path)
+        return _Reading(_load(path), path, sha)
+    # The caller read and vetted these bytes (convert.sniff.load_input): no second pass over the file.
+    return _Reading(_load(io.BytesIO(data)), path, hashlib.sha256(data).hexdigest())
 
 
-def read_workbook(path: str | Path) -> Record:
-    """Read a standard workbook back into the record it was written from (reported totals as printed)."""
-    return _read(path).record
+def read_workbook(path: str | Path, *, data: bytes | None = None) -> Record:
+    """Read a standard workbook back into the record it was written from (reported totals as printed).
+
+    data: the file's bytes when the caller already read them through convert.sniff.load_input.
+    """
+    return _read(path, data).record
 
 
-def check_workbook(path: str | Path) -> tuple[Record | None, list[Finding]]:
+def check_workbook(path: str | Path, *, data: bytes | None = None) -> tuple[Record | None, list[Finding]]:
     """Return the record and every finding: workbook integrity first, then the rules on the record."""
     try:
-        reading = _read(path)
+        reading = _read(path, data)
     except NotAReportError as exc:
         return None, [Finding("not-a-workbook", ERROR, f"不是 nianbao 生成的标准工作簿：{exc}", source="workbook")]
     record = reading.record

@@ -42,7 +42,7 @@ def read_report(path: str | Path) -> Record:
     if loaded.kind == "workbook":
         from convert.readback import read_workbook
 
-        return read_workbook(path)
+        return read_workbook(path, data=loaded.data)
     assert loaded.text is not None
     source = {"path": str(path), "name": path.name, "sha256": loaded.sha256, "encoding": loaded.encoding}
     return parse_report(loaded.text, source)
@@ -129,17 +129,23 @@ _SUBHEADING = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s
 def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str, tuple[int, int]]:
     """Find each section's heading line by its words; return section key → (heading index, end index)."""
     candidates: dict[str, list[int]] = {s.key: [] for s in sections}
+    # Lines numbered like sub-headings (1. （一）) name a section only when nothing else does: 「1.总体情况」.
+    fallback: dict[str, list[int]] = {s.key: [] for s in sections}
     for i, line in enumerate(lines):
         words = [c for c in line.cells if c.strip()]
         if len(words) != 1:
             continue
         text = words[0].strip()
-        if len(text) > 60 or _SUBHEADING.match(unicodedata.normalize("NFKC", text)):
+        if len(text) > 60:
             continue
+        into = fallback if _SUBHEADING.match(unicodedata.normalize("NFKC", text)) else candidates
         for s in sections:
             if s.matches(text):
-                candidates[s.key].append(i)
+                into[s.key].append(i)
                 break
+    for key, options in candidates.items():
+        if not options and len(fallback[key]) == 1:
+            options.append(fallback[key][0])
     chosen: dict[str, int] = {}
     last = -1
     for s in sections:
@@ -162,7 +168,8 @@ def _title_and_preface(lines: list[Line]) -> tuple[str | None, list[str]]:
     head = texts[:8]
 
     def names_report(t: str) -> bool:
-        return "报告" in t and ("公开" in t or "年度" in t) and len(t) <= 80
+        # Web breadcrumbs (首页 > 政务公开 > 年度报告) name the report too, but are no title.
+        return "报告" in t and ("公开" in t or "年度" in t) and len(t) <= 80 and not _BREADCRUMB.search(t)
 
     # Web pages put breadcrumbs before the title: the title is the line that names the report.
     idx = next((i for i, t in enumerate(head) if names_report(t) and "信息公开" in t), None)
@@ -181,6 +188,9 @@ def _title_and_preface(lines: list[Line]) -> tuple[str | None, list[str]]:
     ):
         title, start = texts[idx - 1] + title, idx - 1
     return title, texts[:start] + texts[idx + 1 :]
+
+
+_BREADCRUMB = re.compile(r"[>›»＞→]|^\s*(?:当前位置|您的位置|您现在的位置|首页)")
 
 
 def _paragraphs(lines: list[Line]) -> list[str]:
@@ -241,6 +251,12 @@ class TableReader:
         self.current_group: str | None = None
         self.subtotal_position: int | None = None
         self.wide_stream: list[Cell] = []
+        self.shapes: dict[tuple[int, int], int] = {}  # (cells after the label, columns) -> empty cells before the data
+        self.deferred: list[tuple[str, list[Cell], Cell, int]] = []
+        self.peers: dict[tuple[int, int, int], int] = {}  # (label position, columns, cells) -> empty cells before data
+        self.lengths: dict[tuple[int, int], Counter[int]] = {}  # (label position, columns) -> how many cells rows have
+        self.shape_of: dict[str, tuple[int, int, bool]] = {}  # row -> (label position and columns, cells, pinned)
+        self.first_column_at: int | None = None  # where the header puts the first column, in grid layouts
 
     # -- classification -------------------------------------------------------------------
     def row_key(self, text: str) -> str | None:
@@ -262,8 +278,11 @@ class TableReader:
 
     def read(self, lines: list[Line]) -> bool:
         """Read the table from its section's lines; return whether any row was found."""
-        for row in _segments(build_rows(lines), self):
+        for row in _segments(_rejoin(build_rows(lines), self), self):
             self._row(row)
+        for row_key, tokens, label, label_at in self.deferred:
+            self._fill(row_key, tokens, label, label_at, final=True)
+        self._odd_lengths()
         if self.table.layout == "wide":
             self._wide()
         found = bool(self.seen)
@@ -292,7 +311,7 @@ class TableReader:
             has_values = any(not c.empty and parse(c.text).is_value for c in cells)
             if row_hits and has_values:
                 i, key = row_hits[-1]
-                self._data(key, cells[i + 1 :], cells[i])
+                self._data(key, cells[i + 1 :], cells[i], i)
             elif not labels and has_values:
                 self.wide_stream.extend(cells)
             elif row_hits:
@@ -303,11 +322,31 @@ class TableReader:
         if row_hits:
             i, key = row_hits[-1]
             assert key is not None
-            self._data(key, cells[i + 1 :], cells[i])
+            self._data(key, cells[i + 1 :], cells[i], i)
             return
         self._unplaced(cells, labels)
 
+    def _odd_lengths(self) -> None:
+        """Warn about a row with more or fewer cells than the rows laid out like it: a cell may be lost or added."""
+        by_position: dict[int, Counter[int]] = {}
+        for at, length, _ in self.shape_of.values():
+            by_position.setdefault(at, Counter())[length] += 1
+        for row_key, (at, length, pinned) in self.shape_of.items():
+            common, count = by_position[at].most_common(1)[0]
+            if pinned or length == common or count < 2:
+                continue
+            self.record.warn(
+                "row-misaligned",
+                f"row 「{self.table.row(row_key).label}」 has {length} cells where rows like it have {common}; "
+                "its blank cells may be misplaced",
+                f"{self.table.key}.{row_key}",
+            )
+
     def _header(self, cells: list[Cell]) -> None:
+        first = self.table.columns[0].key
+        at = [i for i, c in enumerate(cells) if not c.empty and _lookup(self.columns, c.text) == first]
+        if at:
+            self.first_column_at = at[0]
         # A 小计 column among the applicant columns shifts the cells after it: note where it sits.
         names = [_lookup(self.columns, c.text) or _lookup(self.derived_cols, c.text) for c in cells if not c.empty]
         names = [n for n in names if n]
@@ -387,9 +426,7 @@ class TableReader:
                 )
 
     # -- values -----------------------------------------------------------------------------
-    def _data(self, row_key: str, tokens: list[Cell], label: Cell) -> None:
-        row = self.table.row(row_key)
-        where = f"{self.table.key}.{row_key}"
+    def _data(self, row_key: str, tokens: list[Cell], label: Cell, label_at: int = 0) -> None:
         if row_key in self.seen:
             self.record.warn(
                 "duplicate-row",
@@ -398,15 +435,49 @@ class TableReader:
             )
             return
         self.seen.add(row_key)
+        n = len(self.table.row(row_key).columns) + (self.subtotal_position is not None and self.table.key == "requests")
+        self.lengths.setdefault((label_at, n), Counter())[len(tokens)] += 1
+        self._fill(row_key, tokens, label, label_at, final=False)
+
+    def _fill(self, row_key: str, tokens: list[Cell], label: Cell, label_at: int, final: bool) -> None:
+        row = self.table.row(row_key)
+        where = f"{self.table.key}.{row_key}"
         slots = list(row.columns)
         if self.subtotal_position is not None and "org_subtotal" not in slots and self.table.key == "requests":
             slots.insert(self.subtotal_position, "org_subtotal")
         kinds = [self._kind(c) for c in slots]
         parsed = [parse(t.text, "count") for t in tokens]
         eqs = self._row_equations(slots)
-        fitted, message = fit(tokens, parsed, len(slots), eqs)
+        if len(tokens) <= len(slots) and tokens and tokens[0].empty:
+            if not final:
+                self.deferred.append((row_key, tokens, label, label_at))
+                return
+            lengths = self.lengths.get((label_at, len(slots)), Counter())
+            common, count = lengths.most_common(1)[0] if lengths else (0, 0)
+            lead = self.peers.get((label_at, len(slots), common), 0)
+            if count >= 2 and len(tokens) < common and lead and all(t.empty for t in tokens[:lead]):
+                # Most rows laid out like this one put empty (merged) cells before the numbers: this row lost a cell.
+                tokens = tokens[lead:]
+        hint = self.shapes.get((len(tokens), len(slots)))
+        if hint is None and final and self.first_column_at is not None:
+            # No row of this shape was sure: the header row shows where the numbers start.
+            hint = self.first_column_at - label_at - 1
+        fitted, message, lead = fit(tokens, parsed, len(slots), eqs, hint, final)
+        if fitted is None:
+            # Several placements of the row's empty cells; rows of the same shape may tell which.
+            self.deferred.append((row_key, tokens, label, label_at))
+            return
+        if lead is not None:
+            self.shapes.setdefault((len(tokens), len(slots)), lead)
+            self.peers.setdefault((label_at, len(slots), len(tokens)), lead)
         if message:
             self.record.warn("row-misaligned", f"row 「{label.text.strip()}」: {message}", where)
+        # A row whose first and last numbers are filled is pinned; blanks at its ends could have shifted.
+        pinned = bool(message) or (
+            fitted[0] is not None and not fitted[0].empty and fitted[-1] is not None and not fitted[-1].empty
+        )
+        self.shape_of[row_key] = (label_at * 100 + len(slots), label_at + 1 + len(tokens), pinned)
+        subtotal: tuple[Parsed, Cell] | None = None
         for col, kind, token in zip(slots, kinds, fitted, strict=True):
             if token is None:
                 continue
@@ -415,11 +486,14 @@ class TableReader:
             for code, msg in p.warnings:
                 self.record.warn(code, msg, key)
             if col == "org_subtotal":
-                self._check_org_subtotal(row_key, p, token)
+                subtotal = (p, token)
                 continue
             self.record.cells[key] = p.value
             if p.note:
                 self.record.notes[key] = p.note
+        if subtotal is not None:
+            # Checked once the cells it sums are stored.
+            self._check_org_subtotal(row_key, *subtotal)
 
     def _kind(self, col: str) -> str:
         if col == "org_subtotal":
@@ -473,7 +547,8 @@ class TableReader:
                 if rule.table == self.table.key and rule.per == "row":
                     eqs.append((base + r.columns.index(rule.left[0]), [base + r.columns.index(c) for c in rule.right]))
         parsed = [parse(t.text, "count") for t in tokens]
-        fitted, message = fit(tokens, parsed, len(slots), eqs)
+        fitted, message, _ = fit(tokens, parsed, len(slots), eqs, None, True)
+        assert fitted is not None
         if message:
             self.record.warn("row-misaligned", f"table {self.table.key}: {message}", f"line {tokens[first].line}")
         for (row_key, col), token in zip(slots, fitted, strict=True):
@@ -556,6 +631,50 @@ def build_rows(lines: list[Line]) -> list[list[Cell]]:
     return rows
 
 
+def _is_value(cell: Cell) -> bool:
+    return not cell.empty and parse(cell.text).is_value
+
+
+def _rejoin(rows: list[list[Cell]], reader: TableReader) -> list[list[Cell]]:
+    """Mend rows a PDF conversion broke: a label split over two lines, numbers wrapped onto the next line."""
+    out: list[list[Cell]] = []
+    widest = max(len(r.columns) for r in reader.table.rows) + len(reader.table.derived_columns)
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        words = [c for c in row if not c.empty]
+        after = [c for c in nxt if not c.empty] if nxt is not None else []
+        if nxt is None or not words or not after or reader.table.layout == "wide":
+            out.append(row)
+            i += 1
+            continue
+        head, tail = words[-1], after[0]
+        if not _is_value(tail):
+            if not reader.is_known_label(tail.text) and not any(_is_value(c) for c in words):
+                joined = head.text.strip() + tail.text.strip()
+                if reader.row_key(joined) and not reader.row_key(tail.text):
+                    # 「（三）不予」 then 「公开 …」: one label broken over two lines.
+                    at = row.index(head)
+                    rows[i + 1] = [*row[:at], Cell(joined, head.line), *nxt[nxt.index(tail) + 1 :]]
+                    i += 1
+                    continue
+        elif _is_value(head) and all(_is_value(c) for c in after):
+            labelled = [k for k, c in enumerate(row) if not c.empty and not _is_value(c) and reader.row_key(c.text)]
+            if labelled:
+                have = [c for c in row[labelled[-1] + 1 :] if not c.empty]
+                if have and all(_is_value(c) for c in have) and len(have) + len(after) <= widest:
+                    n = len(reader.table.row(reader.row_key(row[labelled[-1]].text) or "").columns)
+                    if len(have) < n:
+                        # The numbers of a long row wrapped onto the next line.
+                        out.append([*row[: labelled[-1] + 1], *have, *after])
+                        i += 2
+                        continue
+        out.append(row)
+        i += 1
+    return out
+
+
 def _segments(rows: list[list[Cell]], reader: TableReader) -> list[list[Cell]]:
     """Split a row that holds several labelled rows (lost blank lines) at each later row label."""
     out: list[list[Cell]] = []
@@ -575,19 +694,60 @@ def _segments(rows: list[list[Cell]], reader: TableReader) -> list[list[Cell]]:
 
 
 def fit(
-    tokens: list[Cell], parsed: list[Parsed], n: int, eqs: list[tuple[int, list[int]]]
-) -> tuple[list[Cell | None], str]:
-    """Fit a row's cells to n columns; where they do not match, let the totals decide, and say so."""
-    if len(tokens) == n:
-        return list(tokens), ""
-    for order in ("trailing", "leading"):
-        trimmed = _trim(tokens, n, order)
-        if len(trimmed) == n and _consistent([_value_of(t, parsed, tokens) for t in trimmed], eqs):
-            return list(trimmed), ""
-    trimmed = _trim(tokens, n, "trailing")
-    if len(trimmed) == n:
-        return list(trimmed), ""
-    inner = list(trimmed)
+    tokens: list[Cell],
+    parsed: list[Parsed],
+    n: int,
+    eqs: list[tuple[int, list[int]]],
+    hint: int | None = None,
+    final: bool = True,
+) -> tuple[list[Cell | None] | None, str, int | None]:
+    """Fit a row's cells to n columns; where they do not match, let the totals decide, and say so.
+
+    Returns the cells per column, a message when the reading is not the plain one, and the number of empty cells
+    skipped before the data when the totals chose it (rows of the same shape are read alike). None for the cells
+    means: not final and several placements remain; ask again once other rows have shown the table's shape.
+    """
+    m = len(tokens)
+    if m == n:
+        return list(tokens), "", None
+    values = [p.value for p in parsed]
+    shown = " | ".join(t.text.strip() or "·" for t in tokens)
+    if m > n:
+        # Surplus empty cells at the ends (merged label cells, a trailing tab): which window holds the data?
+        windows = [
+            s
+            for s in range(m - n + 1)
+            if all(tokens[i].empty for i in range(s)) and all(tokens[i].empty for i in range(s + n, m))
+        ]
+        if windows:
+            status = {s: _consistent(values[s : s + n], eqs) for s in windows}
+            good = [s for s in windows if status[s] is True]
+            readings = {_reading(tokens[s : s + n], values[s : s + n]) for s in windows if status[s] is not False}
+            if len(good) == 1:
+                return tokens[good[0] : good[0] + n], "", good[0]
+            if len(readings) == 1:
+                s = good[0] if good else next(s for s in windows if status[s] is not False)
+                return tokens[s : s + n], "", s if len(windows) == 1 else None
+            if hint in status and (status[hint] is not False or not readings):
+                # Rows of the same shape (or the header) show where the numbers sit; the totals are checked later.
+                return tokens[hint : hint + n], "", None
+            if not final:
+                return None, "", None
+            if len(readings) > 1:
+                # Keep what every plausible placement agrees on; blank the rest, with a warning.
+                options = [s for s in windows if (status[s] is True) or (not good and status[s] is None)]
+                result: list[Cell | None] = []
+                for k in range(n):
+                    picks = {_reading([tokens[s + k]], [values[s + k]]) for s in options}
+                    result.append(tokens[options[0] + k] if len(picks) == 1 else None)
+                unsure = sum(1 for c in result if c is None)
+                return (
+                    result,
+                    f"{m} cells for {n} columns ({shown}); the empty cells could sit before or after the numbers, "
+                    f"{unsure} cell(s) left blank",
+                    None,
+                )
+    inner = list(tokens)
     while inner and inner[0].empty:
         inner.pop(0)
     while inner and inner[-1].empty:
@@ -600,26 +760,30 @@ def fit(
         empties = [i for i, t in enumerate(inner) if t.empty]
         combos = _bounded(combinations(range(m), n), m, n)
         if combos is None:
-            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank"
+            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank", None
         for keep in combos:
             slot_vals = [values[i] for i in keep]
-            if _consistent(slot_vals, eqs):
+            if _consistent(slot_vals, eqs, blank_is_zero=True):
                 readings.append(list(keep))
         only_empty = [r for r in readings if set(range(m)) - set(r) <= set(empties)]
         readings = only_empty or readings
     else:
         combos = _bounded(combinations(range(n), m), n, m)
         if combos is None:
-            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank"
+            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank", None
         for places in combos:
             slot_idx: list[int | None] = [None] * n
             for token_i, slot in enumerate(places):
                 slot_idx[slot] = token_i
-            if _consistent([None if s is None else values[s] for s in slot_idx], eqs):
+            if _consistent([None if s is None else values[s] for s in slot_idx], eqs, blank_is_zero=True):
                 readings.append(slot_idx)
     if not readings:
-        return [None] * n, f"{m} cells for {n} columns ({shown}); no reading agrees with the totals, cells left blank"
-    result: list[Cell | None] = []
+        return (
+            [None] * n,
+            f"{m} cells for {n} columns ({shown}); no reading agrees with the totals, cells left blank",
+            None,
+        )
+    result = []
     unsure = 0
     for slot in range(n):
         picks = {(None if r[slot] is None else (inner[r[slot]].text.strip(), values[r[slot]])) for r in readings}
@@ -632,7 +796,11 @@ def fit(
     note = f"{m} cells for {n} columns ({shown}); read by the totals"
     if unsure:
         note += f", {unsure} cell(s) left blank because the totals allow several readings"
-    return result, note
+    return result, note, None
+
+
+def _reading(cells: list[Cell], values: list[Value]) -> tuple:
+    return tuple((c.empty, v) for c, v in zip(cells, values, strict=True))
 
 
 def _bounded(it, total: int, k: int):
@@ -648,33 +816,39 @@ def _value_of(token: Cell, parsed: list[Parsed], tokens: list[Cell]) -> Value:
     return None
 
 
-def _trim(tokens: list[Cell], n: int, first: str) -> list[Cell]:
-    t = list(tokens)
-    ends = (-1, 0) if first == "trailing" else (0, -1)
-    for end in ends:
-        while len(t) > n and t[end].empty:
-            t.pop(end)
-    return t
-
-
-def _consistent(values: list[Value], eqs: list[tuple[int, list[int]]]) -> bool:
+def _consistent(values: list[Value], eqs: list[tuple[int, list[int]]], blank_is_zero: bool = False) -> bool | None:
+    """True when every total adds up, False when one does not, None when blanks leave a total unchecked."""
+    unknown = False
     for target, parts in eqs:
         if target >= len(values):
             return False
-        # Blanks count as nothing: a blank 总计 over numbers is not a reading of that row.
-        got = values[target] or 0
-        want = sum((values[p] or 0) for p in parts)
-        if got != want:
+        cells = [values[target], *(values[p] for p in parts)]
+        if not blank_is_zero and any(v is None for v in cells):
+            unknown = True
+            continue
+        if (values[target] or 0) != sum((values[p] or 0) for p in parts):
             return False
-    return True
+    return None if unknown else True
 
 
 def _warn_rule_failures(record: Record, fmt: Format) -> None:
     from convert.checks import ERROR, check_rules
 
+    unchecked: dict[str, list[str]] = {}
     for finding in check_rules(record, fmt):
         if finding.severity == ERROR and finding.code != "non-negative":
             record.warn("rule-failed", finding.message, finding.key)
+        elif finding.code == "missing":
+            unchecked.setdefault(finding.key.split(".")[0], []).append(finding.key)
+    for table, where in unchecked.items():
+        # A blank cell beside numbers leaves a total unchecked: a lost cell would go unnoticed, so say so.
+        record.warn(
+            "rule-unchecked",
+            f"{len(where)} total(s) of table {table} cannot be checked because some of their cells are blank: "
+            + ", ".join(where[:4])
+            + (" …" if len(where) > 4 else ""),
+            table,
+        )
 
 
 def clean_text(text: str) -> str:

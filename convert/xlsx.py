@@ -10,7 +10,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lxml import etree
 
@@ -75,7 +75,7 @@ def _text(el: etree._Element) -> str:
     return "".join(r.text or "" for r in el.iterfind(f"{_M}r/{_M}t"))
 
 
-def load(path: Path, skip_prefix: str = "") -> Book:
+def load(path: Path | IO[bytes], skip_prefix: str = "") -> Book:
     """Read sheets (all but those whose name starts with skip_prefix), names and custom properties."""
     with zipfile.ZipFile(path) as zf:
         workbook = _xml(zf, "xl/workbook.xml")
@@ -86,7 +86,9 @@ def load(path: Path, skip_prefix: str = "") -> Book:
         if rels is not None:
             for rel in rels.iterfind("rel:Relationship", NS):
                 target = rel.get("Target", "")
-                targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+                targets[rel.get("Id")] = (
+                    target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+                )
         strings = _shared_strings(zf)
         formats = _cell_formats(zf)
         sheets: dict[str, Sheet] = {}
@@ -115,7 +117,9 @@ def _cell_formats(zf: zipfile.ZipFile) -> list[str]:
     root = _xml(zf, "xl/styles.xml")
     if root is None:
         return []
-    custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "General") for f in root.iterfind("m:numFmts/m:numFmt", NS)}
+    custom = {
+        int(f.get("numFmtId", "0")): f.get("formatCode", "General") for f in root.iterfind("m:numFmts/m:numFmt", NS)
+    }
     out = []
     for xf in root.iterfind("m:cellXfs/m:xf", NS):
         fid = int(xf.get("numFmtId", "0"))
