@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from convert.errors import NotAReportError
 from convert.formats import load_format
-from convert.reader import parse_report, read_report
+from convert.reader import Cell, fit, parse_report, read_report
 from convert.record import Record
 from convert.render import LAYOUTS, render_report
+from convert.values import parse
 from tests.strategies import count_values, money_values, signed_values
 
 DATA = Path(__file__).parent / "data"
@@ -139,3 +140,55 @@ def test_a_missing_table_is_named() -> None:
     end = text.index("五、存在的问题")
     with pytest.raises(NotAReportError, match="四、政府信息公开行政复议、行政诉讼情况"):
         parse_report(text[:start] + text[end:])
+
+
+def test_a_blank_total_beside_surplus_empty_cells_is_placed_like_the_other_rows() -> None:
+    # Two empty cells before the numbers and a blank total: the other rows show the numbers start after the
+    # merged label cells, so 30 is 自然人 (not shifted into a blank first column), and the blank total is said.
+    rec = parse_report(_requests_row("| 一、本年新收政府信息公开申请数量 | | | 30 | 5 | 1 | 2 | 1 | 1 | |"))
+    assert rec.cells["requests.new_received.natural_person"] == 30
+    assert rec.cells["requests.new_received.other_org"] == 1
+    assert rec.cells["requests.new_received.total"] is None
+    assert any(w.code == "rule-unchecked" and w.where == "requests" for w in rec.warnings)
+
+
+def test_surplus_empty_cells_that_could_sit_on_either_side_leave_cells_blank() -> None:
+    # ·|3|5|·|8|·  for 5 columns, no other row to compare with: either placement is possible, so no silent guess.
+    texts = ["", "3", "5", "", "8", ""]
+    tokens = [Cell(t, 1) for t in texts]
+    eqs = [(4, [0, 1, 2, 3])]
+    fitted, message, _ = fit(tokens, [parse(t) for t in texts], 5, eqs, None, True)
+    assert fitted is not None and message and "left blank" in message
+    assert fitted == [None] * 5
+    # With a row of the same shape read for sure, the same reading is taken without a warning.
+    fitted, message, _ = fit(tokens, [parse(t) for t in texts], 5, eqs, 0, True)
+    assert fitted is not None and not message and [c.text for c in fitted if c] == ["", "3", "5", "", "8"]
+
+
+def test_a_wrong_subtotal_column_is_checked_against_the_cells_it_sums() -> None:
+    text = (DATA / "reports" / "tab-subtotal-2020.txt").read_text(encoding="utf-8")
+    old = "一、本年新收政府信息公开申请数量\t\t6\t3\t2\t0\t1\t0\t0\t9"
+    assert old in text
+    rec = parse_report(text.replace(old, old.replace("\t6\t3\t", "\t6\t4\t")))
+    assert rec.cells["requests.new_received.commercial"] == 2
+    assert any(w.code == "subtotal-mismatch" and w.where == "requests.new_received" for w in rec.warnings)
+
+
+def test_a_lost_cell_padded_back_at_the_end_is_not_silent() -> None:
+    # A converter dropped one 0 and padded the row: the reading shifts and the total comes out blank, with a warning.
+    base = "| | | 2.重复申请 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |"
+    text = (DATA / "reports" / "md-county-2021.md").read_text(encoding="utf-8")
+    assert base in text
+    rec = parse_report(text.replace(base, "| | | 2.重复申请 | 1 | 0 | 0 | 0 | 0 | 1 | |"))
+    assert rec.cells["requests.rejected_repeat.total"] is None
+    assert any(w.code == "rule-unchecked" for w in rec.warnings)
+
+
+def test_breadcrumbs_and_an_arabic_numbered_chapter() -> None:
+    text = (DATA / "reports" / "zhuzhen-2019.txt").read_text(encoding="utf-8")
+    want = parse_report(text)
+    text = "当前位置：首页 > 政务公开 > 政府信息公开年度报告\n" + text.replace("一、总体情况", "1.总体情况")
+    rec = parse_report(text)
+    assert (rec.agency, rec.year, rec.title) == (want.agency, want.year, want.title)
+    assert rec.text["overview"] == want.text["overview"]
+    assert rec.cells == want.cells
