@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 from convert.errors import FormatDataError
@@ -121,15 +121,23 @@ class Table:
 
     def column(self, key: str) -> Column:
         """Return the column with this key."""
-        return next(c for c in self.columns if c.key == key)
+        return self._by_key[("c", key)]  # type: ignore[return-value]
 
     def row(self, key: str) -> Row:
         """Return the row with this key."""
-        return next(r for r in self.rows if r.key == key)
+        return self._by_key[("r", key)]  # type: ignore[return-value]
 
     def group(self, key: str) -> Group:
         """Return the group with this key."""
-        return next(g for g in self.groups if g.key == key)
+        return self._by_key[("g", key)]  # type: ignore[return-value]
+
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str], Column | Row | Group]:
+        # Looked up per cell of every report in a batch: a dict, not a scan.
+        out: dict[tuple[str, str], Column | Row | Group] = {("c", c.key): c for c in self.columns}
+        out.update({("r", r.key): r for r in self.rows})
+        out.update({("g", g.key): g for g in self.groups})
+        return out
 
     def cell_keys(self) -> list[str]:
         """Return every cell key of the table, row by row."""
@@ -194,8 +202,7 @@ class Format:
 
     def cell_type(self, key: str) -> str:
         """Return count, signed or money for a cell key."""
-        table, _, column = key.split(".")
-        return self.tables[table].column(column).type
+        return _cell_types(self.version)[key]
 
     def equations(self) -> list[Equation]:
         """Expand every rule into its equations over cell keys (computed once per version)."""
@@ -243,6 +250,12 @@ class Format:
             if eq.rule in formula_rules and len(eq.left) == 1:
                 out.setdefault(eq.left[0], eq.right)
         return out
+
+
+@cache
+def _cell_types(version: str) -> dict[str, str]:
+    fmt = load_format(version)
+    return {f"{t.key}.{r.key}.{c}": t.column(c).type for t in fmt.tables.values() for r in t.rows for c in r.columns}
 
 
 @cache

@@ -34,8 +34,13 @@ class Line:
         return not any(c.strip() for c in self.cells)
 
 
+_MARKUP_CHARS = re.compile(r"[\[*_~#\u00a0\u200b]")
+
+
 def strip_markup(text: str) -> str:
     """Remove leftovers of Word, markdown and web copies that are not words of the report."""
+    if not _MARKUP_CHARS.search(text):
+        return text  # most lines carry none: skip the four substitutions
     text = _BOOKMARK.sub("", text)
     text = re.sub(r"\*\*|__|~~", "", text)
     text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text)

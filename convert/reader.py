@@ -6,13 +6,12 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
 from pathlib import Path
 
 from convert.errors import NotAReportError
-from convert.formats import VERSIONS, Format, Section, Table, core, load_format, normalize
+from convert.formats import VERSIONS, Format, Section, Table, core, heading_words, load_format, normalize
 from convert.layouts import Line, split_lines, strip_markup
 from convert.record import Record, Value
 from convert.values import Parsed, parse
@@ -20,17 +19,24 @@ from convert.values import Parsed, parse
 MAX_CANDIDATES = 20000
 
 
-@dataclass
 class Cell:
-    """A table cell's text and the input line it came from."""
+    """A table cell's text, the input line it came from, and whether it holds nothing."""
 
-    text: str
-    line: int
+    __slots__ = ("empty", "line", "text")
 
-    @property
-    def empty(self) -> bool:
-        """Tell whether the cell holds nothing."""
-        return not self.text.strip()
+    def __init__(self, text: str, line: int) -> None:
+        self.text = text
+        self.line = line
+        # Asked hundreds of thousands of times in a batch: computed once.
+        self.empty = not text.strip()
+
+    def __repr__(self) -> str:
+        return f"Cell({self.text!r}, {self.line})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cell) and (self.text, self.line) == (other.text, other.line)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def read_report(path: str | Path) -> Record:
@@ -126,11 +132,17 @@ def _decide_version_by_year(record: Record, note: str) -> None:
 _SUBHEADING = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d{1,2}\s*[.、．](?!\d))")
 
 
+@cache
+def _any_heading(sections: tuple[Section, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for s in sections for p in s.patterns))
+
+
 def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str, tuple[int, int]]:
     """Find each section's heading line by its words; return section key → (heading index, end index)."""
     candidates: dict[str, list[int]] = {s.key: [] for s in sections}
     # Lines numbered like sub-headings (1. （一）) name a section only when nothing else does: 「1.总体情况」.
     fallback: dict[str, list[int]] = {s.key: [] for s in sections}
+    any_heading = _any_heading(sections)
     for i, line in enumerate(lines):
         words = [c for c in line.cells if c.strip()]
         if len(words) != 1:
@@ -138,6 +150,8 @@ def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str,
         text = words[0].strip()
         if len(text) > 60:
             continue
+        if not any_heading.search(heading_words(text)):
+            continue  # one combined pattern per line; most lines are no heading at all
         into = fallback if _SUBHEADING.match(unicodedata.normalize("NFKC", text)) else candidates
         for s in sections:
             if s.matches(text):
@@ -507,16 +521,7 @@ class TableReader:
         return "万元" in self.table.column(col).label
 
     def _row_equations(self, slots: list[str]) -> list[tuple[int, list[int]]]:
-        out = []
-        for rule in self.fmt.rules:
-            if rule.table != self.table.key or rule.per != "row" or len(rule.left) != 1:
-                continue
-            if rule.left[0] in slots and all(c in slots for c in rule.right):
-                out.append((slots.index(rule.left[0]), [slots.index(c) for c in rule.right]))
-        if "org_subtotal" in slots:
-            derived = self.table.derived_columns[0]
-            out.append((slots.index("org_subtotal"), [slots.index(c) for c in derived.sums]))
-        return out
+        return _row_equations(self.fmt.version, self.table.key, tuple(slots))
 
     def _check_org_subtotal(self, row_key: str, p: Parsed, token: Cell) -> None:
         parts = [self.record.cells.get(f"requests.{row_key}.{c}") for c in self.table.derived_columns[0].sums]
@@ -562,6 +567,23 @@ class TableReader:
             self.record.cells[key] = p.value
             if p.note:
                 self.record.notes[key] = p.note
+
+
+@cache
+def _row_equations(version: str, table_key: str, slots: tuple[str, ...]) -> list[tuple[int, list[int]]]:
+    """Return the row rules over these slots as (total index, part indexes): the same for thousands of rows."""
+    fmt = load_format(version)
+    table = fmt.tables[table_key]
+    out = []
+    for rule in fmt.rules:
+        if rule.table != table.key or rule.per != "row" or len(rule.left) != 1:
+            continue
+        if rule.left[0] in slots and all(c in slots for c in rule.right):
+            out.append((slots.index(rule.left[0]), [slots.index(c) for c in rule.right]))
+    if "org_subtotal" in slots:
+        derived = table.derived_columns[0]
+        out.append((slots.index("org_subtotal"), [slots.index(c) for c in derived.sums]))
+    return out
 
 
 class _Index(dict[str, str]):
