@@ -95,7 +95,8 @@ def run_many(
 
         ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         workers = min(jobs, len(items))
-        chunk = max(1, min(16, len(items) // (workers * 4) or 1))
+        # Small chunks keep both workers busy to the end; large ones amortise pickling for big batches.
+        chunk = max(1, min(16, len(items) // (workers * 16) or 1))
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for outcome in pool.map(_call, [(func, item) for item in items], chunksize=chunk):
                 if bar:

@@ -12,10 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
+from xlsxwriter.utility import xl_col_to_name
 
 from convert import xlsx
 from convert.checks import ERROR, WARNING, Finding, check_rules
@@ -55,7 +52,7 @@ CODES = {
 
 
 def _cell(pos: Pos) -> str:
-    return f"{get_column_letter(pos[1] + 1)}{pos[0] + 1}"
+    return f"{xl_col_to_name(pos[1])}{pos[0] + 1}"
 
 
 _Sheet = xlsx.Sheet
@@ -76,29 +73,6 @@ def _load(path: Path | io.BytesIO) -> _Book:
         raise UnreadableInputError(
             f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel"
         ) from exc
-
-
-def _names(wb: Any) -> dict[str, tuple[str, Pos]]:
-    out: dict[str, tuple[str, Pos]] = {}
-    scopes = [wb.defined_names]
-    for ws in wb.worksheets:
-        if getattr(ws, "defined_names", None):
-            scopes.append(ws.defined_names)
-    for scope in scopes:
-        for name, dn in scope.items():
-            try:
-                dests = list(dn.destinations)
-            except Exception:  # a broken (#REF!) name is just a missing name
-                continue
-            if len(dests) != 1:
-                continue
-            sheet, ref = dests[0]
-            ref = ref.replace("$", "")
-            if ":" in ref or not re.fullmatch(r"[A-Z]{1,3}\d+", ref):
-                continue
-            r, c = coordinate_to_tuple(ref)
-            out[name] = (sheet, (r - 1, c - 1))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,8 +459,8 @@ def _sum_cells(formula: str, sheet: str) -> set[Pos] | None:
         other = (ref.group(1) or "").replace("''", "'") or ref.group(2)
         if other and other != sheet:
             return None
-        c1, r1 = column_index_from_string(ref.group(3).upper()) - 1, int(ref.group(4)) - 1
-        c2 = column_index_from_string((ref.group(5) or ref.group(3)).upper()) - 1
+        c1, r1 = xlsx.col_index(ref.group(3).upper()), int(ref.group(4)) - 1
+        c2 = xlsx.col_index((ref.group(5) or ref.group(3)).upper())
         r2 = int(ref.group(6) or ref.group(4)) - 1
         out.update((r, c) for r in range(min(r1, r2), max(r1, r2) + 1) for c in range(min(c1, c2), max(c1, c2) + 1))
     return out
@@ -609,6 +583,11 @@ def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path
         raise UsageError(f"folder {out.parent} does not exist")
     _inspect(path)
     try:
+        # openpyxl only here: annotating rewrites a copy, the one job that needs a full workbook model.
+        import openpyxl
+        from openpyxl.comments import Comment
+        from openpyxl.styles import PatternFill
+
         wb = openpyxl.load_workbook(path)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         raise UnreadableInputError(f"cannot read workbook {path}: {exc}") from exc
