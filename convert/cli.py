@@ -74,12 +74,35 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            help="Raise a safety limit, NAME=N (repeatable): max_file_bytes, max_text_bytes, max_uncompressed_bytes, "
+            "max_ratio, max_members, max_sheets, max_rows_per_sheet, max_cells.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Read, convert, check, store, reconcile and merge annual disclosure reports."""
     _state["debug"] = debug
+    if limit:
+        _set_limits(limit)
+
+
+@handled
+def _set_limits(items: list[str]) -> None:
+    from convert.safety import configure_limits
+
+    overrides: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise UsageError(f"--limit takes NAME=NUMBER, not {item!r}")
+        overrides[name.strip().replace("-", "_")] = int(value)
+    configure_limits(overrides)
 
 
 def _finish(outcomes: Iterable[Any], emit: Callable[[Any], None], what: str) -> int:

@@ -11,7 +11,7 @@ import struct
 import xml.parsers.expat
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a dependency; ensure_defused() turns i
     defusedxml = None  # type: ignore[assignment]
     DefusedET = None  # type: ignore[assignment]
 
-from convert.errors import FormatDataError, UnreadableInputError, UnsafeInputError
+from convert.errors import FormatDataError, UnreadableInputError, UnsafeInputError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,19 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def configure_limits(overrides: dict[str, int]) -> Limits:
+    """Raise (or lower) the process-wide default limits, e.g. {"max_cells": 2_000_000}; workers inherit them."""
+    global DEFAULT_LIMITS
+    known = {f.name for f in fields(Limits)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UsageError(f"unknown limit {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if any(v <= 0 for v in overrides.values()):
+        raise UsageError("limits must be positive numbers")
+    DEFAULT_LIMITS = replace(DEFAULT_LIMITS, **overrides)
+    return DEFAULT_LIMITS
 
 
 def human_bytes(n: int) -> str:
@@ -180,7 +193,7 @@ def _open_path(path: Path) -> bytes:
 
 def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
     """Refuse a workbook file that is unreadable or unsafe, before anything parses it."""
-    limits = limits or DEFAULT_LIMITS
+    limits = limits or DEFAULT_LIMITS  # the module global: configure_limits may have replaced it
     ensure_defused()
     path = Path(path)
     head = _open_path(path)
@@ -202,7 +215,7 @@ def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
 
 def inspect_workbook_bytes(data: bytes, limits: Limits | None = None) -> None:
     """Same checks as inspect_workbook, for a workbook already read into memory."""
-    limits = limits or DEFAULT_LIMITS
+    limits = limits or DEFAULT_LIMITS  # the module global: configure_limits may have replaced it
     ensure_defused()
     if len(data) > limits.max_file_bytes:
         raise UnsafeInputError(
@@ -241,7 +254,7 @@ def corrupt_error(detail: object) -> UnreadableInputError:
 
 def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
     """Run the zip-level and XML-level checks on an open binary file object."""
-    limits = limits or DEFAULT_LIMITS
+    limits = limits or DEFAULT_LIMITS  # the module global: configure_limits may have replaced it
     try:
         zf = zipfile.ZipFile(fh)
     except CORRUPT_ERRORS as exc:

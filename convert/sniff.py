@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from convert import safety
 from convert.errors import NotAReportError, UnreadableInputError, UnsafeInputError
 from convert.safety import (
     CORRUPT_ERRORS,
-    DEFAULT_LIMITS,
     OLE2_MAGIC,
     ZIP_MAGICS,
     Limits,
@@ -78,7 +78,7 @@ def _read_bytes(path: Path, limits: Limits) -> bytes:
 
 def load_input(path: Path, limits: Limits | None = None) -> Loaded:
     """Read a file and classify it by content: decoded text, a checked workbook, or a refusal."""
-    limits = limits or DEFAULT_LIMITS
+    limits = limits or safety.DEFAULT_LIMITS  # read at call time: --limit may have raised it
     path = Path(path)
     data = _read_bytes(path, limits)
     digest = hashlib.sha256(data).hexdigest()

@@ -101,3 +101,35 @@ def test_check_balance_failure_exit_1(tmp_path: Path, samples: Path) -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("nianbao ")
+
+
+def test_limits_can_be_lowered_and_raised(samples: Path) -> None:
+    report = str(samples / "zhuzhen-2019.txt")
+    refused = runner.invoke(app, ["--limit", "max_text_bytes=1000", "read", report])
+    assert refused.exit_code == 2 and "over the 1000 B limit" in refused.stderr
+    allowed = runner.invoke(app, ["--limit", "max_text_bytes=100000", "read", report])
+    assert allowed.exit_code == 0
+    bad = runner.invoke(app, ["--limit", "no_such_limit=3", "read", report])
+    assert bad.exit_code == 2 and "unknown limit no_such_limit" in bad.stderr
+    # Put the default back: the runner shares this process with the other tests.
+    from convert.safety import Limits, configure_limits
+
+    configure_limits({"max_text_bytes": Limits().max_text_bytes})
+
+
+def test_check_a_workbook_whose_total_was_overwritten(tmp_path: Path, samples: Path) -> None:
+    import openpyxl
+
+    book = tmp_path / "luoqi.xlsx"
+    assert runner.invoke(app, ["convert", str(samples / "luoqi-2019.txt"), "-o", str(book)]).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    sheet, ref = next(iter(wb.defined_names["requests_total_total"].destinations))
+    wb[sheet][ref.replace("$", "")].value = 7
+    wb.save(book)
+    before = book.read_bytes()
+    annotated = tmp_path / "annotated.xlsx"
+    result = runner.invoke(app, ["check", "--json", str(book), "--annotate", str(annotated)])
+    assert result.exit_code == 1
+    codes = {f["code"] for f in json.loads(result.stdout)[0]["findings"] if f["severity"] == "error"}
+    assert "formula-overwritten" in codes
+    assert annotated.exists() and book.read_bytes() == before  # the input is never touched

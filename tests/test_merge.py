@@ -152,3 +152,26 @@ def test_libreoffice_recalculates_the_summary_to_our_values(tmp_path: Path) -> N
     mixed = merge_inputs([tmp_path / "a", tmp_path / "b"], tmp_path / "mixed.xlsx", jobs=1, group_by=manifest).path
     for ours, theirs in zip((one, mixed), recalculate([one, mixed], tmp_path), strict=True):
         assert not mismatches(ours, theirs), (ours.name, mismatches(ours, theirs)[:5])
+
+
+def test_merge_a_store_year(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    from typer.testing import CliRunner
+
+    from convert.cli import app
+
+    runner = CliRunner()
+    db = tmp_path / "nianbao.db"
+    added = runner.invoke(app, ["store", "add", str(samples), "--store", str(db), "--author", "测试"])
+    assert added.exit_code == 0, added.output
+    out = tmp_path / "s2019.xlsx"
+    result = runner.invoke(app, ["merge", "--store", str(db), "--year", "2019", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "merged 3 report(s)" in result.stdout
+    summary = read_workbook(out)
+    records = [read_report(samples / f) for f in ("zhuzhen-2019.txt", "luoqi-2019.txt", "liancai-2019.txt")]
+    assert summary.cells["proactive.procurement.projects"] == total(
+        r.cells["proactive.procurement.projects"] for r in records
+    )
+    nothing = runner.invoke(app, ["merge", "--store", str(db), "--year", "2030", "-o", str(tmp_path / "x.xlsx")])
+    assert nothing.exit_code == 2 and "no record of 2030" in nothing.stderr
