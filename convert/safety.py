@@ -15,8 +15,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-import openpyxl
-
 try:
     import defusedxml
     import defusedxml.ElementTree as DefusedET
@@ -114,6 +112,9 @@ def human_bytes(n: int) -> str:
 def ensure_defused() -> None:
     """Refuse to go on if openpyxl would parse XML without defusedxml (entity attacks)."""
     # openpyxl picks defusedxml up at import time unless OPENPYXL_DEFUSEDXML=False or it is missing.
+    # Imported here, not at the top: text reports never need openpyxl, and it costs 0.2 s to import.
+    import openpyxl
+
     if not getattr(openpyxl, "DEFUSEDXML", False) or defusedxml is None:
         raise FormatDataError(
             "openpyxl is not using defusedxml (not installed, or OPENPYXL_DEFUSEDXML=False): "
