@@ -177,6 +177,8 @@ def build_catalogue(folder: Path) -> dict[str, Path]:
         "junk-100MB.txt": lambda p: junk_text(p, 100),
         # Under the 50 MB input limit: shows how the report parser itself copes with a large non-report.
         "junk-40MB.txt": lambda p: junk_text(p, 40),
+        # Regex backtracking trap: a rule-like line that is not a rule (once took minutes).
+        "rule-trap-5MB.txt": lambda p: p.write_text("-" * (5 * MB) + "x\n", encoding="utf-8"),
     }
     paths: dict[str, Path] = {}
     for name, content in simple.items():

@@ -9,7 +9,8 @@ _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _FOOTER = re.compile(
     r"^\s*(?:[—\-–－]+\s*\d{1,3}\s*[—\-–－]+|第\s*\d{1,3}\s*页\s*(?:[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
-_RULE = re.compile(r"^[\s|+:]*[-—=_*]{3,}[\s\-—=_*:|+]*$")
+_RULE_CHARS = frozenset(" \t\u3000|+:-—=_*")
+_RULE_STROKES = frozenset("-—=_*")
 _MD_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HTML = re.compile(r"<\s*(table|html|body|p|div|tr|td)\b", re.IGNORECASE)
 
@@ -50,7 +51,12 @@ def strip_markup(text: str) -> str:
 def is_noise(text: str) -> bool:
     """Tell whether a line is a page footer or a horizontal rule, never part of the report."""
     stripped = text.strip()
-    return bool(stripped) and (bool(_FOOTER.match(stripped)) or bool(_RULE.match(stripped)))
+    return bool(stripped) and (bool(_FOOTER.match(stripped)) or _is_rule(stripped))
+
+
+def _is_rule(text: str) -> bool:
+    """Tell whether a line is a horizontal rule (------, ===, | --- |): linear, no regex backtracking."""
+    return set(text) <= _RULE_CHARS and sum(ch in _RULE_STROKES for ch in text) >= 3
 
 
 def detect_kind(text: str) -> str:

@@ -192,3 +192,12 @@ def test_breadcrumbs_and_an_arabic_numbered_chapter() -> None:
     assert (rec.agency, rec.year, rec.title) == (want.agency, want.year, want.title)
     assert rec.text["overview"] == want.text["overview"]
     assert rec.cells == want.cells
+
+
+def test_a_huge_rule_like_line_does_not_stall_the_reader() -> None:
+    # A regex with overlapping classes needed minutes for this line; it is plain junk, so it stays text.
+    text = (DATA / "reports" / "luoqi-2019.txt").read_text(encoding="utf-8")
+    junk = "-" * 100_000 + "x"
+    rec = parse_report(junk + "\n" + text)
+    assert rec.cells["proactive.procurement.projects"] == 315
+    assert rec.text["preface"] == [junk]
