@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 from xlsxwriter.utility import xl_col_to_name
 
 from convert import xlsx
+from convert.atomic import atomic_output
 from convert.checks import ERROR, WARNING, Finding, check_rules
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
 from convert.formats import VERSIONS, Format, core, load_format, normalize
@@ -612,17 +611,8 @@ def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path
         comment = Comment(text, "nianbao")
         comment.width, comment.height = 320, 120
         cell.comment = comment
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx.tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_output(out, force=force) as tmp:
         wb.save(tmp)
-        if out.exists() and not force:
-            raise UsageError(f"{out} already exists; use --force to replace it")
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return out
 
 

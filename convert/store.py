@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -16,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import atomic_output, check_output
 from convert.errors import ConflictError, StoreError, UsageError
 from convert.record import Record, Value, loads
 
@@ -442,14 +442,11 @@ class Store:
         if fmt not in DUMP_FORMATS:
             raise UsageError(f"unknown dump format {fmt!r}; use one of {', '.join(DUMP_FORMATS)}")
         path = Path(path)
-        _check_output(path, force)
+        check_output(path, force)
         frame = pd.DataFrame(self.long_rows(), columns=list(DUMP_COLUMNS)).astype(
             {"agency": "string", "year": "int64", "format": "string", "key": "string", "value": "string"}
         )
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        with atomic_output(path, force=force) as tmp:
             if fmt == "csv":
                 safe = frame.copy()
                 for column in ("agency", "format", "key", "value"):
@@ -459,10 +456,6 @@ class Store:
                 frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
             else:
                 frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         return len(frame)
 
     def export(self, agency: str, year: int, path: str | Path, *, force: bool = False) -> tuple[Path, RevisionInfo]:
@@ -494,15 +487,6 @@ def neutralise(text: str) -> str:
     except ArithmeticError:
         pass
     return "'" + text
-
-
-def _check_output(path: Path, force: bool) -> None:
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a file")
-    if path.exists() and not force:
-        raise UsageError(f"{path} already exists; use --force to replace it")
-    if not path.parent.is_dir():
-        raise UsageError(f"folder {path.parent} does not exist")
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from xlsxwriter.worksheet import CellNumberTuple as _NUMBER
 from xlsxwriter.worksheet import Worksheet
 
 from convert import __version__
+from convert.atomic import atomic_output
 from convert.errors import UsageError
 from convert.formats import Format, Section, Table, load_format
 from convert.record import Record, Value, dumps
@@ -517,10 +516,7 @@ class _Workbook(xlsxwriter.Workbook):
 def write_atomically(path: Path, build: Callable[[Workbook], None], *, force: bool) -> Path:
     """Build a workbook into a temp file beside path, then move it into place; nothing is left on failure."""
     _check_target(path, force)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_output(path, force=force) as tmp:
         wb = _Workbook(
             str(tmp),
             {
@@ -532,12 +528,6 @@ def write_atomically(path: Path, build: Callable[[Workbook], None], *, force: bo
         )
         build(wb)
         wb.close()
-        if path.exists() and not force:
-            raise UsageError(f"{path} already exists; use --force to replace it")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
