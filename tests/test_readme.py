@@ -45,3 +45,14 @@ def test_the_main_job_runs_on_the_samples(tmp_path: Path) -> None:
 def test_samples_are_the_five_seeds() -> None:
     names = sorted(p.name for p in (ROOT / "samples").iterdir())
     assert names == ["fenggang-2020.txt", "houhe-2021.txt", "liancai-2019.txt", "luoqi-2019.txt", "zhuzhen-2019.txt"]
+
+
+def test_the_python_api_example_runs(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "zhuzhen-2019.xlsx").exists()
