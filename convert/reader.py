@@ -323,11 +323,15 @@ class TableReader:
                 self.current_group = g
         if self.table.layout == "wide":
             has_values = any(not c.empty and parse(c.text).is_value for c in cells)
-            if row_hits and has_values:
+            # A case label followed by numbers only is a row of its own (one row per case).
+            if row_hits and has_values and all(c.empty or _is_value(c) for c in cells[row_hits[-1][0] + 1 :]):
                 i, key = row_hits[-1]
                 self._data(key, cells[i + 1 :], cells[i], i)
-            elif not labels and has_values:
-                self.wide_stream.extend(cells)
+            elif has_values and (self.strict or not labels):
+                # Inside the section, numbers after the header text (a flattened copy) are the printed row of
+                # 15; searching the whole document (no heading found), only rows of bare numbers can be.
+                tail = cells[labels[-1][0] + 1 :] if labels else cells
+                self.wide_stream.extend(tail)
             elif row_hits:
                 pass  # 行政复议 / 未经复议直接起诉 over the columns: the header of the wide row
             elif labels:
@@ -629,6 +633,8 @@ def build_rows(lines: list[Line]) -> list[list[Cell]]:
     single = sum(1 for ln in lines if ln.is_row and len(ln.cells) == 2 and not ln.cells[0].strip())
     multi = sum(1 for ln in lines if ln.is_row and (len(ln.cells) >= 3 or (len(ln.cells) == 2 and ln.cells[0].strip())))
     rows: list[list[Cell]] = []
+    if not any(ln.is_row for ln in lines) and sum(not ln.blank for ln in lines) > 3:
+        return _line_stream(lines)
     if single > multi:
         current: list[Cell] = []
         for ln in lines:
@@ -650,6 +656,32 @@ def build_rows(lines: list[Line]) -> list[list[Cell]]:
         if ln.blank:
             continue
         rows.append([Cell(c, ln.no) for c in ln.cells])
+    return rows
+
+
+def _line_stream(lines: list[Line]) -> list[list[Cell]]:
+    """Cut a table copied as one cell per line, without tabs, into rows.
+
+    A blank line is an empty cell (web copies write empty cells so); a row ends where a label follows a
+    number, so the next block's header or group label starts a row of its own.
+    """
+    rows: list[list[Cell]] = []
+    current: list[Cell] = []
+    seen_value = False
+    for ln in lines:
+        cell = Cell(ln.cells[0] if ln.cells else "", ln.no)
+        if not cell.empty:
+            value = _is_value(cell)
+            if not value and seen_value:
+                rows.append(current)
+                current, seen_value = [], False
+            seen_value = seen_value or value
+        current.append(cell)
+    # Blank lines after a table's last number separate it from what follows; they are no cells.
+    while current and current[-1].empty:
+        current.pop()
+    if current:
+        rows.append(current)
     return rows
 
 
