@@ -17,7 +17,7 @@ from xlsxwriter.worksheet import CellNumberTuple as _NUMBER
 from xlsxwriter.worksheet import Worksheet
 
 from convert import __version__
-from convert.atomic import atomic_output
+from convert.atomic import atomic_output, check_output
 from convert.errors import UsageError
 from convert.formats import Format, Section, Table, load_format
 from convert.record import Record, Value, dumps
@@ -475,12 +475,7 @@ def _str_or_none(value: Any) -> str | None:
 def _check_target(path: Path, force: bool) -> None:
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"workbook name must end in .xlsx: {path}")
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a workbook file")
-    if path.exists() and not force:
-        raise UsageError(f"{path} already exists; use --force to replace it")
-    if not path.parent.is_dir():
-        raise UsageError(f"folder {path.parent} does not exist")
+    check_output(path, force)
 
 
 class _Worksheet(Worksheet):
