@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -818,56 +819,40 @@ def _write_check_sheet(
     for c, (h, w) in enumerate(zip(heads, [14, 40, 26, 11, 11, 9, 80], strict=True)):
         ws.set_column(c, c, w)
         _write_string(ws, 0, c, h, styles.header)
-    titles = {r.id: r.title for r in fmt.rules}
     failures = 0
     row = 1
 
     # The rules read what the report printed: a computed cell's reported total, like the record.
-    def ref(key: str) -> str:
-        return reported_refs.get(key, refs[key])
-
     def val(key: str) -> Value:
         return reported_values[key] if key in reported_refs else values.get(key)
 
-    for eq in fmt.equations():
-        keys = [*eq.left, *eq.right]
-        left = sum_values(val(k) for k in eq.left)
-        right = sum_values(val(k) for k in eq.right)
+    equations, reported = _check_rows(fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
+    for rule, title, where, lefts, rights, f_left, f_right, f_result in equations:
+        keys = [*lefts, *rights]
+        left = sum_values(val(k) for k in lefts)
+        right = sum_values(val(k) for k in rights)
         blank = any(val(k) is None for k in keys)
         result = INCOMPLETE if blank else (PASS if left == right else FAIL)
         failures += result == FAIL
-        d, e = xl_rowcol_to_cell(row, 3), xl_rowcol_to_cell(row, 4)
-        _write_string(ws, row, 0, eq.rule, styles.key)
-        _write_string(ws, row, 1, titles[eq.rule], styles.label)
-        _write_string(ws, row, 2, eq.where, styles.key)
-        ws.write_formula(row, 3, "=SUM(" + ",".join(ref(k) for k in eq.left) + ")", styles.number, _number(left))
-        ws.write_formula(row, 4, "=SUM(" + ",".join(ref(k) for k in eq.right) + ")", styles.number, _number(right))
-        ws.write_formula(
-            row,
-            CHECK_RESULT_COL,
-            f'=IF(COUNT({",".join(ref(k) for k in keys)})<{len(keys)},"{INCOMPLETE}",IF({d}={e},"{PASS}","{FAIL}"))',
-            styles.result,
-            result,
-        )
+        _write_string(ws, row, 0, rule, styles.key)
+        _write_string(ws, row, 1, title, styles.label)
+        _write_string(ws, row, 2, where, styles.key)
+        ws.write_formula(row, 3, f_left, styles.number, _number(left))
+        ws.write_formula(row, 4, f_right, styles.number, _number(right))
+        ws.write_formula(row, CHECK_RESULT_COL, f_result, styles.result, result)
         _write_string(ws, row, 6, " ".join(f"{k}={_show(val(k))}" for k in keys), styles.key)
         row += 1
-    for key in reported_refs:
+    for key, f_left, f_right, f_result, text in reported:
         rep, comp = reported_values[key], values[key]
         result = INCOMPLETE if rep is None else (PASS if rep == comp else FAIL)
         failures += result == FAIL
         _write_string(ws, row, 0, "reported-total", styles.key)
         _write_string(ws, row, 1, "报告所列总计等于按各项计算的总计", styles.label)
         _write_string(ws, row, 2, key, styles.key)
-        ws.write_formula(row, 3, f"={reported_refs[key]}", styles.number, _number(rep) if rep is not None else 0)
-        ws.write_formula(row, 4, f"={refs[key]}", styles.number, _number(comp))
-        ws.write_formula(
-            row,
-            CHECK_RESULT_COL,
-            f'=IF(ISBLANK({reported_refs[key]}),"{INCOMPLETE}",IF({reported_refs[key]}={refs[key]},"{PASS}","{FAIL}"))',
-            styles.result,
-            result,
-        )
-        _write_string(ws, row, 6, f"报告所列 {reported_name(key)}；公式 {defined_name(key)}", styles.key)
+        ws.write_formula(row, 3, f_left, styles.number, _number(rep) if rep is not None else 0)
+        ws.write_formula(row, 4, f_right, styles.number, _number(comp))
+        ws.write_formula(row, CHECK_RESULT_COL, f_result, styles.result, result)
+        _write_string(ws, row, 6, text, styles.key)
         row += 1
     rng = f"{xl_rowcol_to_cell(1, CHECK_RESULT_COL)}:{xl_rowcol_to_cell(max(row - 1, 1), CHECK_RESULT_COL)}"
     ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{FAIL}"', "format": styles.mismatch})
@@ -876,6 +861,47 @@ def _write_check_sheet(
     ws.autofilter(0, 0, max(row - 1, 1), len(heads) - 1)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True})
     return failures
+
+
+@lru_cache(maxsize=16)
+def _check_rows(
+    version: str, refs_items: tuple[tuple[str, str], ...], reported_items: tuple[tuple[str, str], ...]
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str, str, str]]]:
+    """The check sheet's rows without their values: rules, titles and formulas depend only on the layout."""
+    fmt = load_format(version)
+    refs, reported_refs = dict(refs_items), dict(reported_items)
+    titles = {r.id: r.title for r in fmt.rules}
+
+    def ref(key: str) -> str:
+        return reported_refs.get(key, refs[key])
+
+    equations = []
+    for row, eq in enumerate(fmt.equations(), start=1):
+        keys = [*eq.left, *eq.right]
+        d, e = xl_rowcol_to_cell(row, 3), xl_rowcol_to_cell(row, 4)
+        equations.append(
+            (
+                eq.rule,
+                titles[eq.rule],
+                eq.where,
+                eq.left,
+                eq.right,
+                "=SUM(" + ",".join(ref(k) for k in eq.left) + ")",
+                "=SUM(" + ",".join(ref(k) for k in eq.right) + ")",
+                f'=IF(COUNT({",".join(ref(k) for k in keys)})<{len(keys)},"{INCOMPLETE}",IF({d}={e},"{PASS}","{FAIL}"))',
+            )
+        )
+    reported = [
+        (
+            key,
+            f"={rep}",
+            f"={refs[key]}",
+            f'=IF(ISBLANK({rep}),"{INCOMPLETE}",IF({rep}={refs[key]},"{PASS}","{FAIL}"))',
+            f"报告所列 {reported_name(key)}；公式 {defined_name(key)}",
+        )
+        for key, rep in reported_refs.items()
+    ]
+    return equations, reported
 
 
 def _show(value: Value) -> str:
