@@ -31,6 +31,18 @@ from convert.record import Value, Warning_
 HEADER_ROWS = 4  # title, row labels, column labels, keys
 
 
+def _streaming_sheet_class() -> type:
+    from convert.workbook import _Worksheet
+
+    class StreamingWorksheet(_Worksheet):
+        """A sheet written row by row to a temp file (xlsxwriter's constant_memory), for one row per report."""
+
+        def _initialize(self, init_data: dict[str, Any]) -> None:
+            super()._initialize({**init_data, "constant_memory": True})
+
+    return StreamingWorksheet
+
+
 @dataclass
 class Column:
     """A detail column: a cell key with its two header labels, or a derived per-row sum."""
@@ -83,6 +95,9 @@ def _columns(table: Table, versions: list[str], mixed: bool) -> list[Column]:
             parts = tuple(f"requests.{r}.{c.key}" for r in OTHER_ROWS)
             cols.append(Column(f"requests.{OTHER_ALL}.{c.key}", OTHER_ALL_LABEL, c.label, parts))
     return cols
+
+
+_StreamingWorksheet = _streaming_sheet_class()
 
 
 def write_summary(
@@ -168,7 +183,7 @@ def write_summary(
         warnings = [Warning_("refused", f"{path}: {error}", "input") for path, error in refused]
         build_workbook(wb, meta, content, content, text, {}, [], warnings)
         for tag, name, cols, _ in sheets_to_write:
-            ws = wb.add_worksheet(name[:31])
+            ws = wb.add_worksheet(name[:31], worksheet_class=_StreamingWorksheet)
             _write_detail(wb, ws, styles, extra, name, cols, plans[tag])
         _write_check_detail(wb, styles, extra, rows, refused, findings)
         _write_charts(wb, styles, in_total or rows, total_year)
@@ -258,11 +273,11 @@ def _write_detail(
 
     fixed = len(FIXED_COLUMNS)
     last_col = fixed + len(cols) - 1
+    # A streaming sheet (flat memory): every row is written whole and in order, so no merge spans rows.
     _write_string(ws, 0, 0, name.removeprefix(SUMMARY_PREFIX) + " — 逐份明细", styles.title)
-    for c, (key, label) in enumerate(FIXED_COLUMNS):
-        ws.merge_range(1, c, 2, c, "", styles.header)
+    ws.set_row(1, 45)
+    for c, (_, label) in enumerate(FIXED_COLUMNS):
         _write_string(ws, 1, c, label, styles.header)
-        _write_string(ws, 3, c, key, st.key)
     # Row labels merged over their columns, column labels below, keys for machines in the fourth row.
     c = fixed
     for label, run in groupby(cols, key=lambda col: col.row_label):
@@ -271,11 +286,15 @@ def _write_detail(
             ws.merge_range(1, c, 1, c + n - 1, "", styles.header)
         _write_string(ws, 1, c, label, styles.header)
         c += n
+    ws.set_row(2, 30)
+    for c in range(fixed):
+        ws.write_blank(2, c, None, styles.header)
     for i, col in enumerate(cols):
         _write_string(ws, 2, fixed + i, col.col_label, styles.header)
+    for c, (key, _) in enumerate(FIXED_COLUMNS):
+        _write_string(ws, 3, c, key, st.key)
+    for i, col in enumerate(cols):
         _write_string(ws, 3, fixed + i, col.key, st.key)
-    ws.set_row(1, 45)
-    ws.set_row(2, 30)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 2, 7)
     ws.set_column(3, 3, 22)
@@ -364,7 +383,7 @@ def _write_check_detail(
 ) -> None:
     from convert.workbook import _write_string
 
-    ws = wb.add_worksheet(CHECK_DETAIL_SHEET)
+    ws = wb.add_worksheet(CHECK_DETAIL_SHEET, worksheet_class=_StreamingWorksheet)
     heads = ["机关", "年度", "格式", "来源文件", "结果", "错误数", "不符合的规则", "读取提示"]
     widths = [24, 7, 7, 26, 9, 7, 80, 40]
     for c, (h, w) in enumerate(zip(heads, widths, strict=True)):

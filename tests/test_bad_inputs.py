@@ -479,7 +479,7 @@ def test_zip_bomb_total_size(bomb_path: Path, monkeypatch: pytest.MonkeyPatch) -
     forbid_member_reads(monkeypatch)
     # With the ratio check out of the way, the total-size ceiling still refuses it.
     with pytest.raises(UnsafeInputError, match=r"over the 200\.0 MB limit \(possible zip bomb\)"):
-        inspect_workbook(bomb_path, Limits(max_ratio=10**9))
+        inspect_workbook(bomb_path, Limits(max_ratio=10**9, max_uncompressed_bytes=200 * 1024 * 1024))
 
 
 def test_small_zip_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -547,10 +547,10 @@ def test_huge_dimension(tmp_path: Path) -> None:
 
 
 def test_dimension_over_cell_limit_only(tmp_path: Path) -> None:
-    # 5000 rows is fine, 5000 × 702 cells is not.
+    # 5000 rows is fine, 5000 × 702 cells is not (against a cell limit of a million).
     path = write(tmp_path, "cells.xlsx", zip_bytes(xlsx_members(dimension="A1:ZZ5000")))
     with pytest.raises(UnsafeInputError, match="cells"):
-        inspect_workbook(path)
+        inspect_workbook(path, Limits(max_cells=1_000_000))
 
 
 def test_limits_can_be_raised(tmp_path: Path, bomb_path: Path) -> None:
