@@ -190,7 +190,7 @@ def write_summary(
         wb.set_custom_property("nianbao_kind", "summary")
         wb.set_custom_property("nianbao_reports", n_reports)
 
-    return write_atomically(out, build, force=force)
+    return write_atomically(out, build, force=force, in_memory=False)
 
 
 def _summary_notes(

@@ -521,14 +521,18 @@ class _Workbook(xlsxwriter.Workbook):
         return super().define_name(name, formula)
 
 
-def write_atomically(path: Path, build: Callable[[Workbook], None], *, force: bool) -> Path:
-    """Build a workbook into a temp file beside path, then move it into place; nothing is left on failure."""
+def write_atomically(path: Path, build: Callable[[Workbook], None], *, force: bool, in_memory: bool = True) -> Path:
+    """Build a workbook into a temp file beside path, then move it into place; nothing is left on failure.
+
+    in_memory: assemble the XML in memory (fast for one report); False streams it through temp files,
+    which keeps a 10,000-report summary's memory flat.
+    """
     _check_target(path, force)
     with atomic_output(path, force=force) as tmp:
         wb = _Workbook(
             str(tmp),
             {
-                "in_memory": True,
+                "in_memory": in_memory,
                 "strings_to_numbers": False,
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
