@@ -644,3 +644,9 @@ def test_random_bytes_only_raise_our_errors(prefix: bytes, body: bytes) -> None:
             assert not loaded.text.startswith("\ufeff")
         else:
             assert loaded.text is None
+
+
+def test_default_limits_accept_a_large_summary(tmp_path: Path) -> None:
+    # A summary of 10,000 reports claims 10,004 rows × ~230 columns in its detail sheet: it must read back.
+    path = write(tmp_path, "summary.xlsx", zip_bytes(xlsx_members(dimension="A1:HV10004")))
+    inspect_workbook(path)
