@@ -370,8 +370,3 @@ def load_format(version: str) -> Format:
     )
     keys = tuple(k for t in tables.values() for k in t.cell_keys())
     return Format(version, meta["name"], tuple(meta["markers"]), sections, tables, rules, keys)
-
-
-def all_formats() -> list[Format]:
-    """Return every known version's format."""
-    return [load_format(v) for v in VERSIONS]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -242,14 +242,6 @@ def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:
             item["year"] = yr
             out.append(item)
     return out
-
-
-def iter_values(rows: Iterable[MergeRow], key: str) -> Iterator[Value]:
-    """Yield one cell key's value from every row that has it."""
-    for r in rows:
-        fmt = load_format(r.format)
-        if key in fmt.cell_keys:
-            yield r.values[_index(fmt)[key]]
 
 
 _INDEX: dict[str, dict[str, int]] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from convert.errors import NotAReportError
 from convert.formats import VERSIONS, Format, Section, Table, core, heading_words, load_format, normalize
-from convert.layouts import Line, split_lines, strip_markup
+from convert.layouts import Line, split_lines
 from convert.record import Record, Value
 from convert.values import Parsed, parse
 
@@ -903,8 +903,3 @@ def _warn_rule_failures(record: Record, fmt: Format) -> None:
             + (" …" if len(where) > 4 else ""),
             table,
         )
-
-
-def clean_text(text: str) -> str:
-    """Strip markup leftovers from a paragraph."""
-    return strip_markup(text).strip()

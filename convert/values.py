@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from convert.record import Value
@@ -53,11 +53,6 @@ def clean(raw: str) -> str:
     """Fold width, drop spaces (also non-breaking) and markup a cell may carry."""
     text = unicodedata.normalize("NFKC", raw).replace("**", "").replace("__", "")
     return re.sub(r"[\s\u00a0\u3000\u200b]+", "", text)
-
-
-def looks_like_value(raw: str) -> bool:
-    """Tell whether a cell holds a value (number, placeholder) rather than a label."""
-    return parse(raw, "count").is_value
 
 
 @lru_cache(maxsize=65536)
@@ -141,11 +136,3 @@ def chinese_to_int(text: str) -> int | None:
         else:
             return None
     return total + section + (digit or 0)
-
-
-def to_decimal(text: str) -> Decimal | None:
-    """Parse a plain decimal string, or None."""
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
