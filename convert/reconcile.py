@@ -228,7 +228,7 @@ def reconcile(
     if current is None:
         if not add:
             raise StoreError(
-                f"{agency} {year} is not in the store {store.path}; reconcile with --add to start its record from this workbook"
+                f"{agency} {year} is not in the store {store.location}; reconcile with --add to start its record from this workbook"
             )
         stored = Record(format=record.format, cells={}, agency=agency, year=year, text={k: [] for k in TEXT_KEYS})
         conflict = None

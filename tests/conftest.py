@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,18 @@ def samples() -> Path:
 def data() -> Path:
     """Return the folder of golden test data."""
     return DATA
+
+
+def _sqlite_store(tmp_path: Path) -> str:
+    """Return a path for a new SQLite store file."""
+    return str(tmp_path / "nb.db")
+
+
+# Every store backend the store tests run on, with how to make a new, empty store of it (issue #17 adds PostgreSQL).
+STORE_BACKENDS: dict[str, Callable[[Path], str]] = {"sqlite": _sqlite_store}
+
+
+@pytest.fixture(params=sorted(STORE_BACKENDS))
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return the location of a new, empty store, once for each backend."""
+    return STORE_BACKENDS[request.param](tmp_path)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from convert.cli import app
 from convert.errors import ConflictError, StoreError, UsageError
 from convert.reconcile import reconcile
-from convert.store import Store, add_files, open_store
+from convert.store import add_files, open_store
 from convert.workbook import write_workbook
 
 runner = CliRunner()
@@ -40,37 +40,36 @@ def cli(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-def history(db: Path) -> list[dict[str, Any]]:
+def history(db: str) -> list[dict[str, Any]]:
     """Return 竹镇镇 2019's history as JSON."""
-    result = cli("store", "history", "竹镇镇", "2019", "--json", "--store", str(db))
+    result = cli("store", "history", "竹镇镇", "2019", "--json", "--store", db)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """Return a store holding the five samples."""
-    path = tmp_path / "nb.db"
-    result = cli("store", "add", str(SAMPLES), "--store", str(path), "--author", "loader")
+def db(new_store: str) -> str:
+    """Return a store (of each backend) holding the five samples."""
+    result = cli("store", "add", str(SAMPLES), "--store", new_store, "--author", "loader")
     assert result.exit_code == 0, result.output
-    return path
+    return new_store
 
 
 @pytest.fixture
-def exported(db: Path, tmp_path: Path) -> Path:
+def exported(db: str, tmp_path: Path) -> Path:
     """Return 竹镇镇 2019 exported from the store (revision 1)."""
     book = tmp_path / "zhuzhen.xlsx"
-    result = cli("store", "export", "竹镇镇", "2019", "-o", str(book), "--store", str(db))
+    result = cli("store", "export", "竹镇镇", "2019", "-o", str(book), "--store", db)
     assert result.exit_code == 0, result.output
     assert "revision 1" in result.stdout
     return book
 
 
-def test_end_to_end_edit_reconcile_apply_and_refuse(db: Path, exported: Path, tmp_path: Path) -> None:
+def test_end_to_end_edit_reconcile_apply_and_refuse(db: str, exported: Path, tmp_path: Path) -> None:
     edited = edit(exported, tmp_path / "edited.xlsx", **{OVER: 1, FORWARD: 1})
 
     # Dry run: exactly the two cells, nothing written.
-    result = cli("reconcile", str(edited), "--json", "--store", str(db))
+    result = cli("reconcile", str(edited), "--json", "--store", db)
     assert result.exit_code == 0, result.output
     [dry] = json.loads(result.stdout)
     assert dry["status"] == "dry-run"
@@ -81,12 +80,12 @@ def test_end_to_end_edit_reconcile_apply_and_refuse(db: Path, exported: Path, tm
     assert "上年结转" in dry["diff"]["cells"][0]["label"] and "自然人" in dry["diff"]["cells"][0]["label"]
     assert dry["diff"]["texts"] == [] and dry["diff"]["meta"] == []
     assert len(history(db)) == 1
-    result = cli("reconcile", str(edited), "--store", str(db))
+    result = cli("reconcile", str(edited), "--store", db)
     assert result.exit_code == 0
     assert "requests.carried_over.natural_person" in result.stdout and "would change" in result.stdout
 
     # Apply with author and reason.
-    result = cli("reconcile", str(edited), "--apply", "--author", "王芳", "--reason", "更正结转", "--store", str(db))
+    result = cli("reconcile", str(edited), "--apply", "--author", "王芳", "--reason", "更正结转", "--store", db)
     assert result.exit_code == 0, result.output
     assert "applied: 竹镇镇 2019 revision 2 by 王芳" in result.stdout
     entries = history(db)
@@ -98,20 +97,20 @@ def test_end_to_end_edit_reconcile_apply_and_refuse(db: Path, exported: Path, tm
         "requests.carried_over.natural_person",
         "requests.carried_forward.natural_person",
     }
-    result = cli("store", "history", "竹镇镇", "2019", "--store", str(db))
+    result = cli("store", "history", "竹镇镇", "2019", "--store", db)
     assert result.exit_code == 0 and "王芳" in result.stdout
 
     # show has the new values; revision 1 still the old ones.
-    shown = json.loads(cli("store", "show", "竹镇镇", "2019", "--json", "--store", str(db)).stdout)
+    shown = json.loads(cli("store", "show", "竹镇镇", "2019", "--json", "--store", db).stdout)
     assert shown["revision"]["number"] == 2
     assert shown["record"]["cells"]["requests.carried_over.natural_person"] == 1
     assert shown["record"]["cells"]["requests.carried_forward.natural_person"] == 1
-    old = json.loads(cli("store", "show", "竹镇镇", "2019", "--revision", "1", "--json", "--store", str(db)).stdout)
+    old = json.loads(cli("store", "show", "竹镇镇", "2019", "--revision", "1", "--json", "--store", db).stdout)
     assert old["record"]["cells"]["requests.carried_over.natural_person"] == 0
     assert old["record"]["cells"]["requests.carried_forward.natural_person"] == 0
 
     # The same workbook again is stale now: a conflict, and the history does not move.
-    result = cli("reconcile", str(edited), "--apply", "--author", "王芳", "--store", str(db))
+    result = cli("reconcile", str(edited), "--apply", "--author", "王芳", "--store", db)
     assert result.exit_code == 1
     assert "exported from revision 1" in result.stderr and "revision 2" in result.stderr
     assert "nianbao store export 竹镇镇 2019" in result.stderr and "--force" in result.stderr
@@ -119,17 +118,17 @@ def test_end_to_end_edit_reconcile_apply_and_refuse(db: Path, exported: Path, tm
 
     # A fresh export edited so the balance breaks: refused with the finding, history unchanged.
     fresh = tmp_path / "fresh.xlsx"
-    assert cli("store", "export", "竹镇镇", "2019", "-o", str(fresh), "--store", str(db)).exit_code == 0
+    assert cli("store", "export", "竹镇镇", "2019", "-o", str(fresh), "--store", db).exit_code == 0
     broken = edit(fresh, tmp_path / "broken.xlsx", **{OVER: 5})
-    result = cli("reconcile", str(broken), "--apply", "--author", "王芳", "--store", str(db))
+    result = cli("reconcile", str(broken), "--apply", "--author", "王芳", "--store", db)
     assert result.exit_code == 1
     assert "balance" in result.stdout and "refused" in result.stdout
     assert len(history(db)) == 2
-    result = cli("reconcile", str(broken), "--store", str(db))
+    result = cli("reconcile", str(broken), "--store", db)
     assert result.exit_code == 1 and "would be refused" in result.stdout
 
 
-def test_unchanged_export_has_nothing_to_apply(db: Path, exported: Path) -> None:
+def test_unchanged_export_has_nothing_to_apply(db: str, exported: Path) -> None:
     with open_store(db) as store:
         result = reconcile(exported, store, apply=True, author="x")
         assert (result.status, result.exit_code) == ("nothing-to-apply", 0)
@@ -137,7 +136,7 @@ def test_unchanged_export_has_nothing_to_apply(db: Path, exported: Path) -> None
         assert store.get("竹镇镇", 2019)[1].latest == 1
 
 
-def test_every_sample_round_trips_through_export_without_a_diff(db: Path, tmp_path: Path) -> None:
+def test_every_sample_round_trips_through_export_without_a_diff(db: str, tmp_path: Path) -> None:
     with open_store(db) as store:
         for report in store.list():
             book = tmp_path / f"{report.record_id}.xlsx"
@@ -146,16 +145,16 @@ def test_every_sample_round_trips_through_export_without_a_diff(db: Path, tmp_pa
             assert result.status == "nothing-to-apply", (report.agency, result.diff.to_json())
 
 
-def test_unknown_record_is_refused_unless_add(tmp_path: Path) -> None:
-    db = tmp_path / "empty.db"
+def test_unknown_record_is_refused_unless_add(new_store: str, tmp_path: Path) -> None:
+    db = new_store
     with open_store(db) as store:
         list(add_files(store, [SAMPLES / "luoqi-2019.txt"], author="x"))
     from convert.reader import read_report
 
     book = write_workbook(read_report(ZHUZHEN), tmp_path / "converted.xlsx")
-    result = cli("reconcile", str(book), "--apply", "--store", str(db))
+    result = cli("reconcile", str(book), "--apply", "--store", db)
     assert result.exit_code == 1 and "not in the store" in result.stderr and "--add" in result.stderr
-    result = cli("reconcile", str(book), "--apply", "--add", "--author", "me", "--store", str(db))
+    result = cli("reconcile", str(book), "--apply", "--add", "--author", "me", "--store", db)
     assert result.exit_code == 0, result.output
     with open_store(db) as store:
         record, info = store.get("竹镇镇", 2019)
@@ -163,7 +162,7 @@ def test_unknown_record_is_refused_unless_add(tmp_path: Path) -> None:
     assert record.cells["proactive.procurement.amount"] == read_report(ZHUZHEN).cells["proactive.procurement.amount"]
 
 
-def test_a_workbook_not_exported_from_the_store_is_a_conflict_unless_forced(db: Path, tmp_path: Path) -> None:
+def test_a_workbook_not_exported_from_the_store_is_a_conflict_unless_forced(db: str, tmp_path: Path) -> None:
     from convert.reader import read_report
 
     record = read_report(ZHUZHEN)
@@ -185,20 +184,20 @@ def test_a_workbook_not_exported_from_the_store_is_a_conflict_unless_forced(db: 
     assert "conflict" in (info.note or "")
 
 
-def test_force_applies_over_error_findings_and_marks_the_revision(db: Path, exported: Path, tmp_path: Path) -> None:
+def test_force_applies_over_error_findings_and_marks_the_revision(db: str, exported: Path, tmp_path: Path) -> None:
     broken = edit(exported, tmp_path / "broken.xlsx", **{OVER: 5})
-    result = cli("reconcile", str(broken), "--apply", "--force", "--store", str(db))
+    result = cli("reconcile", str(broken), "--apply", "--force", "--store", db)
     assert result.exit_code == 2 and "--reason" in result.stderr
     result = cli(
-        "reconcile", str(broken), "--apply", "--force", "--reason", "as printed", "--author", "a", "--store", str(db)
+        "reconcile", str(broken), "--apply", "--force", "--reason", "as printed", "--author", "a", "--store", db
     )
     assert result.exit_code == 0, result.output
     [_, forced] = history(db)
     assert forced["forced"] is True and "error finding" in forced["note"]
-    assert "yes" in cli("store", "history", "竹镇镇", "2019", "--store", str(db)).stdout
+    assert "yes" in cli("store", "history", "竹镇镇", "2019", "--store", db).stdout
 
 
-def test_force_without_anything_to_override_is_not_marked_forced(db: Path, exported: Path, tmp_path: Path) -> None:
+def test_force_without_anything_to_override_is_not_marked_forced(db: str, exported: Path, tmp_path: Path) -> None:
     edited = edit(exported, tmp_path / "e.xlsx", **{OVER: 1, FORWARD: 1})
     with open_store(db) as store:
         result = reconcile(edited, store, apply=True, author="a", force=True, reason="r")
@@ -206,7 +205,7 @@ def test_force_without_anything_to_override_is_not_marked_forced(db: Path, expor
         assert not store.get("竹镇镇", 2019)[1].forced
 
 
-def test_changed_texts_and_metadata_are_in_the_diff(db: Path, exported: Path, tmp_path: Path) -> None:
+def test_changed_texts_and_metadata_are_in_the_diff(db: str, exported: Path, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(exported)
     [(sheet, ref)] = list(wb.defined_names["meta_title"].destinations)
     wb[sheet][ref.replace("$", "")].value = "竹镇镇2019年政府信息公开工作年度报告（修订）"
@@ -221,7 +220,7 @@ def test_changed_texts_and_metadata_are_in_the_diff(db: Path, exported: Path, tm
     assert [m.name for m in result.diff.meta] == ["title"]
 
 
-def test_cover_without_agency_is_a_store_error(db: Path, exported: Path, tmp_path: Path) -> None:
+def test_cover_without_agency_is_a_store_error(db: str, exported: Path, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(exported)
     [(sheet, ref)] = list(wb.defined_names["meta_agency"].destinations)
     wb[sheet][ref.replace("$", "")].value = None
@@ -232,15 +231,15 @@ def test_cover_without_agency_is_a_store_error(db: Path, exported: Path, tmp_pat
 
 def _race(db: str, book: str, author: str, barrier: Any, results: Any) -> None:
     """Reconcile with apply, but wait at the barrier just before writing so both processes race for the lock."""
-    real_add = Store.add
-
-    def add_after_barrier(self: Store, *args: Any, **kwargs: Any) -> Any:
-        barrier.wait(60)
-        return real_add(self, *args, **kwargs)
-
-    Store.add = add_after_barrier  # type: ignore[method-assign]
     try:
         with open_store(db) as store:
+            real_add = store.add
+
+            def add_after_barrier(*args: Any, **kwargs: Any) -> Any:
+                barrier.wait(60)
+                return real_add(*args, **kwargs)
+
+            store.add = add_after_barrier  # type: ignore[method-assign]
             result = reconcile(book, store, apply=True, author=author, reason="race")
         results.put((author, result.status, result.revision))
     except ConflictError as exc:
@@ -249,14 +248,13 @@ def _race(db: str, book: str, author: str, barrier: Any, results: Any) -> None:
         results.put((author, "error", repr(exc)))
 
 
-def test_two_processes_applying_at_once_one_wins_one_conflicts(db: Path, exported: Path, tmp_path: Path) -> None:
+def test_two_processes_applying_at_once_one_wins_one_conflicts(db: str, exported: Path, tmp_path: Path) -> None:
     a = edit(exported, tmp_path / "a.xlsx", **{OVER: 1, FORWARD: 1})
     b = edit(exported, tmp_path / "b.xlsx", **{OVER: 2, FORWARD: 2})
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
     procs = [
-        ctx.Process(target=_race, args=(str(db), str(book), who, barrier, results))
-        for book, who in ((a, "甲"), (b, "乙"))
+        ctx.Process(target=_race, args=(db, str(book), who, barrier, results)) for book, who in ((a, "甲"), (b, "乙"))
     ]
     for p in procs:
         p.start()

@@ -1,15 +1,20 @@
-"""The records store: revisions, identical adds, history, dumps, append-only triggers, atomic writes."""
+"""The records store: revisions, identical adds, history, dumps, append-only triggers, atomic writes.
+
+Tests that take `db` or `new_store` run on every backend (tests/conftest.py STORE_BACKENDS); the ones
+that take `sqlite_db` check what only the SQLite file store has (its schema, triggers, transactions).
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import multiprocessing
 import os
 import sqlite3
+import sys
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -17,7 +22,8 @@ from convert.cli import app
 from convert.errors import StoreError, UsageError
 from convert.reader import read_report
 from convert.record import Record
-from convert.store import SCHEMA_VERSION, Store, add_files, neutralise, open_store, store_path
+from convert.store import Store, add_files, neutralise, open_store, store_path, value_text
+from convert.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +31,7 @@ SAMPLES = ROOT / "samples"
 ZHUZHEN = SAMPLES / "zhuzhen-2019.txt"
 
 
-def counts(db: Path) -> tuple[int, int, int]:
+def sqlite_counts(db: Path) -> tuple[int, int, int]:
     """Return the number of reports, revisions and cells, read with plain SQLite."""
     conn = sqlite3.connect(db)
     try:
@@ -34,19 +40,36 @@ def counts(db: Path) -> tuple[int, int, int]:
         conn.close()
 
 
+def counts(location: str) -> tuple[int, int]:
+    """Return the number of reports and revisions, read through the store."""
+    with open_store(location, create=False) as store:
+        reports = store.list()
+    return len(reports), sum(r.revisions for r in reports)
+
+
 def add(store: Store, record: Record, author: str = "tester") -> object:
     """Add a record with the bookkeeping a test does not care about."""
     return store.add(record, author=author, reason=None, source_name="x.txt", sha256=None)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """Return a store path holding the five samples (revision 1 each)."""
-    path = tmp_path / "nb.db"
-    with open_store(path) as store:
+def load_samples(location: str) -> str:
+    """Add the five samples (revision 1 each) to the store at location; return it."""
+    with open_store(location) as store:
         results = list(add_files(store, sorted(SAMPLES.glob("*.txt")), author="loader"))
     assert all(not isinstance(r, Exception) and r.status == "new-report" for _, r in results)
-    return path
+    return location
+
+
+@pytest.fixture
+def db(new_store: str) -> str:
+    """Return the location of a store (of each backend) holding the five samples."""
+    return load_samples(new_store)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Path:
+    """Return the path of an SQLite store holding the five samples."""
+    return Path(load_samples(str(tmp_path / "sqlite.db")))
 
 
 def test_store_path_explicit_then_env_then_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,14 +81,40 @@ def test_store_path_explicit_then_env_then_cwd(tmp_path: Path, monkeypatch: pyte
     assert store_path("given.db") == Path("given.db")
 
 
-def test_schema_is_versioned_in_wal_mode(db: Path) -> None:
-    conn = sqlite3.connect(db)
+@pytest.mark.parametrize("url", ["postgresql://nianbao@db.example/reports", "postgres://db.example:5432/reports"])
+def test_a_postgresql_store_is_refused_in_one_line(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with (
+        pytest.raises(UsageError, match=r"PostgreSQL store needs `pip install 'nianbao\[postgres\]'`"),
+        open_store(url),
+    ):
+        pass
+    result = runner.invoke(app, ["store", "list", "--store", url])
+    assert result.exit_code == 2
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        "Error: the PostgreSQL store needs `pip install 'nianbao[postgres]'` and is not available in this version"
+    ]
+    monkeypatch.setenv("NIANBAO_STORE", url)
+    assert runner.invoke(app, ["store", "list"]).exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_path_with_a_colon_is_still_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "copy:old").mkdir()
+    with open_store("copy:old/nb.db") as store:
+        add(store, read_report(ZHUZHEN))
+    assert (tmp_path / "copy:old" / "nb.db").is_file()
+
+
+def test_schema_is_versioned_in_wal_mode(sqlite_db: Path) -> None:
+    conn = sqlite3.connect(sqlite_db)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
-    reports, revisions, cells = counts(db)
+    reports, revisions, cells = sqlite_counts(sqlite_db)
     assert (reports, revisions) == (5, 5)
     assert cells > 5 * 100  # every cell of every revision, blanks included
 
@@ -93,15 +142,15 @@ def test_reading_commands_do_not_create_a_store(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
-def test_identical_add_says_so_and_adds_nothing(db: Path) -> None:
+def test_identical_add_says_so_and_adds_nothing(db: str) -> None:
     before = counts(db)
-    result = runner.invoke(app, ["store", "add", str(ZHUZHEN), "--store", str(db)])
+    result = runner.invoke(app, ["store", "add", str(ZHUZHEN), "--store", db])
     assert result.exit_code == 0, result.output
     assert "identical to revision 1; nothing added" in result.stdout
-    assert counts(db) == before
+    assert counts(db) == before == (5, 5)
 
 
-def test_changed_content_adds_a_revision_and_old_revisions_stay(db: Path) -> None:
+def test_changed_content_adds_a_revision_and_old_revisions_stay(db: str) -> None:
     record = read_report(ZHUZHEN)
     record.cells["requests.new_received.natural_person"] = 7
     with open_store(db) as store:
@@ -115,7 +164,7 @@ def test_changed_content_adds_a_revision_and_old_revisions_stay(db: Path) -> Non
     assert info1.author == "loader" and info1.latest == 2
 
 
-def test_source_and_warnings_do_not_make_a_revision(db: Path) -> None:
+def test_source_and_warnings_do_not_make_a_revision(db: str) -> None:
     record = read_report(ZHUZHEN)
     record.source = {"path": "elsewhere.txt"}
     record.warn("x", "a reader warning")
@@ -125,33 +174,30 @@ def test_source_and_warnings_do_not_make_a_revision(db: Path) -> None:
         assert add(store, record).status == "new-revision"  # type: ignore[attr-defined]
 
 
-def test_money_is_stored_exactly(db: Path) -> None:
-    conn = sqlite3.connect(db)
-    try:
-        value = conn.execute(
-            "SELECT c.value FROM cells c JOIN revisions v ON v.id = c.revision_id JOIN reports r ON r.id = v.report_id"
-            " WHERE r.agency = '竹镇镇' AND c.key = 'proactive.procurement.amount'"
-        ).fetchone()[0]
-    finally:
-        conn.close()
-    assert value == "6212.4"
+def test_money_is_stored_exactly(db: str) -> None:
     with open_store(db) as store:
         record, _ = store.get("竹镇镇", 2019)
+        [value] = [
+            v
+            for agency, _, _, key, v in store.long_rows()
+            if (agency, key) == ("竹镇镇", "proactive.procurement.amount")
+        ]
+    assert value == "6212.4"
     assert record.cells["proactive.procurement.amount"] == Decimal("6212.4")
 
 
-def test_unknown_record_and_revision_are_store_errors(db: Path) -> None:
+def test_unknown_record_and_revision_are_store_errors(db: str) -> None:
     with open_store(db) as store:
         with pytest.raises(StoreError, match="not in the store"):
             store.get("无此镇", 2019)
         with pytest.raises(StoreError, match="no revision 9"):
             store.get("竹镇镇", 2019, 9)
-    result = runner.invoke(app, ["store", "show", "竹镇镇", "2019", "--revision", "9", "--store", str(db)])
+    result = runner.invoke(app, ["store", "show", "竹镇镇", "2019", "--revision", "9", "--store", db])
     assert result.exit_code == 1
     assert "no revision 9" in result.stderr
 
 
-def test_history_names_changed_cells(db: Path) -> None:
+def test_history_names_changed_cells(db: str) -> None:
     record = read_report(ZHUZHEN)
     record.cells["requests.new_received.natural_person"] = 2
     record.cells["requests.new_received.commercial"] = 5
@@ -164,61 +210,103 @@ def test_history_names_changed_cells(db: Path) -> None:
         ("requests.new_received.natural_person", "1", "2"),
         ("requests.new_received.commercial", None, "5"),
     }
-    result = runner.invoke(app, ["store", "history", "竹镇镇", "2019", "--json", "--store", str(db)])
+    result = runner.invoke(app, ["store", "history", "竹镇镇", "2019", "--json", "--store", db])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [e["author"] for e in data] == ["loader", "王五"]
 
 
-def test_list_filters_by_year(db: Path) -> None:
-    result = runner.invoke(app, ["store", "list", "--year", "2019", "--json", "--store", str(db)])
+def test_list_filters_by_year(db: str) -> None:
+    result = runner.invoke(app, ["store", "list", "--year", "2019", "--json", "--store", db])
     assert result.exit_code == 0
     assert sorted(r["agency"] for r in json.loads(result.stdout)) == sorted(["竹镇镇", "洛碛镇", "隆德县联财镇"])
-    result = runner.invoke(app, ["store", "list", "--store", str(db)])
+    result = runner.invoke(app, ["store", "list", "--store", db])
     assert result.exit_code == 0 and "后河镇" in result.stdout and "5 report(s)" in result.stdout
 
 
-def test_dump_formats_read_back_to_the_same_long_table(db: Path, tmp_path: Path) -> None:
-    frames = {}
-    for fmt in ("csv", "jsonl", "parquet"):
-        out = tmp_path / f"cells.{fmt}"
-        result = runner.invoke(app, ["store", "dump", "--format", fmt, "-o", str(out), "--store", str(db)])
-        assert result.exit_code == 0, result.output
-        if fmt == "csv":
-            frame = pd.read_csv(
-                out, dtype={"agency": str, "format": str, "key": str, "value": str}, encoding="utf-8-sig"
-            )
-        elif fmt == "jsonl":
-            frame = pd.read_json(out, lines=True, dtype={"agency": str, "format": str, "key": str, "value": str})
-        else:
-            frame = pd.read_parquet(out)
-        frame = frame.astype(object).where(frame.notna(), None)
-        frame["year"] = frame["year"].astype(int)
-        frames[fmt] = frame.reset_index(drop=True)
-    assert list(frames["csv"].columns) == ["agency", "year", "format", "key", "value"]
-    pd.testing.assert_frame_equal(frames["csv"], frames["jsonl"])
-    pd.testing.assert_frame_equal(frames["csv"], frames["parquet"])
-    table = frames["parquet"]
-    row = table[(table.agency == "竹镇镇") & (table.key == "proactive.procurement.amount")]
-    assert row.value.tolist() == ["6212.4"]
-    assert table[(table.agency == "竹镇镇") & (table.key == "requests.new_received.commercial")].value.tolist() == [
-        None
-    ]
-    assert set(table.agency) == {"竹镇镇", "洛碛镇", "隆德县联财镇", "凤岗镇", "后河镇"}
+def stored_cells(location: str) -> list[dict[str, object]]:
+    """Return the latest cells of every report as the dump's rows, built from store.get (not from a dump)."""
+    rows: list[dict[str, object]] = []
+    with open_store(location, create=False) as store:
+        for report in store.list():
+            record, _ = store.get(report.agency, report.year)
+            rows += [
+                {
+                    "agency": report.agency,
+                    "year": report.year,
+                    "format": record.format,
+                    "key": key,
+                    "value": value_text(v),
+                }
+                for key, v in record.cells.items()
+            ]
+    return rows
 
 
-def test_dump_refuses_to_overwrite_and_unknown_formats(db: Path, tmp_path: Path) -> None:
+def dump(location: str, out: Path, fmt: str) -> None:
+    """Run `nianbao store dump` and check it reports the rows it wrote."""
+    result = runner.invoke(app, ["store", "dump", "--format", fmt, "-o", str(out), "--store", location])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("wrote ")
+
+
+def test_csv_and_jsonl_dumps_read_back_to_the_stores_cells(db: str, tmp_path: Path) -> None:
+    expected = stored_cells(db)
+    assert len(expected) > 5 * 100 and any(r["value"] is None for r in expected)
+    dump(db, tmp_path / "cells.csv", "csv")
+    dump(db, tmp_path / "cells.jsonl", "jsonl")
+    raw = (tmp_path / "cells.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfagency,year,format,key,value")  # the BOM makes Excel read UTF-8
+    with (tmp_path / "cells.csv").open(encoding="utf-8-sig", newline="") as f:
+        # CSV has no null: a blank cell is an empty field (no stored value is the empty text).
+        from_csv = [{**r, "year": int(r["year"]), "value": r["value"] or None} for r in csv.DictReader(f)]
+    lines = (tmp_path / "cells.jsonl").read_text(encoding="utf-8").splitlines()
+    from_jsonl = [json.loads(line) for line in lines]
+    assert from_csv == expected
+    assert from_jsonl == expected
+    [zhuzhen] = [r for r in from_jsonl if (r["agency"], r["key"]) == ("竹镇镇", "proactive.procurement.amount")]
+    assert zhuzhen["value"] == "6212.4"
+    assert {r["agency"] for r in from_jsonl} == {"竹镇镇", "洛碛镇", "隆德县联财镇", "凤岗镇", "后河镇"}
+
+
+def test_parquet_dump_reads_back_to_the_stores_cells(db: str, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    dump(db, tmp_path / "cells.parquet", "parquet")
+    table = pq.read_table(tmp_path / "cells.parquet")
+    assert table.column_names == ["agency", "year", "format", "key", "value"]
+    assert str(table.schema.field("year").type) == "int64"
+    assert table.to_pylist() == stored_cells(db)
+
+
+def test_parquet_dump_without_pyarrow_says_how_to_install_it(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules makes `import pyarrow` fail, as on an install without the parquet extra.
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = runner.invoke(
+        app, ["store", "dump", "--format", "parquet", "-o", str(out_dir / "cells.parquet"), "--store", db]
+    )
+    assert result.exit_code == 2
+    assert "pip install 'nianbao[parquet]'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert list(out_dir.iterdir()) == []
+
+
+def test_dump_refuses_to_overwrite_and_unknown_formats(db: str, tmp_path: Path) -> None:
     out = tmp_path / "cells.csv"
     out.write_text("keep me", encoding="utf-8")
-    result = runner.invoke(app, ["store", "dump", "--format", "csv", "-o", str(out), "--store", str(db)])
+    result = runner.invoke(app, ["store", "dump", "--format", "csv", "-o", str(out), "--store", db])
     assert result.exit_code == 2 and "already exists" in result.stderr
     assert out.read_text(encoding="utf-8") == "keep me"
-    result = runner.invoke(app, ["store", "dump", "--format", "xml", "-o", str(tmp_path / "c.xml"), "--store", str(db)])
+    result = runner.invoke(app, ["store", "dump", "--format", "xml", "-o", str(tmp_path / "c.xml"), "--store", db])
     assert result.exit_code == 2 and "unknown dump format" in result.stderr
 
 
-def test_csv_dump_neutralises_formula_looking_text(tmp_path: Path) -> None:
-    db = tmp_path / "nb.db"
+def test_csv_dump_neutralises_formula_looking_text(new_store: str, tmp_path: Path) -> None:
+    db = new_store
     record = read_report(ZHUZHEN)
     record.agency = '=HYPERLINK("http://evil.example","x")'
     with open_store(db) as store:
@@ -244,8 +332,9 @@ def test_csv_dump_neutralises_formula_looking_text(tmp_path: Path) -> None:
         "DELETE FROM reports",
     ],
 )
-def test_triggers_refuse_changing_history(db: Path, statement: str) -> None:
-    before = counts(db)
+def test_triggers_refuse_changing_history(sqlite_db: Path, statement: str) -> None:
+    db = sqlite_db
+    before = sqlite_counts(db)
     conn = sqlite3.connect(db)
     try:
         with pytest.raises(sqlite3.DatabaseError, match=r"never|append-only"):
@@ -253,33 +342,34 @@ def test_triggers_refuse_changing_history(db: Path, statement: str) -> None:
         conn.commit()
     finally:
         conn.close()
-    assert counts(db) == before
+    assert sqlite_counts(db) == before
     with open_store(db) as store:
         assert store.get("竹镇镇", 2019)[1].author == "loader"
 
 
 def test_an_error_in_the_middle_of_add_leaves_the_store_unchanged(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    db = sqlite_db
     seen = []
 
-    def broken(self: Store, revision_id: int, record: Record) -> None:
+    def broken(self: SQLiteStore, revision_id: int, record: Record) -> None:
         # The revision row is in by now; the failure must take it (and a new report row) back out.
         seen.append(self.conn.execute("SELECT COUNT(*) FROM revisions WHERE id = ?", (revision_id,)).fetchone()[0])
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "_insert_cells", broken)
+    monkeypatch.setattr(SQLiteStore, "_insert_cells", broken)
     new_report = read_report(ZHUZHEN)
     new_report.agency = "新的镇"
     new_revision = read_report(ZHUZHEN)
     new_revision.cells["requests.new_received.natural_person"] = 9
-    before = counts(db)
+    before = sqlite_counts(db)
     with open_store(db) as store:
         for record in (new_report, new_revision):
             with pytest.raises(RuntimeError):
                 add(store, record)
     assert seen == [1, 1]
-    assert counts(db) == before
+    assert sqlite_counts(db) == before
     with open_store(db) as store:
         assert store.find("新的镇", 2019) is None
         assert store.get("竹镇镇", 2019)[1].latest == 1
@@ -288,49 +378,50 @@ def test_an_error_in_the_middle_of_add_leaves_the_store_unchanged(
 def _die_in_the_middle(db: str) -> None:
     """Add a revision, but the process dies after the revision row is written (as if killed)."""
 
-    def die(self: Store, revision_id: int, record: Record) -> None:
+    def die(self: SQLiteStore, revision_id: int, record: Record) -> None:
         os._exit(3)
 
-    Store._insert_cells = die  # type: ignore[method-assign]
+    SQLiteStore._insert_cells = die  # type: ignore[method-assign]
     record = read_report(ZHUZHEN)
     record.cells["requests.new_received.natural_person"] = 9
     with open_store(db) as store:
         add(store, record)
 
 
-def test_a_process_killed_mid_write_leaves_the_store_as_it_was(db: Path) -> None:
-    before = counts(db)
+def test_a_process_killed_mid_write_leaves_the_store_as_it_was(sqlite_db: Path) -> None:
+    db = sqlite_db
+    before = sqlite_counts(db)
     proc = multiprocessing.get_context("spawn").Process(target=_die_in_the_middle, args=(str(db),))
     proc.start()
     proc.join(60)
     assert proc.exitcode == 3
-    assert counts(db) == before
+    assert sqlite_counts(db) == before
     with open_store(db) as store:
         assert store.get("竹镇镇", 2019)[0].cells["requests.new_received.natural_person"] == 1
 
 
-def test_show_prints_values_and_json(db: Path) -> None:
-    result = runner.invoke(app, ["store", "show", "竹镇镇", "2019", "--store", str(db)])
+def test_show_prints_values_and_json(db: str) -> None:
+    result = runner.invoke(app, ["store", "show", "竹镇镇", "2019", "--store", db])
     assert result.exit_code == 0, result.output
     assert "revision 1 of 1" in result.stdout and "6212.4" in result.stdout
-    result = runner.invoke(app, ["store", "show", "竹镇镇", "2019", "--json", "--store", str(db)])
+    result = runner.invoke(app, ["store", "show", "竹镇镇", "2019", "--json", "--store", db])
     data = json.loads(result.stdout)
     assert data["revision"]["number"] == 1
     assert data["record"]["cells"]["proactive.procurement.amount"] == 6212.4
 
 
-def test_add_reports_unreadable_inputs_and_keeps_going(tmp_path: Path) -> None:
+def test_add_reports_unreadable_inputs_and_keeps_going(new_store: str, tmp_path: Path) -> None:
     bad = tmp_path / "minutes.txt"
     bad.write_text("会议纪要\n今天开会。\n", encoding="utf-8")
-    db = tmp_path / "nb.db"
-    result = runner.invoke(app, ["store", "add", str(bad), str(ZHUZHEN), "--store", str(db), "--author", "me"])
+    db = new_store
+    result = runner.invoke(app, ["store", "add", str(bad), str(ZHUZHEN), "--store", db, "--author", "me"])
     assert result.exit_code == 1
     assert "minutes.txt" in result.stderr
     assert "竹镇镇 2019 revision 1 (new record)" in result.stdout
-    assert counts(db)[:2] == (1, 1)
+    assert counts(db) == (1, 1)
 
 
-def test_add_refuses_a_workbook_exported_from_the_store(db: Path, tmp_path: Path) -> None:
+def test_add_refuses_a_workbook_exported_from_the_store(db: str, tmp_path: Path) -> None:
     book = tmp_path / "z.xlsx"
     with open_store(db) as store:
         store.export("竹镇镇", 2019, book)
@@ -338,9 +429,9 @@ def test_add_refuses_a_workbook_exported_from_the_store(db: Path, tmp_path: Path
     assert isinstance(outcome, UsageError) and "reconcile" in str(outcome)
 
 
-def test_export_refuses_to_overwrite(db: Path, tmp_path: Path) -> None:
+def test_export_refuses_to_overwrite(db: str, tmp_path: Path) -> None:
     book = tmp_path / "z.xlsx"
-    args = ["store", "export", "竹镇镇", "2019", "-o", str(book), "--store", str(db)]
+    args = ["store", "export", "竹镇镇", "2019", "-o", str(book), "--store", db]
     assert runner.invoke(app, args).exit_code == 0
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "already exists" in result.stderr

@@ -1,32 +1,35 @@
-"""The records store: every revision of every report, append-only, in an embedded SQLite database.
+"""The SQLite store: every revision of every report, append-only, in one embedded database file.
 
-All SQL of nianbao lives in this module, so another SQL database can be added behind the same functions.
+All the SQL of the SQLite backend is here: schema, migrations, triggers, queries.
 """
 
 from __future__ import annotations
 
-import os
+import builtins
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from convert.atomic import atomic_output, check_output
 from convert.errors import ConflictError, StoreError, UsageError
-from convert.record import Record, Value, loads
+from convert.record import Record, loads
+from convert.store.base import (
+    AddResult,
+    CellChange,
+    HistoryEntry,
+    LongRow,
+    ReportSummary,
+    RevisionInfo,
+    Store,
+    content,
+    now_utc,
+    value_text,
+)
 
-DEFAULT_NAME = "nianbao.db"
-ENV_STORE = "NIANBAO_STORE"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-DUMP_FORMATS = ("csv", "jsonl", "parquet")
-DUMP_COLUMNS = ("agency", "year", "format", "key", "value")
-# Spreadsheet programs run a CSV field that starts with one of these as a formula (OWASP CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Each step takes the schema from the version before it to the next; never edit a step once released.
 MIGRATIONS: tuple[str, ...] = (
@@ -76,134 +79,14 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def store_path(explicit: str | Path | None = None) -> Path:
-    """Return the store to use: the explicit path, else $NIANBAO_STORE, else nianbao.db in the current folder."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get(ENV_STORE, "").strip()
-    return Path(env) if env else Path.cwd() / DEFAULT_NAME
-
-
-def default_author() -> str:
-    """Return who is making a revision when nobody says: $USER, else "unknown"."""
-    return os.environ.get("USER", "").strip() or "unknown"
-
-
-def now_utc() -> str:
-    """Return the current UTC time as ISO 8601 text."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def value_text(value: Value) -> str | None:
-    """Return a cell value as exact text (money keeps its digits); None for a blank."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def content(record: Record) -> dict[str, Any]:
-    """Return what a revision records of a report: everything but where it was read from and reader warnings."""
-    data = record.to_json()
-    data.pop("source", None)
-    data.pop("warnings", None)
-    return data
-
-
-@dataclass
-class RevisionInfo:
-    """One revision's bookkeeping: who, when, why, from what file, based on which revision."""
-
-    record_id: int
-    agency: str
-    year: int
-    format: str
-    number: int
-    latest: int
-    author: str
-    created: str
-    reason: str | None = None
-    source_name: str | None = None
-    source_sha256: str | None = None
-    base_revision: int | None = None
-    forced: bool = False
-    note: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the JSON-ready dict."""
-        return asdict(self)
-
-
-@dataclass
-class AddResult:
-    """What Store.add did: a new report, a new revision of a known one, or nothing (identical content)."""
-
-    status: str  # "new-report" | "new-revision" | "identical"
-    record_id: int
-    agency: str
-    year: int
-    revision: int
-
-    @property
-    def added(self) -> bool:
-        """Tell whether a revision was written."""
-        return self.status != "identical"
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the JSON-ready dict."""
-        return asdict(self)
-
-
-@dataclass
-class ReportSummary:
-    """One report in the store, with its latest revision."""
-
-    record_id: int
-    agency: str
-    year: int
-    format: str
-    revisions: int
-    author: str
-    updated: str
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the JSON-ready dict."""
-        return asdict(self)
-
-
-@dataclass
-class CellChange:
-    """One cell that differs between two revisions (values as exact text, None for blank)."""
-
-    key: str
-    old: str | None
-    new: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the JSON-ready dict."""
-        return asdict(self)
-
-
-@dataclass
-class HistoryEntry:
-    """One revision and the cells it changed against the revision before it."""
-
-    info: RevisionInfo
-    changed: list[CellChange] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the JSON-ready dict."""
-        return {**self.info.to_json(), "changed": [c.to_json() for c in self.changed]}
-
-
-class Store:
-    """An open store; use open_store() so the connection is closed."""
+class SQLiteStore(Store):
+    """A store in an SQLite file, opened by connect(); the file is the whole store."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         """Wrap an open connection whose schema is current."""
         self.conn = conn
         self.path = path
+        self.location = str(path)
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -328,13 +211,6 @@ class Store:
             )
         return row[0], row[1]
 
-    def find(self, agency: str, year: int) -> RevisionInfo | None:
-        """Return the latest revision of a report, or None when the store does not have it."""
-        try:
-            return self.get(agency, year)[1]
-        except StoreError:
-            return None
-
     def get(self, agency: str, year: int, revision: int | None = None) -> tuple[Record, RevisionInfo]:
         """Return a report's record and revision info: the latest revision, or the one asked for."""
         record_id, _ = self._report(agency, year)
@@ -382,7 +258,7 @@ class Store:
         rows = self.conn.execute(sql + " ORDER BY r.year, r.agency", params).fetchall()
         return [ReportSummary(*row) for row in rows]
 
-    def history(self, agency: str, year: int) -> list[HistoryEntry]:
+    def history(self, agency: str, year: int) -> builtins.list[HistoryEntry]:
         """Return every revision of a report, oldest first, each with the cells it changed against the one before."""
         record_id, _ = self._report(agency, year)
         rows = self.conn.execute(
@@ -420,7 +296,7 @@ class Store:
             for row in rows
         ]
 
-    def long_rows(self) -> list[tuple[str, int, str, str, str | None]]:
+    def long_rows(self) -> builtins.list[LongRow]:
         """Return the latest revision of every report as long rows (agency, year, format, key, value)."""
         return self.conn.execute(
             """
@@ -433,39 +309,6 @@ class Store:
             """
         ).fetchall()
 
-    # -- output ---------------------------------------------------------------------------------
-
-    def dump(self, path: str | Path, fmt: str, *, force: bool = False) -> int:
-        """Write the latest cells of every report as a long table (csv, jsonl or parquet); return the row count."""
-        import pandas as pd
-
-        if fmt not in DUMP_FORMATS:
-            raise UsageError(f"unknown dump format {fmt!r}; use one of {', '.join(DUMP_FORMATS)}")
-        path = Path(path)
-        check_output(path, force)
-        frame = pd.DataFrame(self.long_rows(), columns=list(DUMP_COLUMNS)).astype(
-            {"agency": "string", "year": "int64", "format": "string", "key": "string", "value": "string"}
-        )
-        with atomic_output(path, force=force) as tmp:
-            if fmt == "csv":
-                safe = frame.copy()
-                for column in ("agency", "format", "key", "value"):
-                    safe[column] = safe[column].map(neutralise, na_action="ignore")
-                safe.to_csv(tmp, index=False, encoding="utf-8-sig")
-            elif fmt == "jsonl":
-                frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
-            else:
-                frame.to_parquet(tmp, index=False)
-        return len(frame)
-
-    def export(self, agency: str, year: int, path: str | Path, *, force: bool = False) -> tuple[Path, RevisionInfo]:
-        """Write the latest revision as a standard workbook that names its revision, for editing and reconcile."""
-        from convert.workbook import write_workbook
-
-        record, info = self.get(agency, year)
-        revision = {"record_id": info.record_id, "revision": info.number, "agency": agency, "year": year}
-        return write_workbook(record, path, force=force, revision=revision), info
-
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
@@ -474,19 +317,6 @@ class Store:
 _REVISION_COLUMNS = (
     "number, author, created, reason, source_name, source_sha256, base_revision, forced, note, record_json"
 )
-
-
-def neutralise(text: str) -> str:
-    """Return text a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote before it."""
-    if not text.startswith(FORMULA_PREFIXES):
-        return text
-    try:
-        # A plain number such as -3 is data, not a formula; spreadsheets read it as the number.
-        if Decimal(text).is_finite():
-            return text
-    except ArithmeticError:
-        pass
-    return "'" + text
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -538,10 +368,9 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-@contextmanager
-def open_store(path: str | Path | None = None, *, create: bool = True) -> Iterator[Store]:
-    """Open (creating and migrating if needed) the store at path; close it when the block ends."""
-    path = store_path(path)
+def connect(location: str, *, create: bool) -> SQLiteStore:
+    """Open (creating and migrating if needed) the store file at location; the caller closes it."""
+    path = Path(location)
     if not path.exists():
         if not create:
             raise StoreError(f"no store at {path}; add reports first with `nianbao store add`")
@@ -554,37 +383,11 @@ def open_store(path: str | Path | None = None, *, create: bool = True) -> Iterat
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     try:
-        try:
-            _migrate(conn, path)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path} is not a nianbao store: {exc}") from exc
-        yield Store(conn, path)
-    finally:
+        _migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
         conn.close()
-
-
-def add_files(
-    store: Store, paths: list[Path], *, author: str, reason: str | None = None
-) -> Iterator[tuple[Path, AddResult | Exception]]:
-    """Read each report (or converted workbook) and add it; yield each path with its result or its error."""
-    from convert.errors import NianbaoError
-    from convert.reader import read_report
-
-    for path in paths:
-        try:
-            record = read_report(path)
-            if record.source.get("kind") == "workbook" and record.source.get("revision"):
-                raise UsageError(
-                    f"{path} was exported from the store; bring its edits back with `nianbao reconcile {path}`"
-                )
-            result = store.add(
-                record,
-                author=author,
-                reason=reason,
-                source_name=path.name,
-                sha256=record.source.get("sha256"),
-            )
-        except NianbaoError as exc:
-            yield path, exc
-        else:
-            yield path, result
+        raise StoreError(f"{path} is not a nianbao store: {exc}") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return SQLiteStore(conn, path)

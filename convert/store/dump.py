@@ -1,0 +1,85 @@
+"""Write a store's long table (agency, year, format, key, value) as CSV, JSON Lines or Parquet."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from convert.atomic import atomic_output, check_output
+from convert.errors import UsageError
+from convert.store.base import LongRow, neutralise
+
+DUMP_FORMATS = ("csv", "jsonl", "parquet")
+DUMP_COLUMNS = ("agency", "year", "format", "key", "value")
+PARQUET_EXTRA = "`pip install 'nianbao[parquet]'`"
+
+
+def write_long_table(rows: Callable[[], Sequence[LongRow]], path: Path, fmt: str, *, force: bool = False) -> int:
+    """Write the rows (read only once the output is known to be writable) in a dump format; return the row count."""
+    if fmt not in DUMP_FORMATS:
+        raise UsageError(f"unknown dump format {fmt!r}; use one of {', '.join(DUMP_FORMATS)}")
+    if fmt == "parquet":
+        _pyarrow()  # refuse before anything is read or written
+    check_output(path, force)
+    table = rows()
+    with atomic_output(path, force=force) as tmp:
+        if fmt == "csv":
+            _write_csv(table, tmp)
+        elif fmt == "jsonl":
+            _write_jsonl(table, tmp)
+        else:
+            _write_parquet(table, tmp)
+    return len(table)
+
+
+def _write_csv(rows: Sequence[LongRow], path: Path) -> None:
+    """Write CSV for spreadsheets: a BOM so Excel reads UTF-8, formula-looking text neutralised, blank as empty."""
+    # os.linesep and the csv module's minimal quoting: the bytes pandas.DataFrame.to_csv wrote before.
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator=os.linesep)
+        writer.writerow(DUMP_COLUMNS)
+        for agency, year, fmt, key, value in rows:
+            text = None if value is None else neutralise(value)
+            writer.writerow((neutralise(agency), year, neutralise(fmt), neutralise(key), text))
+
+
+def _write_jsonl(rows: Sequence[LongRow], path: Path) -> None:
+    """Write one compact JSON object per line, text as it is (UTF-8, not neutralised), blank as null."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        for row in rows:
+            line = json.dumps(dict(zip(DUMP_COLUMNS, row, strict=True)), ensure_ascii=False, separators=(",", ":"))
+            # "/" as "\/" (valid JSON, safe inside HTML): the bytes pandas.DataFrame.to_json wrote before.
+            f.write(line.replace("/", "\\/") + "\n")
+
+
+def _write_parquet(rows: Sequence[LongRow], path: Path) -> None:
+    """Write one Parquet table with typed columns (year int64, the rest UTF-8 text, blank as null)."""
+    pa = _pyarrow()
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    schema = pa.schema(
+        [
+            ("agency", pa.large_string()),
+            ("year", pa.int64()),
+            ("format", pa.large_string()),
+            ("key", pa.large_string()),
+            ("value", pa.large_string()),
+        ]
+    )
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in DUMP_COLUMNS]
+    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, schema, strict=True)]
+    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path)
+
+
+def _pyarrow() -> ModuleType:
+    """Return pyarrow (with its parquet module), or refuse in one line saying how to install it."""
+    try:
+        import pyarrow  # type: ignore[import-untyped]
+        import pyarrow.parquet  # type: ignore[import-untyped]  # a pyarrow built without Parquet fails here
+    except ImportError as exc:
+        raise UsageError(f"the parquet dump needs pyarrow; install it with {PARQUET_EXTRA}") from exc
+    return pyarrow
