@@ -316,7 +316,7 @@ def main() -> None:
         [
             sys.executable,
             "-c",
-            "import sys, convert.cli; print(sorted(m for m in ('pandas','openpyxl','xlsxwriter','lxml','pyarrow') if m in sys.modules))",
+            "import sys, convert.cli; print(sorted(m for m in ('openpyxl','xlsxwriter','lxml','pyarrow') if m in sys.modules))",
         ],
         capture_output=True,
         text=True,
