@@ -7,7 +7,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from convert.formats import load_format
+from convert.formats import known_versions, load_format
 from convert.record import Record
 from convert.render import LAYOUTS, render_report
 
@@ -82,7 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("out", type=Path)
     ap.add_argument("n", type=int)
-    ap.add_argument("--version", choices=["2019", "2021"])
+    ap.add_argument("--version", choices=known_versions())
     ap.add_argument("--year", type=int)
     args = ap.parse_args()
     generate(args.out, args.n, version=args.version, year=args.year)

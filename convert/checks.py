@@ -10,7 +10,6 @@ from convert.formats import Format, load_format
 from convert.record import Record, Value
 
 ERROR = "error"
-ROW_RULES = frozenset({"row-total", "appeal-total"})
 WARNING = "warning"
 
 
@@ -63,7 +62,7 @@ def check_rules(record: Record, fmt: Format | None = None) -> list[Finding]:
         if blanks:
             # A rule over blank cells is not a failure; one warning per rule instance names the blanks.
             if len(blanks) < len(keys):
-                names = "、".join(_label(fmt, k, by_column=eq.rule in ROW_RULES) for k in blanks)
+                names = "、".join(_label(fmt, k, by_column=fmt.rule(eq.rule).per == "row") for k in blanks)
                 findings.append(
                     Finding(
                         "missing",
@@ -110,17 +109,17 @@ def check_continuity(record: Record, previous: Record) -> list[Finding]:
     """Compare this year's 上年结转 with last year's 结转下年度继续办理, column by column."""
     out: list[Finding] = []
     fmt = load_format(record.format)
-    for col in fmt.tables["requests"].columns:
-        now = record.cells.get(f"requests.carried_over.{col.key}")
-        before = previous.cells.get(f"requests.carried_forward.{col.key}")
+    for rule, col in ((r, c) for r in fmt.continuity for c in fmt.tables[r.table].columns):
+        now = record.cells.get(f"{rule.table}.{rule.this_year}.{col.key}")
+        before = previous.cells.get(f"{rule.table}.{rule.last_year}.{col.key}")
         if now is None or before is None or now == before:
             continue
         out.append(
             Finding(
-                "carry-over-continuity",
+                rule.id,
                 ERROR,
-                f"本年“上年结转”（{_fmt(now)}）与上一年度“结转下年度继续办理”（{_fmt(before)}）不一致",
-                key=f"requests.carried_over.{col.key}",
+                f"本年“{rule.this_name}”（{_fmt(now)}）与上一年度“{rule.last_name}”（{_fmt(before)}）不一致",
+                key=f"{rule.table}.{rule.this_year}.{col.key}",
                 expected=_plain(before),
                 actual=_plain(now),
             )

@@ -8,10 +8,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
+from typing import Any, NoReturn
 
 from convert.errors import FormatDataError
-
-VERSIONS = ("2019", "2021")
 
 
 def templates_dir() -> Path:
@@ -103,6 +102,7 @@ class Derived:
     label: str
     group: str | None = None
     sums: tuple[str, ...] = ()
+    name: str = ""  # its group's label and its own, as a finding names it: 法人或其他组织 小计
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,31 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Continuity:
+    """A carry-over rule: a row of this year's table equals a row of last year's, column by column."""
+
+    id: str
+    table: str
+    this_year: str
+    last_year: str
+    this_name: str
+    last_name: str
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """How a summary of reports of several versions counts a row that only an older version has."""
+
+    table: str
+    row: str
+    also: tuple[str, ...]
+    note: str
+    total_key: str
+    total_label: str
+    total_rows: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Format:
     """Everything known about one version of the format."""
 
@@ -195,20 +220,42 @@ class Format:
     tables: dict[str, Table]
     rules: tuple[Rule, ...]
     cell_keys: tuple[str, ...] = field(default=())
+    first_year: int = 0
+    continuity: tuple[Continuity, ...] = ()
 
     def section(self, key: str) -> Section:
         """Return the section with this key."""
         return next(s for s in self.sections if s.key == key)
 
+    def rule(self, rule_id: str) -> Rule:
+        """Return the rule with this id."""
+        return self._rules[rule_id]
+
     def cell_type(self, key: str) -> str:
         """Return count, signed or money for a cell key."""
-        return _cell_types(self.version)[key]
+        return self._cell_types[key]
 
     def equations(self) -> list[Equation]:
         """Expand every rule into its equations over cell keys (computed once per version)."""
-        return list(_equations(self.version))
+        return list(self._equations)
 
-    def _expand_equations(self) -> list[Equation]:
+    def formulas(self) -> dict[str, tuple[str, ...]]:
+        """Return each computed cell with the cells its SUM covers (first formula rule wins)."""
+        return dict(self._formulas)
+
+    # Asked per cell of every report in a batch: computed once per Format.
+    @cached_property
+    def _rules(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    @cached_property
+    def _cell_types(self) -> dict[str, str]:
+        return {
+            f"{t.key}.{r.key}.{c}": t.column(c).type for t in self.tables.values() for r in t.rows for c in r.columns
+        }
+
+    @cached_property
+    def _equations(self) -> tuple[Equation, ...]:
         out: list[Equation] = []
         for rule in self.rules:
             table = self.tables[rule.table]
@@ -237,35 +284,16 @@ class Format:
                             tuple(f"{table.key}.{r}.{col.key}" for r in right),
                         )
                     )
-        return out
+        return tuple(out)
 
-    def formulas(self) -> dict[str, tuple[str, ...]]:
-        """Return each computed cell with the cells its SUM covers (first formula rule wins)."""
-        return dict(_formulas(self.version))
-
-    def _expand_formulas(self) -> dict[str, tuple[str, ...]]:
+    @cached_property
+    def _formulas(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, tuple[str, ...]] = {}
         formula_rules = {r.id for r in self.rules if r.formula}
-        for eq in self.equations():
+        for eq in self._equations:
             if eq.rule in formula_rules and len(eq.left) == 1:
                 out.setdefault(eq.left[0], eq.right)
         return out
-
-
-@cache
-def _cell_types(version: str) -> dict[str, str]:
-    fmt = load_format(version)
-    return {f"{t.key}.{r.key}.{c}": t.column(c).type for t in fmt.tables.values() for r in t.rows for c in r.columns}
-
-
-@cache
-def _equations(version: str) -> tuple[Equation, ...]:
-    return tuple(load_format(version)._expand_equations())
-
-
-@cache
-def _formulas(version: str) -> dict[str, tuple[str, ...]]:
-    return load_format(version)._expand_formulas()
 
 
 def _expand_rows(table: Table, names: tuple[str, ...]) -> list[str]:
@@ -278,12 +306,380 @@ def _expand_rows(table: Table, names: tuple[str, ...]) -> list[str]:
     return rows
 
 
+@dataclass(frozen=True)
+class FormatData:
+    """Every version of the format, as loaded from one format.toml."""
+
+    formats: dict[str, Format]
+    crosswalks: tuple[Crosswalk, ...] = ()
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Return the version names, oldest first."""
+        return tuple(self.formats)
+
+    def format(self, version: str) -> Format:
+        """Return the format of one version."""
+        try:
+            return self.formats[version]
+        except KeyError:
+            known = ", ".join(self.formats)
+            raise FormatDataError(f"unknown format version {version!r}; known: {known}") from None
+
+    def version_for_year(self, year: int) -> str:
+        """Return the version a report of this year is written in: the latest in force by then, else the oldest."""
+        in_force = [v for v, f in self.formats.items() if f.first_year <= year]
+        return in_force[-1] if in_force else self.versions[0]
+
+    def also_counted(self, key: str) -> tuple[str, ...]:
+        """Return the cells of older versions that a summary of mixed versions counts under this cell."""
+        table, row, column = key.split(".")
+        return tuple(
+            f"{table}.{old}.{column}" for cw in self.crosswalks if (cw.table, cw.row) == (table, row) for old in cw.also
+        )
+
+
+def parse_format_data(text: str, name: str = "format.toml") -> FormatData:
+    """Build and validate the format from the text of a format.toml; `name` is what errors call it."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FormatDataError(f"{name}: not valid TOML: {exc}") from exc
+    versions = tuple(raw["versions"]) if isinstance(raw.get("versions"), dict) else ()
+    ctx = _Context(name, versions)
+    _check_shape(raw, _FILE, (), ctx)
+    return _build(raw, ctx)
+
+
+def read_format_data(path: str | Path) -> FormatData:
+    """Build and validate the format from a format.toml file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatDataError(f"cannot load {path}: {exc}") from exc
+    return parse_format_data(text, path.name)
+
+
+@cache
+def format_data() -> FormatData:
+    """Return the format data nianbao ships (workbook_templates/format.toml), loaded once."""
+    return read_format_data(templates_dir() / "format.toml")
+
+
+@cache
+def load_format(version: str) -> Format:
+    """Return the format of one version ("2019" or "2021")."""
+    return format_data().format(version)
+
+
+def known_versions() -> tuple[str, ...]:
+    """Return the names of the format versions, oldest first."""
+    return format_data().versions
+
+
+def version_for_year(year: int) -> str:
+    """Return the version a report of this year is written in."""
+    return format_data().version_for_year(year)
+
+
+def crosswalks() -> tuple[Crosswalk, ...]:
+    """Return how a summary of mixed versions counts rows that only an older version has."""
+    return format_data().crosswalks
+
+
+def also_counted(key: str) -> tuple[str, ...]:
+    """Return the cells of older versions that a summary of mixed versions counts under this cell."""
+    return format_data().also_counted(key)
+
+
+# -- the shape of format.toml ------------------------------------------------------------------
+# Each level's keys, declared once: the kind of value, whether it is required, the allowed words.
+# Every key of the file is checked against this before anything is built, so a typo is an error.
+
+
+@dataclass(frozen=True)
+class _Key:
+    kind: Any  # str, int, bool, or a _ListOf / _MapOf
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _ListOf:
+    item: Any  # str, or a schema (dict of _Key) for a list of tables
+    noun: str = ""  # how a message names an item: "row granted"
+    within: str = ""  # a key of the item that names its container: "table requests, rule row-total"
+    empty_ok: bool = False
+
+
+@dataclass(frozen=True)
+class _MapOf:
+    item: dict[str, _Key]
+    noun: str
+
+
+def _req(kind: Any, *choices: str) -> _Key:
+    return _Key(kind, True, choices)
+
+
+def _opt(kind: Any, *choices: str) -> _Key:
+    return _Key(kind, False, choices)
+
+
+_WORDS = _ListOf(str)
+_ALIASES = _opt(_ListOf(str, empty_ok=True))
+_VERSION_NAMES = _ListOf(str)  # checked against the [versions.*] tables
+_IN_VERSIONS = _opt(_VERSION_NAMES)  # an item without `versions` belongs to every version
+
+_VERSION = {"name": _req(str), "markers": _req(_WORDS), "first_year": _req(int)}
+_SECTION = {
+    "key": _req(str),
+    "number": _req(str),
+    "heading": _req(str),
+    "kind": _req(str, "text", "table"),
+    "sheet": _req(str),
+    "patterns": _req(_WORDS),
+}
+_COLUMN = {
+    "key": _req(str),
+    "label": _req(str),
+    "type": _opt(str, "count", "signed", "money"),
+    "group": _opt(str),
+    "aliases": _ALIASES,
+}
+_GROUP = {"key": _req(str), "label": _req(str), "parent": _opt(str), "aliases": _ALIASES, "versions": _IN_VERSIONS}
+_ROW = {
+    "key": _req(str),
+    "label": _req(str),
+    "columns": _opt(_WORDS),
+    "group": _opt(str),
+    "outcome": _opt(bool),
+    "aliases": _ALIASES,
+    "versions": _IN_VERSIONS,
+}
+_DERIVED_COLUMN = {"key": _req(str), "label": _req(str), "group": _req(str), "sums": _req(_WORDS)}
+_DERIVED_ROW = {"key": _req(str), "label": _req(str), "group": _req(str)}
+_TABLE = {
+    "key": _req(str),
+    "versions": _IN_VERSIONS,
+    "layout": _opt(str, "rows", "wide"),
+    "corner": _opt(str),
+    "column_header": _opt(str),
+    "columns": _req(_ListOf(_COLUMN, "column")),
+    "groups": _opt(_ListOf(_GROUP, "group", empty_ok=True)),
+    "rows": _req(_ListOf(_ROW, "row")),
+    "derived_columns": _opt(_ListOf(_DERIVED_COLUMN, "derived column", empty_ok=True)),
+    "derived_rows": _opt(_ListOf(_DERIVED_ROW, "derived row", empty_ok=True)),
+}
+_RULE = {
+    "id": _req(str),
+    "table": _req(str),
+    "per": _req(str, "row", "column"),
+    "left": _req(_WORDS),
+    "right": _req(_WORDS),
+    "formula": _opt(bool),
+    "title": _req(str),
+    "versions": _IN_VERSIONS,
+}
+_CONTINUITY = {
+    "id": _req(str),
+    "table": _req(str),
+    "this_year": _req(str),
+    "last_year": _req(str),
+    "this_name": _req(str),
+    "last_name": _req(str),
+    "versions": _IN_VERSIONS,
+}
+_CROSSWALK = {
+    "table": _req(str),
+    "row": _req(str),
+    "also": _req(_WORDS),
+    "note": _req(str),
+    "total_key": _req(str),
+    "total_label": _req(str),
+    "total_rows": _req(_WORDS),
+}
+_FILE = {
+    "versions": _req(_MapOf(_VERSION, "version")),
+    "sections": _req(_ListOf(_SECTION, "section")),
+    "tables": _req(_ListOf(_TABLE, "table")),
+    "rules": _req(_ListOf(_RULE, "rule", within="table")),
+    "continuity": _opt(_ListOf(_CONTINUITY, "continuity rule", within="table", empty_ok=True)),
+    "crosswalks": _opt(_ListOf(_CROSSWALK, "crosswalk", within="table", empty_ok=True)),
+}
+_TYPE_WORDS = {str: "a string", int: "a whole number", bool: "true or false"}
+
+
+@dataclass(frozen=True)
+class _Context:
+    source: str
+    versions: tuple[str, ...]
+
+    def fail(self, where: tuple[str, ...], message: str) -> NoReturn:
+        """Raise the error that names the file, the version, table and item, and what is wrong."""
+        raise FormatDataError(": ".join((self.source, ", ".join(where), message) if where else (self.source, message)))
+
+
+def _suggest(name: str, known: Any) -> str:
+    import difflib  # only on the way to an error
+
+    close = difflib.get_close_matches(name, [k for k in known if isinstance(k, str)], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_shape(raw: Any, schema: dict[str, _Key], where: tuple[str, ...], ctx: _Context) -> None:
+    if not isinstance(raw, dict):
+        ctx.fail(where, f"must be a table, not {raw!r}")
+    for key in raw:
+        if key not in schema:
+            ctx.fail(where, f"unknown key {key!r}{_suggest(key, schema)}")
+    for key, spec in schema.items():
+        if key in raw:
+            _check_value(raw[key], spec, key, where, ctx)
+        elif spec.required:
+            ctx.fail(where, f"missing required key {key!r}")
+
+
+def _check_value(value: Any, spec: _Key, name: str, where: tuple[str, ...], ctx: _Context) -> None:
+    kind = spec.kind
+    if isinstance(kind, _MapOf):
+        if not isinstance(value, dict) or not value:
+            ctx.fail(where, f"{name} must be a table of {kind.noun}s")
+        for key, item in value.items():
+            _check_shape(item, kind.item, (*where, f"{kind.noun} {key}"), ctx)
+    elif isinstance(kind, _ListOf):
+        if not isinstance(value, list):
+            ctx.fail(where, f"{name} must be a list, not {value!r}")
+        if not value and not kind.empty_ok:
+            ctx.fail(where, f"{name} must not be empty")
+        for i, item in enumerate(value):
+            if isinstance(kind.item, dict):
+                _check_shape(item, kind.item, (*where, _item_name(kind, item, i)), ctx)
+            else:
+                choices = ctx.versions if kind is _VERSION_NAMES else ()
+                _check_value(item, _Key(kind.item, True, choices), f"{name}[{i}]", where, ctx)
+    else:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            ctx.fail(where, f"{name} must be {_TYPE_WORDS[kind]}, not {value!r}")
+        if spec.choices and value not in spec.choices:
+            ctx.fail(where, f"{name} must be one of {', '.join(spec.choices)}, not {value!r}")
+
+
+def _item_name(kind: _ListOf, item: Any, index: int) -> str:
+    """Name a list item in a message by its key, id or row, and the versions it belongs to."""
+    if not isinstance(item, dict):
+        return f"{kind.noun} #{index + 1}"
+    ident = next((item[k] for k in ("key", "id", "row") if isinstance(item.get(k), str)), f"#{index + 1}")
+    name = f"{kind.noun} {ident}"
+    if isinstance(item.get("versions"), list):
+        name += f" ({', '.join(map(str, item['versions']))})"
+    if kind.within and isinstance(item.get(kind.within), str):
+        name = f"{kind.within} {item[kind.within]}, {name}"
+    return name
+
+
+# -- building, with the checks across items: duplicates and names of things that do not exist --
+
+
 def _in_version(item: dict, version: str) -> bool:
-    return version in item.get("versions", VERSIONS)
+    return "versions" not in item or version in item["versions"]
 
 
-def _build_table(raw: dict, version: str) -> Table:
+def _unique(keys: Any, what: str, where: tuple[str, ...], ctx: _Context) -> None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            ctx.fail(where, f"duplicate {what} {key!r}")
+        seen.add(key)
+
+
+def _known(names: Any, known: Any, what: str, where: tuple[str, ...], ctx: _Context) -> None:
+    for name in names:
+        if name not in known:
+            ctx.fail(where, f"unknown {what} {name!r}{_suggest(name, known)}")
+
+
+def _build(raw: dict, ctx: _Context) -> FormatData:
+    years = [raw["versions"][v]["first_year"] for v in ctx.versions]
+    for before, after, year in zip(ctx.versions, ctx.versions[1:], years[1:], strict=False):
+        if year <= raw["versions"][before]["first_year"]:
+            ctx.fail(
+                (f"version {after}",),
+                f"first_year {year} must be later than version {before}'s: list versions oldest first",
+            )
+    _unique((s["key"] for s in raw["sections"]), "section key", (), ctx)
+    sections = tuple(_build_section(s, ctx) for s in raw["sections"])
+    formats = {v: _build_format(raw, v, sections, ctx) for v in ctx.versions}
+    crosswalks = tuple(_build_crosswalk(c, formats, ctx) for c in raw.get("crosswalks", ()))
+    _unique(((c.table, c.row) for c in crosswalks), "crosswalk for table and row", (), ctx)
+    return FormatData(formats, crosswalks)
+
+
+def _build_section(s: dict, ctx: _Context) -> Section:
+    patterns = []
+    for p in s["patterns"]:
+        try:
+            patterns.append(re.compile(p))
+        except re.error as exc:
+            ctx.fail((f"section {s['key']}",), f"pattern {p!r} is not a regular expression: {exc}")
+    return Section(s["key"], s["number"], s["heading"], s["kind"], s["sheet"], tuple(patterns))
+
+
+def _build_format(raw: dict, version: str, sections: tuple[Section, ...], ctx: _Context) -> Format:
+    at = (f"version {version}",)
+    meta = raw["versions"][version]
+    raw_tables = [t for t in raw["tables"] if _in_version(t, version)]
+    _unique((t["key"] for t in raw_tables), "table key", at, ctx)
+    table_sections = {s.key for s in sections if s.kind == "table"}
+    for t in raw_tables:
+        if t["key"] not in table_sections:
+            ctx.fail((*at, f"table {t['key']}"), "no section of kind 'table' has this key")
+    tables = {t["key"]: _build_table(t, version, (*at, f"table {t['key']}"), ctx) for t in raw_tables}
+    for key in sorted(table_sections - set(tables)):
+        ctx.fail((*at, f"section {key}"), "a section of kind 'table' needs a table with its key in every version")
+    raw_rules = [r for r in raw["rules"] if _in_version(r, version)]
+    _unique((r["id"] for r in raw_rules), "rule id", at, ctx)
+    rules = tuple(_build_rule(r, tables, at, ctx) for r in raw_rules)
+    raw_continuity = [c for c in raw.get("continuity", ()) if _in_version(c, version)]
+    _unique((c["id"] for c in raw_continuity), "continuity rule id", at, ctx)
+    continuity = tuple(_build_continuity(c, tables, at, ctx) for c in raw_continuity)
+    keys = tuple(k for t in tables.values() for k in t.cell_keys())
+    return Format(
+        version, meta["name"], tuple(meta["markers"]), sections, tables, rules, keys, meta["first_year"], continuity
+    )
+
+
+def _build_table(raw: dict, version: str, at: tuple[str, ...], ctx: _Context) -> Table:
     all_cols = [c["key"] for c in raw["columns"]]
+    _unique(all_cols, "column key", at, ctx)
+    raw_groups = [g for g in raw.get("groups", ()) if _in_version(g, version)]
+    group_keys = [g["key"] for g in raw_groups]
+    _unique(group_keys, "group key", at, ctx)
+    group_labels = {g["label"]: g for g in raw_groups}
+    raw_rows = [r for r in raw["rows"] if _in_version(r, version)]
+    _unique((r["key"] for r in raw_rows), "row key", at, ctx)
+    for c in raw["columns"]:
+        # A column's group is the label printed over it (法人或其他组织), which a group of the table must have.
+        if "group" in c:
+            _known([c["group"]], group_labels, "group label", (*at, f"column {c['key']}"), ctx)
+    for g in raw_groups:
+        _known([g["parent"]] if "parent" in g else [], group_keys, "group", (*at, f"group {g['key']}"), ctx)
+    for r in raw_rows:
+        _known(r.get("columns", ()), all_cols, "column", (*at, f"row {r['key']}"), ctx)
+        _known([r["group"]] if "group" in r else [], group_keys, "group", (*at, f"row {r['key']}"), ctx)
+    raw_derived_cols = raw.get("derived_columns", ())
+    _unique([*all_cols, *(d["key"] for d in raw_derived_cols)], "column or derived column key", at, ctx)
+    for d in raw_derived_cols:
+        _known(d["sums"], all_cols, "column", (*at, f"derived column {d['key']}"), ctx)
+        _known([d["group"]], group_keys, "group", (*at, f"derived column {d['key']}"), ctx)
+    raw_derived_rows = raw.get("derived_rows", ())
+    _unique([*(r["key"] for r in raw_rows), *(d["key"] for d in raw_derived_rows)], "row or derived row key", at, ctx)
+    # A derived row's group may belong to another version only (（六） is 2019's single row): checked over all.
+    every_group = [g["key"] for g in raw.get("groups", ())]
+    for d in raw_derived_rows:
+        _known([d["group"]], every_group, "group", (*at, f"derived row {d['key']}"), ctx)
+
     columns = tuple(
         Column(c["key"], c["label"], c.get("type", "count"), c.get("group"), tuple(c.get("aliases", ())))
         for c in raw["columns"]
@@ -297,22 +693,24 @@ def _build_table(raw: dict, version: str) -> Table:
             bool(r.get("outcome", False)),
             tuple(r.get("aliases", ())),
         )
-        for r in raw["rows"]
-        if _in_version(r, version)
+        for r in raw_rows
     )
-    groups = tuple(
-        Group(g["key"], g["label"], g.get("parent"), tuple(g.get("aliases", ())))
-        for g in raw.get("groups", ())
-        if _in_version(g, version)
-    )
+    groups = tuple(Group(g["key"], g["label"], g.get("parent"), tuple(g.get("aliases", ()))) for g in raw_groups)
+    labels = {g.key: g.label for g in groups}
     derived_cols = tuple(
-        Derived(d["key"], d["label"], d.get("group"), tuple(d.get("sums", ()))) for d in raw.get("derived_columns", ())
+        Derived(d["key"], d["label"], d["group"], tuple(d["sums"]), f"{labels[d['group']]} {d['label']}")
+        for d in raw_derived_cols
     )
-    group_keys = {g.key for g in groups}
     derived_rows = tuple(
-        Derived(d["key"], d["label"], d.get("group"), tuple(r.key for r in rows if r.group == d.get("group")))
-        for d in raw.get("derived_rows", ())
-        if d.get("group") in group_keys
+        Derived(
+            d["key"],
+            d["label"],
+            d["group"],
+            tuple(r.key for r in rows if r.group == d["group"]),
+            f"{labels[d['group']]} {d['label']}",
+        )
+        for d in raw_derived_rows
+        if d["group"] in labels
     )
     return Table(
         raw["key"],
@@ -327,46 +725,35 @@ def _build_table(raw: dict, version: str) -> Table:
     )
 
 
-@cache
-def _raw() -> dict:
-    path = templates_dir() / "format.toml"
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FormatDataError(f"cannot load {path}: {exc}") from exc
+def _build_rule(r: dict, tables: dict[str, Table], at: tuple[str, ...], ctx: _Context) -> Rule:
+    where = (*at, f"table {r['table']}", f"rule {r['id']}")
+    _known([r["table"]], tables, "table", where, ctx)
+    table = tables[r["table"]]
+    if r["per"] == "row":
+        known, what = [c.key for c in table.columns], "column"
+    else:
+        known, what = [*(row.key for row in table.rows), "@outcome"], "row"
+    _known([*r["left"], *r["right"]], known, what, where, ctx)
+    return Rule(r["id"], r["table"], r["per"], tuple(r["left"]), tuple(r["right"]), r.get("formula", False), r["title"])
 
 
-@cache
-def load_format(version: str) -> Format:
-    """Return the format of one version ("2019" or "2021")."""
-    raw = _raw()
-    if version not in raw["versions"]:
-        raise FormatDataError(f"unknown format version {version!r}; known: {', '.join(VERSIONS)}")
-    meta = raw["versions"][version]
-    sections = tuple(
-        Section(
-            s["key"],
-            s["number"],
-            s["heading"],
-            s["kind"],
-            s["sheet"],
-            tuple(re.compile(p) for p in s["patterns"]),
-        )
-        for s in raw["sections"]
+def _build_continuity(c: dict, tables: dict[str, Table], at: tuple[str, ...], ctx: _Context) -> Continuity:
+    where = (*at, f"table {c['table']}", f"continuity rule {c['id']}")
+    _known([c["table"]], tables, "table", where, ctx)
+    _known([c["this_year"], c["last_year"]], [r.key for r in tables[c["table"]].rows], "row", where, ctx)
+    return Continuity(c["id"], c["table"], c["this_year"], c["last_year"], c["this_name"], c["last_name"])
+
+
+def _build_crosswalk(c: dict, formats: dict[str, Format], ctx: _Context) -> Crosswalk:
+    where = (f"table {c['table']}", f"crosswalk {c['row']}")
+    tables = [f.tables[c["table"]] for f in formats.values() if c["table"] in f.tables]
+    if not tables:
+        ctx.fail(where, f"unknown table {c['table']!r}")
+    rows = {r.key for t in tables for r in t.rows}
+    # The rows may belong to different versions: each must be a row of the table in some version.
+    _known([c["row"], *c["also"], *c["total_rows"]], rows, "row", where, ctx)
+    if c["total_key"] in rows:
+        ctx.fail(where, f"total_key {c['total_key']!r} is already a row of the table")
+    return Crosswalk(
+        c["table"], c["row"], tuple(c["also"]), c["note"], c["total_key"], c["total_label"], tuple(c["total_rows"])
     )
-    tables = {t["key"]: _build_table(t, version) for t in raw["tables"] if _in_version(t, version)}
-    rules = tuple(
-        Rule(
-            r["id"],
-            r["table"],
-            r["per"],
-            tuple(r["left"]),
-            tuple(r["right"]),
-            bool(r.get("formula", False)),
-            r.get("title", ""),
-        )
-        for r in raw["rules"]
-        if _in_version(r, version)
-    )
-    keys = tuple(k for t in tables.values() for k in t.cell_keys())
-    return Format(version, meta["name"], tuple(meta["markers"]), sections, tables, rules, keys)

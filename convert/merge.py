@@ -11,16 +11,13 @@ from typing import Any
 
 from convert.batch import Outcome, expand_inputs, guarded, run_many
 from convert.errors import NianbaoError, UsageError
-from convert.formats import Format, load_format
+from convert.formats import Format, known_versions, load_format
 from convert.record import Record, Value
 
 SUMMARY_PREFIX = "汇总·"
 CHECK_DETAIL_SHEET = f"{SUMMARY_PREFIX}逐份校验"
 CHART_SHEET = f"{SUMMARY_PREFIX}图表"
 FIXED_COLUMNS = (("agency", "机关"), ("year", "年度"), ("format", "格式"), ("source", "来源文件"), ("status", "校验"))
-OTHER_ROWS = ("other_handling", "other_no_correction", "other_unpaid_fee", "other_other")
-OTHER_ALL = "other_all"
-OTHER_ALL_LABEL = "（六）其他处理·合计（跨版本）"
 CHART_LIMIT = 100
 
 
@@ -198,7 +195,7 @@ def merge_rows(
     in_total = [r for r in rows if r.year == total_year] or rows
     versions = sorted({r.format for r in rows})
     total_versions = sorted({r.format for r in in_total})
-    total_version = total_versions[0] if len(total_versions) == 1 else "2021"
+    total_version = total_versions[0] if len(total_versions) == 1 else known_versions()[-1]
     findings = _continuity(rows)
     from convert.merge_writer import write_summary
 

@@ -12,15 +12,12 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from convert.formats import Table, load_format
+from convert.formats import Table, also_counted, crosswalks, known_versions, load_format
 from convert.merge import (
     CHART_LIMIT,
     CHART_SHEET,
     CHECK_DETAIL_SHEET,
     FIXED_COLUMNS,
-    OTHER_ALL,
-    OTHER_ALL_LABEL,
-    OTHER_ROWS,
     SUMMARY_PREFIX,
     MergeRow,
     total,
@@ -90,10 +87,10 @@ def _columns(table: Table, versions: list[str], mixed: bool) -> list[Column]:
                     order.insert(order.index(prev) + 1 if prev in order else len(order), key)
                 prev = key
     cols = [seen[k] for k in order]
-    if mixed and table.key == "requests":
+    for cw in (x for x in crosswalks() if mixed and x.table == table.key):
         for c in table.columns:
-            parts = tuple(f"requests.{r}.{c.key}" for r in OTHER_ROWS)
-            cols.append(Column(f"requests.{OTHER_ALL}.{c.key}", OTHER_ALL_LABEL, c.label, parts))
+            parts = tuple(f"{cw.table}.{r}.{c.key}" for r in cw.total_rows)
+            cols.append(Column(f"{cw.table}.{cw.total_key}.{c.key}", cw.total_label, c.label, parts))
     return cols
 
 
@@ -153,9 +150,9 @@ def write_summary(
         def content(key: str) -> Any:
             detail = detail_for(key)
             keys = [key]
-            if mixed and key.startswith("requests.other_other."):
-                # 2019's single （六）其他处理 row is counted here in a mixed summary (see the cover note).
-                keys.append(key.replace("other_other", "other_handling"))
+            if mixed:
+                # An older version's row is counted under its newer row in a mixed summary (see the cover note).
+                keys.extend(also_counted(key))
             if detail is None or not any(k in detail.col for k in keys):
                 return None
             refs = ",".join(detail.ref(k) for k in keys if k in detail.col)
@@ -211,7 +208,7 @@ def _summary_notes(
     if len(versions) > 1:
         notes.append(
             f"2019版与2021版混合：三、四两表跨版本合并；二表按版本分别汇总，合计表的二表只含{total_version}版报告。"
-            f"2019版“（六）其他处理”计入合计表“（六）3.其他”，明细表另有“{OTHER_ALL_LABEL}”列。"
+            + "".join(f"{cw.note}，明细表另有“{cw.total_label}”列。" for cw in crosswalks())
         )
     if refused:
         notes.append(f"{len(refused)} 份输入未能读取，未计入合计，原因见封面“读取提示”和“{CHECK_DETAIL_SHEET}”。")
@@ -302,7 +299,7 @@ def _write_detail(
     ws.set_column(fixed, last_col, 9)
     index = {col.key: fixed + i for i, col in enumerate(cols)}
     # Where each plain column's value sits in a row's values tuple, per format version: computed once.
-    slots = {v: _slots(v, cols) for v in ("2019", "2021")}
+    slots = {v: _slots(v, cols) for v in known_versions()}
     derived = [(fixed + i, col) for i, col in enumerate(cols) if col.parts]
     write_number = ws._write_number  # the checked public wrapper costs more than the write itself
     num = st.num

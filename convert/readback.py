@@ -16,7 +16,7 @@ from convert import xlsx
 from convert.atomic import atomic_output
 from convert.checks import ERROR, WARNING, Finding, check_rules
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
-from convert.formats import VERSIONS, Format, core, load_format, normalize
+from convert.formats import Format, core, known_versions, load_format, normalize
 from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
 from convert.workbook import (
     COVER_SHEET,
@@ -156,7 +156,7 @@ class _Reading:
             if value is _Missing or value is None:
                 continue
             text = str(int(value)) if isinstance(value, int | float) else str(value).strip()
-            if text in VERSIONS:
+            if text in known_versions():
                 return text
         raise NotAReportError(
             "not a nianbao workbook: no format version on the cover (封面) or in the document properties"

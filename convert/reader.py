@@ -11,7 +11,18 @@ from itertools import combinations
 from pathlib import Path
 
 from convert.errors import NotAReportError
-from convert.formats import VERSIONS, Format, Section, Table, core, heading_words, load_format, normalize
+from convert.formats import (
+    Derived,
+    Format,
+    Section,
+    Table,
+    core,
+    heading_words,
+    known_versions,
+    load_format,
+    normalize,
+    version_for_year,
+)
 from convert.layouts import Line, split_lines
 from convert.record import Record, Value
 from convert.values import Parsed, parse
@@ -107,20 +118,19 @@ def parse_report(text: str, source: dict | None = None) -> Record:
 def detect_version(text: str) -> tuple[str, str]:
     """Tell the format version by its marker words (FORMAT.md §5); a note says when unsure."""
     words = normalize(text)
-    hits = {v: [m for m in load_format(v).markers if normalize(m) in words] for v in VERSIONS}
-    if hits["2021"] and not hits["2019"]:
-        return "2021", ""
-    if hits["2019"] and not hits["2021"]:
-        return "2019", ""
-    # Both or neither: the year decides later; start from the later format's markers count.
-    guess = "2021" if len(hits["2021"]) >= len(hits["2019"]) else "2019"
-    return guess, f"format markers are {'mixed' if hits['2019'] else 'absent'}; decided by the year"
+    hits = {v: [m for m in load_format(v).markers if normalize(m) in words] for v in known_versions()}
+    found = [v for v, markers in hits.items() if markers]
+    if len(found) == 1:
+        return found[0], ""
+    # Several or none: the year decides later; start from the most markers, the later version on a tie.
+    guess = max(reversed(hits), key=lambda v: len(hits[v]))
+    return guess, f"format markers are {'mixed' if found else 'absent'}; decided by the year"
 
 
 def _decide_version_by_year(record: Record, note: str) -> None:
     if not note or record.year is None:
         return
-    wanted = "2019" if record.year <= 2020 else "2021"
+    wanted = version_for_year(record.year)
     if wanted != record.format:
         record.warn(
             "format-uncertain",
@@ -264,6 +274,7 @@ class TableReader:
         self.seen: set[str] = set()
         self.current_group: str | None = None
         self.subtotal_position: int | None = None
+        self.subtotal: Derived | None = None  # the derived column (小计) the header shows, if any
         self.wide_stream: list[Cell] = []
         self.shapes: dict[tuple[int, int], int] = {}  # (cells after the label, columns) -> empty cells before the data
         self.deferred: list[tuple[str, list[Cell], Cell, int]] = []
@@ -368,9 +379,11 @@ class TableReader:
         # A 小计 column among the applicant columns shifts the cells after it: note where it sits.
         names = [_lookup(self.columns, c.text) or _lookup(self.derived_cols, c.text) for c in cells if not c.empty]
         names = [n for n in names if n]
-        if "org_subtotal" in names:
-            order = [n for n in names if n != "total" and n != "natural_person"]
-            self.subtotal_position = 1 + order.index("org_subtotal")
+        derived = next((d for d in self.table.derived_columns if d.key in names), None)
+        if derived is not None:
+            order = [n for n in names if n in derived.sums or n == derived.key]
+            start = [c.key for c in self.table.columns].index(derived.sums[0])
+            self.subtotal, self.subtotal_position = derived, start + order.index(derived.key)
 
     def _unplaced(self, cells: list[Cell], labels: list[tuple[int, Cell]]) -> None:
         unknown = [c for _, c in labels if not self.is_known_label(c.text)]
@@ -453,7 +466,7 @@ class TableReader:
             )
             return
         self.seen.add(row_key)
-        n = len(self.table.row(row_key).columns) + (self.subtotal_position is not None and self.table.key == "requests")
+        n = len(self.table.row(row_key).columns) + (self.subtotal is not None)
         self.lengths.setdefault((label_at, n), Counter())[len(tokens)] += 1
         self._fill(row_key, tokens, label, label_at, final=False)
 
@@ -461,8 +474,8 @@ class TableReader:
         row = self.table.row(row_key)
         where = f"{self.table.key}.{row_key}"
         slots = list(row.columns)
-        if self.subtotal_position is not None and "org_subtotal" not in slots and self.table.key == "requests":
-            slots.insert(self.subtotal_position, "org_subtotal")
+        if self.subtotal is not None and self.subtotal_position is not None and self.subtotal.key not in slots:
+            slots.insert(self.subtotal_position, self.subtotal.key)
         kinds = [self._kind(c) for c in slots]
         parsed = [parse(t.text, "count") for t in tokens]
         eqs = self._row_equations(slots)
@@ -503,7 +516,7 @@ class TableReader:
             p = parse(token.text, kind, self._unit_stated(col))
             for code, msg in p.warnings:
                 self.record.warn(code, msg, key)
-            if col == "org_subtotal":
+            if self.subtotal is not None and col == self.subtotal.key:
                 subtotal = (p, token)
                 continue
             self.record.cells[key] = p.value
@@ -514,12 +527,12 @@ class TableReader:
             self._check_org_subtotal(row_key, *subtotal)
 
     def _kind(self, col: str) -> str:
-        if col == "org_subtotal":
+        if self.subtotal is not None and col == self.subtotal.key:
             return "count"
         return self.table.column(col).type
 
     def _unit_stated(self, col: str) -> bool:
-        if col == "org_subtotal":
+        if self.subtotal is not None and col == self.subtotal.key:
             return False
         # The 2021 format prints （单位：万元） in the header: a bare number there is in 万元.
         return "万元" in self.table.column(col).label
@@ -528,16 +541,18 @@ class TableReader:
         return _row_equations(self.fmt.version, self.table.key, tuple(slots))
 
     def _check_org_subtotal(self, row_key: str, p: Parsed, token: Cell) -> None:
-        parts = [self.record.cells.get(f"requests.{row_key}.{c}") for c in self.table.derived_columns[0].sums]
-        column = next((e for e in self.record.extra if e.get("label") == "法人或其他组织 小计"), None)
+        derived = self.subtotal
+        assert derived is not None  # only a row read under a header that shows the column has one
+        parts = [self.record.cells.get(f"{self.table.key}.{row_key}.{c}") for c in derived.sums]
+        column = next((e for e in self.record.extra if e.get("label") == derived.name), None)
         if column is None:
-            column = {"table": "requests", "label": "法人或其他组织 小计", "rows": {}, "line": token.line}
+            column = {"table": self.table.key, "label": derived.name, "rows": {}, "line": token.line}
             self.record.extra.append(column)
         column["rows"][row_key] = token.text.strip()
         known = [v for v in parts if v is not None]
         if p.value is not None and known and sum(known) != p.value:
             self.record.warn(
-                "subtotal-mismatch", f"法人或其他组织 小计 {p.value} ≠ {sum(known)}", f"requests.{row_key}"
+                "subtotal-mismatch", f"{derived.name} {p.value} ≠ {sum(known)}", f"{self.table.key}.{row_key}"
             )
 
     def _wide(self) -> None:
@@ -584,9 +599,9 @@ def _row_equations(version: str, table_key: str, slots: tuple[str, ...]) -> list
             continue
         if rule.left[0] in slots and all(c in slots for c in rule.right):
             out.append((slots.index(rule.left[0]), [slots.index(c) for c in rule.right]))
-    if "org_subtotal" in slots:
-        derived = table.derived_columns[0]
-        out.append((slots.index("org_subtotal"), [slots.index(c) for c in derived.sums]))
+    for derived in table.derived_columns:
+        if derived.key in slots:
+            out.append((slots.index(derived.key), [slots.index(c) for c in derived.sums]))
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from convert.formats import VERSIONS, Format, load_format
+from convert.formats import Format, known_versions, load_format
 from convert.record import TEXT_KEYS, Record, Value
 
 # Text a report can hold: CJK, ASCII, full-width punctuation, and the characters spreadsheets treat as
@@ -59,7 +59,7 @@ def _value(fmt: Format, key: str) -> st.SearchStrategy[Value]:
 @st.composite
 def records(draw: st.DrawFn, version: str | None = None) -> Record:
     """Return a random record: random cells (some blank), metadata, texts, notes, extra rows, warnings."""
-    version = version or draw(st.sampled_from(VERSIONS))
+    version = version or draw(st.sampled_from(known_versions()))
     fmt = load_format(version)
     cells = {key: draw(_value(fmt, key)) for key in fmt.cell_keys}
     keys = st.sampled_from(fmt.cell_keys)
