@@ -1,4 +1,4 @@
-"""Checks: the 勾稽 rules of the format over a record's cells, as findings with stable codes."""
+"""The 勾稽 rules of the format over a record's cells, as findings with stable codes."""
 
 from __future__ import annotations
 
