@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from convert.checks.catalogue import ENV_LANG, set_language
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -21,3 +24,17 @@ def samples() -> Path:
 def data() -> Path:
     """Return the folder of golden test data."""
     return DATA
+
+
+@pytest.fixture(autouse=True)
+def default_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Start every test in the default language (Chinese), whatever the shell running the tests says."""
+    monkeypatch.delenv(ENV_LANG, raising=False)
+    yield
+    set_language(None)
+
+
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render messages in English, as NIANBAO_LANG=en does."""
+    monkeypatch.setenv(ENV_LANG, "en")

@@ -1,5 +1,6 @@
-"""Checks: the 勾稽 rules over a record's cells, as findings with stable codes."""
+"""Checks: the 勾稽 rules over a record's cells, and the catalogue every finding's message comes from."""
 
+from convert.checks.catalogue import language, render, set_language, using_language
 from convert.checks.rules import (
     ERROR,
     ROW_RULES,
@@ -21,5 +22,9 @@ __all__ = [
     "check_rules",
     "check_values",
     "has_errors",
+    "language",
+    "render",
+    "set_language",
     "total",
+    "using_language",
 ]
