@@ -101,7 +101,9 @@ def check_one(
         findings = check_rules(record)
         # What the reader was unsure of is part of the check: a wrong cell must never pass unnoticed.
         findings += [
-            Finding(w.code, WARNING, w.message, key=w.where) for w in record.warnings if w.code != "rule-failed"
+            Finding(w.code, WARNING, w.fields, key=w.where, text=w.text)
+            for w in record.warnings
+            if w.code != "rule-failed"
         ]
     if previous is not None and record is not None:
         findings += check_continuity(record, read_any(previous))

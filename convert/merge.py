@@ -36,7 +36,7 @@ class MergeRow:
     format: str
     source: str
     values: tuple[Value, ...]
-    errors: list[tuple[str, str, str]] = field(default_factory=list)
+    errors: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # code, message fields, key
     warnings: list[str] = field(default_factory=list)
     group: tuple[str, ...] = ()
 
@@ -73,7 +73,7 @@ def _row_from_record(record: Record, source: str) -> MergeRow:
     from convert.checks import ERROR, check_rules
 
     fmt = load_format(record.format)
-    errors = [(f.code, f.message, f.key) for f in check_rules(record, fmt) if f.severity == ERROR]
+    errors = [(f.code, f.fields, f.key) for f in check_rules(record, fmt) if f.severity == ERROR]
     return MergeRow(
         agency=record.agency or Path(source).stem,
         year=record.year,

@@ -12,6 +12,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from convert.checks.catalogue import render
 from convert.formats import Table, also_counted, crosswalks, known_versions, load_format
 from convert.merge import (
     CHART_LIMIT,
@@ -177,7 +178,7 @@ def write_summary(
             "problems": [],
             "other": [],
         }
-        warnings = [Warning_("refused", f"{path}: {error}", "input") for path, error in refused]
+        warnings = [Warning_("refused", {"path": path, "error": error}, "input") for path, error in refused]
         build_workbook(wb, meta, content, content, text, {}, [], warnings)
         for tag, name, cols, _ in sheets_to_write:
             ws = wb.add_worksheet(name[:31], worksheet_class=_StreamingWorksheet)
@@ -395,7 +396,9 @@ def _write_check_detail(
         _write_string(ws, r, 3, row.source, st.text)
         _write_string(ws, r, 4, row.status, st.text)
         ws.write_number(r, 5, len(row.errors), st.text)
-        _write_string(ws, r, 6, "；".join(f"[{code}] {msg}" for code, msg, _ in row.errors[:10]), st.text)
+        _write_string(
+            ws, r, 6, "；".join(f"[{code}] {render(code, fields)}" for code, fields, _ in row.errors[:10]), st.text
+        )
         _write_string(ws, r, 7, "、".join(row.warnings), st.text)
         r += 1
     for path, error in refused:

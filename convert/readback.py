@@ -15,6 +15,7 @@ from xlsxwriter.utility import xl_col_to_name
 from convert import xlsx
 from convert.atomic import atomic_output
 from convert.checks import ERROR, WARNING, Finding, check_rules
+from convert.checks.catalogue import severity as usual_severity
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
 from convert.formats import Format, core, known_versions, load_format, normalize
 from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
@@ -35,19 +36,6 @@ from convert.workbook import (
 )
 
 Pos = tuple[int, int]  # 0-based row, column
-
-CODES = {
-    "formula-overwritten": (ERROR, "合计公式已被改为常数"),
-    "formula-changed": (ERROR, "合计公式与标准公式不同"),
-    "stale-value": (WARNING, "公式保存的结果与按各项重新计算的结果不同"),
-    "reported-total": (WARNING, "报告所列总计与按各项计算的总计不一致"),
-    "bad-value": (ERROR, "单元格内容不是有效数值"),
-    "missing-sheet": (ERROR, "缺少工作表"),
-    "label-changed": (WARNING, "表格标签与标准格式不同"),
-    "table-shifted": (ERROR, "表格中插入或删除了行列，单元格位置与标准格式不同"),
-    "missing-name": (WARNING, "单元格的定义名称缺失，已按标签定位"),
-    "not-a-workbook": (ERROR, "不是 nianbao 生成的标准工作簿"),
-}
 
 
 def _cell(pos: Pos) -> str:
@@ -88,7 +76,7 @@ class _Reading:
         self.warnings: list[Warning_] = []
         self.cover = book.sheets.get(COVER_SHEET)
         if self.cover is None:
-            self._find("missing-sheet", WARNING, f"缺少工作表“{COVER_SHEET}”，元数据从文档属性读取", sheet=COVER_SHEET)
+            self._find("missing-sheet", WARNING, {"case": "cover", "sheet": COVER_SHEET}, sheet=COVER_SHEET)
         version = self._version()
         self.fmt: Format = load_format(version)
         self.positions: dict[str, tuple[str, Pos]] = {}
@@ -117,11 +105,11 @@ class _Reading:
 
     # -- findings -------------------------------------------------------------------------------
 
-    def _find(self, code: str, severity: str | None, message: str, **kw: Any) -> None:
-        severity = severity or CODES[code][0]
-        self.findings.append(Finding(code, severity, message, source="workbook", **kw))
+    def _find(self, code: str, severity: str | None, fields: dict[str, Any], **kw: Any) -> None:
+        severity = severity or usual_severity(code)
+        self.findings.append(Finding(code, severity, fields, source="workbook", **kw))
         if code in ("missing-sheet", "bad-value", "missing-name"):
-            self.warnings.append(Warning_(code, message, f"{kw.get('sheet', '')}!{kw.get('cell', '')}".strip("!")))
+            self.warnings.append(Warning_(code, fields, f"{kw.get('sheet', '')}!{kw.get('cell', '')}".strip("!")))
 
     # -- metadata -------------------------------------------------------------------------------
 
@@ -185,7 +173,7 @@ class _Reading:
                 item = {"text": row[1]}
             extra.append(item if isinstance(item, dict) else {"value": item})
         for row in self._block_rows("meta_warnings", WARNINGS_HEADING):
-            warnings.append(Warning_(row[0], row[1], row[2]))
+            warnings.append(Warning_.restore(row[0], row[1], row[2]))
         return notes, extra, warnings
 
     def _block_rows(self, name: str, heading: str) -> list[list[str]]:
@@ -220,7 +208,7 @@ class _Reading:
                 continue
             sheet = self.book.sheets.get(section.sheet)
             if sheet is None:
-                self._find("missing-sheet", None, f"缺少工作表“{section.sheet}”", sheet=section.sheet)
+                self._find("missing-sheet", None, {"case": "text", "sheet": section.sheet}, sheet=section.sheet)
                 continue
             keys = ["preface", section.key] if section.key == "overview" else [section.key]
             starts: list[tuple[int, str]] = []
@@ -254,12 +242,8 @@ class _Reading:
         for lay in layouts.values():
             sheet = self.book.sheets.get(lay.section.sheet)
             if sheet is None:
-                self._find(
-                    "missing-sheet",
-                    None,
-                    f"缺少工作表“{lay.section.sheet}”，其中的数据无法读取",
-                    sheet=lay.section.sheet,
-                )
+                sheet_name = lay.section.sheet
+                self._find("missing-sheet", None, {"case": "table", "sheet": sheet_name}, sheet=sheet_name)
                 cells.update({k: None for k in lay.cells})
                 continue
             self._locate(lay, sheet)
@@ -297,7 +281,7 @@ class _Reading:
                 self._find(
                     "missing-name",
                     None,
-                    f"定义名称“{name}”缺失或失效，已按行标签和标准列位置读取",
+                    {"name": name},
                     key=item.removeprefix("reported:"),
                     sheet=lay.section.sheet,
                     cell=_cell(pos),
@@ -308,11 +292,19 @@ class _Reading:
             target[item.removeprefix("reported:")] = (lay.section.sheet, pos)
         if moved:
             item, pos = moved[0]
+            key = item.removeprefix("reported:")
+            fields = {
+                "sheet": lay.section.sheet,
+                "count": len(moved),
+                "key": key,
+                "standard": _cell(standard[item]),
+                "cell": _cell(pos),
+            }
             self._find(
                 "table-shifted",
                 None,
-                f"“{lay.section.sheet}”中插入或删除了行列：{len(moved)} 个单元格不在标准位置（如 {item.removeprefix('reported:')} 应在 {_cell(standard[item])}，现在 {_cell(pos)}）",
-                key=item.removeprefix("reported:"),
+                fields,
+                key=key,
                 sheet=lay.section.sheet,
                 cell=_cell(pos),
             )
@@ -340,13 +332,13 @@ class _Reading:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            self._find("bad-value", None, f"单元格应填数值，现为文字“{str(raw)[:40]}”", actual=str(raw), **where)
+            self._find("bad-value", None, {"case": "text", "text": str(raw)[:40]}, actual=str(raw), **where)
             return None
         value = _to_value(raw, kind, sheet.formats.get(pos, "General"))
         if kind != "signed" and value < 0:
-            self._find("bad-value", None, f"数值不能为负数：{raw}", actual=raw, **where)
+            self._find("bad-value", None, {"case": "negative", "value": raw}, actual=raw, **where)
         elif kind != "money" and value != int(value):
-            self._find("bad-value", None, f"件数应为整数：{raw}", actual=raw, **where)
+            self._find("bad-value", None, {"case": "fraction", "value": raw}, actual=raw, **where)
         return value
 
     def computed(self, key: str) -> int | Decimal:
@@ -365,11 +357,10 @@ class _Reading:
             raw = sheet.values.get(pos)
             expected = self.computed(key)
             if not (isinstance(raw, str) and raw.startswith("=")):
-                shown = "空白" if raw is None else str(raw)
                 self._find(
                     "formula-overwritten",
                     None,
-                    f"合计单元格应为公式 =SUM(…)，现为常数 {shown}（按各项计算应为 {_show(expected)}）",
+                    {"found": raw, "expected": expected},
                     expected=_plain(expected),
                     actual=raw,
                     **where,
@@ -382,7 +373,7 @@ class _Reading:
                 self._find(
                     "formula-changed",
                     None,
-                    f"合计公式 {raw} 与标准公式不同：应为 {', '.join(_cell(p) for p in sorted(want, key=lambda x: (x[1], x[0])))} 之和",
+                    {"formula": raw, "cells": [_cell(p) for p in sorted(want, key=lambda x: (x[1], x[0]))]},
                     expected=len(want),
                     actual=raw,
                     **where,
@@ -396,7 +387,7 @@ class _Reading:
                 self._find(
                     "stale-value",
                     None,
-                    f"公式保存的结果 {stored} 与按各项重新计算的 {_show(expected)} 不同（请在 Excel 中重新计算后保存）",
+                    {"stored": stored, "expected": expected},
                     expected=_plain(expected),
                     actual=stored,
                     **where,
@@ -410,7 +401,7 @@ class _Reading:
                 self._find(
                     "reported-total",
                     None,
-                    f"报告所列总计 {_show(reported)} 与按各项计算的 {_show(expected)} 不一致",
+                    {"reported": reported, "expected": expected},
                     key=key,
                     sheet=lay.section.sheet,
                     cell=_cell(pos),
@@ -428,7 +419,7 @@ class _Reading:
                 self._find(
                     "label-changed",
                     None,
-                    f"标签应为“{box.text}”，现为“{'' if found is None else found}”",
+                    {"expected": box.text, "found": "" if found is None else found},
                     sheet=lay.section.sheet,
                     cell=_cell(pos),
                     expected=box.text,
@@ -506,10 +497,6 @@ def _year(value: Any) -> int | None:
         return None
 
 
-def _show(value: Value) -> str:
-    return "空" if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == int(value) else float(value)
@@ -554,7 +541,7 @@ def check_workbook(path: str | Path, *, data: bytes | None = None) -> tuple[Reco
     try:
         reading = _read(path, data)
     except NotAReportError as exc:
-        return None, [Finding("not-a-workbook", ERROR, f"不是 nianbao 生成的标准工作簿：{exc}", source="workbook")]
+        return None, [Finding("not-a-workbook", ERROR, {"error": str(exc)}, source="workbook")]
     record = reading.record
     fmt = reading.fmt
     first_left = {eq.where: eq.left[0] for eq in fmt.equations()}
@@ -616,4 +603,4 @@ def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path
     return out
 
 
-__all__ = ["CODES", "annotate_workbook", "check_workbook", "read_workbook"]
+__all__ = ["annotate_workbook", "check_workbook", "read_workbook"]

@@ -9,6 +9,7 @@ from collections import Counter
 from functools import cache
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from convert.errors import NotAReportError
 from convert.formats import (
@@ -106,10 +107,10 @@ def parse_report(text: str, source: dict | None = None) -> Record:
         raise NotAReportError("not an annual report (政府信息公开工作年度报告): no section headings or tables found")
     for section in fmt.sections:
         if section.key not in spans:
-            record.warn("missing-section", f"section {section.number}、{section.heading} was not found", section.key)
+            record.warn("missing-section", {"number": section.number, "heading": section.heading}, section.key)
     record.agency, record.year = _agency_and_year(record, lines)
     if version_note:
-        record.warn("format-uncertain", version_note, "format")
+        record.warn("format-uncertain", {"case": version_note}, "format")
     _decide_version_by_year(record, version_note)
     _warn_rule_failures(record, fmt)
     return record
@@ -124,7 +125,7 @@ def detect_version(text: str) -> tuple[str, str]:
         return found[0], ""
     # Several or none: the year decides later; start from the most markers, the later version on a tie.
     guess = max(reversed(hits), key=lambda v: len(hits[v]))
-    return guess, f"format markers are {'mixed' if found else 'absent'}; decided by the year"
+    return guess, "mixed" if found else "absent"
 
 
 def _decide_version_by_year(record: Record, note: str) -> None:
@@ -132,11 +133,8 @@ def _decide_version_by_year(record: Record, note: str) -> None:
         return
     wanted = version_for_year(record.year)
     if wanted != record.format:
-        record.warn(
-            "format-uncertain",
-            f"year {record.year} suggests format {wanted}; the tables were read as {record.format}",
-            "format",
-        )
+        fields = {"case": "year", "year": record.year, "wanted": wanted, "format": record.format}
+        record.warn("format-uncertain", fields, "format")
 
 
 _SUBHEADING = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d{1,2}\s*[.、．](?!\d))")
@@ -243,7 +241,7 @@ def _agency_and_year(record: Record, lines: list[Line]) -> tuple[str | None, int
         head = re.sub(r"^(.+?(?:镇|乡|街道|县|市|区|州|盟|旗|省))(?:人民)?政府$", r"\1", head)
         agency = head or None
     if agency is None:
-        record.warn("agency-unknown", "the agency could not be read from the title", "agency")
+        record.warn("agency-unknown", {}, "agency")
     if year is None:
         year = _year_from_text(record, lines)
     return agency, year
@@ -257,10 +255,10 @@ def _year_from_text(record: Record, lines: list[Line]) -> int | None:
         return int(period.group(1))
     years = Counter(int(y) for y in re.findall(r"((?:19|20)\d{2})年(?!\d)", compact))
     if not years:
-        record.warn("year-unknown", "the year is not in the title nor in the text", "year")
+        record.warn("year-unknown", {}, "year")
         return None
     year, _ = years.most_common(1)[0]
-    record.warn("year-guessed", f"the title has no year; {year} is the year the text mentions most", "year")
+    record.warn("year-guessed", {"year": year}, "year")
     return year
 
 
@@ -314,11 +312,7 @@ class TableReader:
         if found:
             for row in self.table.rows:
                 if row.key not in self.seen:
-                    self.record.warn(
-                        "missing-row",
-                        f"row 「{row.label}」 was not found; its cells are blank",
-                        f"{self.table.key}.{row.key}",
-                    )
+                    self.record.warn("missing-row", {"row": row.label}, f"{self.table.key}.{row.key}")
         return found
 
     def _row(self, cells: list[Cell]) -> None:
@@ -364,12 +358,8 @@ class TableReader:
             common, count = by_position[at].most_common(1)[0]
             if pinned or length == common or count < 2:
                 continue
-            self.record.warn(
-                "row-misaligned",
-                f"row 「{self.table.row(row_key).label}」 has {length} cells where rows like it have {common}; "
-                "its blank cells may be misplaced",
-                f"{self.table.key}.{row_key}",
-            )
+            fields = {"case": "shape", "row": self.table.row(row_key).label, "count": length, "usual": common}
+            self.record.warn("row-misaligned", fields, f"{self.table.key}.{row_key}")
 
     def _header(self, cells: list[Cell]) -> None:
         first = self.table.columns[0].key
@@ -394,11 +384,8 @@ class TableReader:
             return
         if not unknown:
             if values and self.strict:
-                self.record.warn(
-                    "unplaced-line",
-                    f"numbers without a row label: {' | '.join(c.text.strip() for c in values)}",
-                    f"line {values[0].line}",
-                )
+                fields = {"case": "numbers", "cells": " | ".join(c.text.strip() for c in values)}
+                self.record.warn("unplaced-line", fields, f"line {values[0].line}")
             return
         label = unknown[-1]
         if values:
@@ -410,18 +397,12 @@ class TableReader:
                     "line": label.line,
                 }
             )
-            self.record.warn(
-                "unknown-row",
-                f"row 「{label.text.strip()}」 is not part of the format; kept in extra: {' | '.join(c.text.strip() for c in values)}",
-                f"line {label.line}",
-            )
+            fields = {"case": "row", "row": label.text.strip(), "cells": " | ".join(c.text.strip() for c in values)}
+            self.record.warn("unknown-row", fields, f"line {label.line}")
         elif self.strict:
             for c in unknown:
-                self.record.warn(
-                    "unplaced-line",
-                    f"text in table {self.table.key} not placed: 「{c.text.strip()}」",
-                    f"line {c.line}",
-                )
+                fields = {"case": "text", "table": self.table.key, "text": c.text.strip()}
+                self.record.warn("unplaced-line", fields, f"line {c.line}")
 
     def _subtotal(self, label: Cell, cells: list[Cell]) -> None:
         after = cells[cells.index(label) + 1 :]
@@ -439,31 +420,31 @@ class TableReader:
         )
         derived = next((d for d in self.table.derived_rows if d.group == self.current_group), None)
         if derived is None:
-            self.record.warn(
-                "unknown-row",
-                f"a 小计 row outside a known group: {' | '.join(c.text.strip() for c in cells if c.text.strip())}",
-                f"line {label.line}",
-            )
+            fields: dict[str, Any] = {
+                "case": "subtotal",
+                "cells": " | ".join(c.text.strip() for c in cells if c.text.strip()),
+            }
+            self.record.warn("unknown-row", fields, f"line {label.line}")
             return
         columns = [c.key for c in self.table.columns]
         for col, value in zip(columns, values, strict=False):
             parts = [self.record.cells.get(f"{self.table.key}.{r}.{col}") for r in derived.sums]
             known = [p for p in parts if p is not None]
             if value is not None and known and sum(known) != value:
-                self.record.warn(
-                    "subtotal-mismatch",
-                    f"小计 {value} under {self.current_group} does not equal the rows above ({sum(known)}) in column {col}",
-                    f"line {label.line}",
-                )
+                fields = {
+                    "case": "group",
+                    "value": value,
+                    "group": self.current_group,
+                    "sum": sum(known),
+                    "column": col,
+                }
+                self.record.warn("subtotal-mismatch", fields, f"line {label.line}")
 
     # -- values -----------------------------------------------------------------------------
     def _data(self, row_key: str, tokens: list[Cell], label: Cell, label_at: int = 0) -> None:
         if row_key in self.seen:
-            self.record.warn(
-                "duplicate-row",
-                f"row 「{label.text.strip()}」 appears again; the first one is kept: {' | '.join(t.text.strip() for t in tokens)}",
-                f"line {label.line}",
-            )
+            fields = {"row": label.text.strip(), "cells": " | ".join(t.text.strip() for t in tokens)}
+            self.record.warn("duplicate-row", fields, f"line {label.line}")
             return
         self.seen.add(row_key)
         n = len(self.table.row(row_key).columns) + (self.subtotal is not None)
@@ -493,7 +474,7 @@ class TableReader:
         if hint is None and final and self.first_column_at is not None:
             # No row of this shape was sure: the header row shows where the numbers start.
             hint = self.first_column_at - label_at - 1
-        fitted, message, lead = fit(tokens, parsed, len(slots), eqs, hint, final)
+        fitted, reading, lead = fit(tokens, parsed, len(slots), eqs, hint, final)
         if fitted is None:
             # Several placements of the row's empty cells; rows of the same shape may tell which.
             self.deferred.append((row_key, tokens, label, label_at))
@@ -501,10 +482,10 @@ class TableReader:
         if lead is not None:
             self.shapes.setdefault((len(tokens), len(slots)), lead)
             self.peers.setdefault((label_at, len(slots), len(tokens)), lead)
-        if message:
-            self.record.warn("row-misaligned", f"row 「{label.text.strip()}」: {message}", where)
+        if reading:
+            self.record.warn("row-misaligned", {**reading, "row": label.text.strip()}, where)
         # A row whose first and last numbers are filled is pinned; blanks at its ends could have shifted.
-        pinned = bool(message) or (
+        pinned = bool(reading) or (
             fitted[0] is not None and not fitted[0].empty and fitted[-1] is not None and not fitted[-1].empty
         )
         self.shape_of[row_key] = (label_at * 100 + len(slots), label_at + 1 + len(tokens), pinned)
@@ -514,8 +495,8 @@ class TableReader:
                 continue
             key = f"{self.table.key}.{row_key}.{col}"
             p = parse(token.text, kind, self._unit_stated(col))
-            for code, msg in p.warnings:
-                self.record.warn(code, msg, key)
+            for code, fields in p.warnings:
+                self.record.warn(code, fields, key)
             if self.subtotal is not None and col == self.subtotal.key:
                 subtotal = (p, token)
                 continue
@@ -552,7 +533,7 @@ class TableReader:
         known = [v for v in parts if v is not None]
         if p.value is not None and known and sum(known) != p.value:
             self.record.warn(
-                "subtotal-mismatch", f"{derived.name} {p.value} ≠ {sum(known)}", f"{self.table.key}.{row_key}"
+                "subtotal-mismatch", {"case": "org", "name": derived.name, "value": p.value, "sum": sum(known)}, f"{self.table.key}.{row_key}"
             )
 
     def _wide(self) -> None:
@@ -571,18 +552,19 @@ class TableReader:
                 if rule.table == self.table.key and rule.per == "row":
                     eqs.append((base + r.columns.index(rule.left[0]), [base + r.columns.index(c) for c in rule.right]))
         parsed = [parse(t.text, "count") for t in tokens]
-        fitted, message, _ = fit(tokens, parsed, len(slots), eqs, None, True)
+        fitted, reading, _ = fit(tokens, parsed, len(slots), eqs, None, True)
         assert fitted is not None
-        if message:
-            self.record.warn("row-misaligned", f"table {self.table.key}: {message}", f"line {tokens[first].line}")
+        if reading:
+            fields = {**reading, "case": f"table-{reading['case']}", "table": self.table.key}
+            self.record.warn("row-misaligned", fields, f"line {tokens[first].line}")
         for (row_key, col), token in zip(slots, fitted, strict=True):
             self.seen.add(row_key)
             if token is None:
                 continue
             key = f"{self.table.key}.{row_key}.{col}"
             p = parse(token.text, self.table.column(col).type)
-            for code, msg in p.warnings:
-                self.record.warn(code, msg, key)
+            for code, fields in p.warnings:
+                self.record.warn(code, fields, key)
             self.record.cells[key] = p.value
             if p.note:
                 self.record.notes[key] = p.note
@@ -769,16 +751,17 @@ def fit(
     eqs: list[tuple[int, list[int]]],
     hint: int | None = None,
     final: bool = True,
-) -> tuple[list[Cell | None] | None, str, int | None]:
+) -> tuple[list[Cell | None] | None, dict[str, Any] | None, int | None]:
     """Fit a row's cells to n columns; where they do not match, let the totals decide, and say so.
 
-    Returns the cells per column, a message when the reading is not the plain one, and the number of empty cells
+    Returns the cells per column, the fields of a row-misaligned warning (messages.toml) when the reading is not
+    the plain one, and the number of empty cells
     skipped before the data when the totals chose it (rows of the same shape are read alike). None for the cells
     means: not final and several placements remain; ask again once other rows have shown the table's shape.
     """
     m = len(tokens)
     if m == n:
-        return list(tokens), "", None
+        return list(tokens), None, None
     values = [p.value for p in parsed]
     shown = " | ".join(t.text.strip() or "·" for t in tokens)
     if m > n:
@@ -793,15 +776,15 @@ def fit(
             good = [s for s in windows if status[s] is True]
             readings = {_reading(tokens[s : s + n], values[s : s + n]) for s in windows if status[s] is not False}
             if len(good) == 1:
-                return tokens[good[0] : good[0] + n], "", good[0]
+                return tokens[good[0] : good[0] + n], None, good[0]
             if len(readings) == 1:
                 s = good[0] if good else next(s for s in windows if status[s] is not False)
-                return tokens[s : s + n], "", s if len(windows) == 1 else None
+                return tokens[s : s + n], None, s if len(windows) == 1 else None
             if hint in status and (status[hint] is not False or not readings):
                 # Rows of the same shape (or the header) show where the numbers sit; the totals are checked later.
-                return tokens[hint : hint + n], "", None
+                return tokens[hint : hint + n], None, None
             if not final:
-                return None, "", None
+                return None, None, None
             if len(readings) > 1:
                 # Keep what every plausible placement agrees on; blank the rest, with a warning.
                 options = [s for s in windows if (status[s] is True) or (not good and status[s] is None)]
@@ -810,12 +793,7 @@ def fit(
                     picks = {_reading([tokens[s + k]], [values[s + k]]) for s in options}
                     result.append(tokens[options[0] + k] if len(picks) == 1 else None)
                 unsure = sum(1 for c in result if c is None)
-                return (
-                    result,
-                    f"{m} cells for {n} columns ({shown}); the empty cells could sit before or after the numbers, "
-                    f"{unsure} cell(s) left blank",
-                    None,
-                )
+                return result, {"case": "ends", **_cells_for(m, n, shown), "unsure": unsure}, None
     inner = list(tokens)
     while inner and inner[0].empty:
         inner.pop(0)
@@ -829,7 +807,7 @@ def fit(
         empties = [i for i, t in enumerate(inner) if t.empty]
         combos = _bounded(combinations(range(m), n), m, n)
         if combos is None:
-            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank", None
+            return [None] * n, {"case": "too-many", **_cells_for(m, n, shown)}, None
         for keep in combos:
             slot_vals = [values[i] for i in keep]
             if _consistent(slot_vals, eqs, blank_is_zero=True):
@@ -839,7 +817,7 @@ def fit(
     else:
         combos = _bounded(combinations(range(n), m), n, m)
         if combos is None:
-            return [None] * n, f"{m} cells for {n} columns ({shown}); too many readings, cells left blank", None
+            return [None] * n, {"case": "too-many", **_cells_for(m, n, shown)}, None
         for places in combos:
             slot_idx: list[int | None] = [None] * n
             for token_i, slot in enumerate(places):
@@ -847,11 +825,7 @@ def fit(
             if _consistent([None if s is None else values[s] for s in slot_idx], eqs, blank_is_zero=True):
                 readings.append(slot_idx)
     if not readings:
-        return (
-            [None] * n,
-            f"{m} cells for {n} columns ({shown}); no reading agrees with the totals, cells left blank",
-            None,
-        )
+        return [None] * n, {"case": "no-reading", **_cells_for(m, n, shown)}, None
     result = []
     unsure = 0
     for slot in range(n):
@@ -862,10 +836,14 @@ def fit(
         else:
             unsure += 1
             result.append(None)
-    note = f"{m} cells for {n} columns ({shown}); read by the totals"
     if unsure:
-        note += f", {unsure} cell(s) left blank because the totals allow several readings"
-    return result, note, None
+        return result, {"case": "totals-unsure", **_cells_for(m, n, shown), "unsure": unsure}, None
+    return result, {"case": "totals", **_cells_for(m, n, shown)}, None
+
+
+def _cells_for(m: int, n: int, shown: str) -> dict[str, Any]:
+    """Return the fields every row-misaligned reading names: m cells for n columns, as printed."""
+    return {"count": m, "columns": n, "cells": shown}
 
 
 def _reading(cells: list[Cell], values: list[Value]) -> tuple:
@@ -906,15 +884,10 @@ def _warn_rule_failures(record: Record, fmt: Format) -> None:
     unchecked: dict[str, list[str]] = {}
     for finding in check_rules(record, fmt):
         if finding.severity == ERROR and finding.code != "non-negative":
-            record.warn("rule-failed", finding.message, finding.key)
+            record.warn("rule-failed", finding.fields, finding.key)
         elif finding.code == "missing":
             unchecked.setdefault(finding.key.split(".")[0], []).append(finding.key)
     for table, where in unchecked.items():
         # A blank cell beside numbers leaves a total unchecked: a lost cell would go unnoticed, so say so.
-        record.warn(
-            "rule-unchecked",
-            f"{len(where)} total(s) of table {table} cannot be checked because some of their cells are blank: "
-            + ", ".join(where[:4])
-            + (" …" if len(where) > 4 else ""),
-            table,
-        )
+        keys = where[:4] + (["…"] if len(where) > 4 else [])
+        record.warn("rule-unchecked", {"count": len(where), "table": table, "keys": keys}, table)

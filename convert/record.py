@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,15 +15,45 @@ TEXT_KEYS = ("preface", "overview", "problems", "other")
 
 @dataclass
 class Warning_:
-    """Something the reader was not sure of, or could not place; never silent."""
+    """Something the reader was not sure of, or could not place; never silent. Its message is rendered late."""
 
     code: str
-    message: str
+    fields: dict[str, Any] = field(default_factory=dict)
     where: str = ""
+    text: str | None = None  # a message kept as written (read back from a workbook or JSON), shown as is
 
-    def to_json(self) -> dict[str, str]:
-        """Return the JSON form."""
-        return {"code": self.code, "message": self.message, "where": self.where}
+    def __post_init__(self) -> None:
+        if self.text is None:
+            from convert.checks.catalogue import check_fields
+
+            # A code or fields the catalogue does not know fail here, at the call, not when shown.
+            check_fields(self.code, self.fields)
+
+    @property
+    def message(self) -> str:
+        """Return the message in the current language."""
+        if self.text is not None:
+            return self.text
+        from convert.checks.catalogue import render
+
+        return render(self.code, self.fields)
+
+    @classmethod
+    def restore(cls, code: str, message: str, where: str = "", fields: Any = None) -> Warning_:
+        """Rebuild a warning read from a file: from its fields when they fit the catalogue, else as written."""
+        from convert.checks.catalogue import fits
+
+        fields = dict(fields) if isinstance(fields, Mapping) else {}
+        if fits(code, fields):
+            return cls(code, fields, where)
+        return cls(code, where=where, text=message)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form (fields too, when the message has any)."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "where": self.where}
+        if self.fields:
+            out["fields"] = dict(self.fields)
+        return out
 
 
 @dataclass
@@ -40,9 +71,9 @@ class Record:
     extra: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
 
-    def warn(self, code: str, message: str, where: str = "") -> None:
-        """Add a warning."""
-        self.warnings.append(Warning_(code, message, where))
+    def warn(self, code: str, fields: Mapping[str, Any] | None = None, where: str = "") -> None:
+        """Add a warning: its code (in workbook_templates/messages.toml) and the fields of its message."""
+        self.warnings.append(Warning_(code, dict(fields or {}), where))
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict (money as exact JSON numbers)."""
@@ -84,7 +115,10 @@ class Record:
             notes=dict(data.get("notes") or {}),
             text={k: list((data.get("text") or {}).get(k, [])) for k in TEXT_KEYS},
             extra=list(data.get("extra") or []),
-            warnings=[Warning_(w["code"], w["message"], w.get("where", "")) for w in data.get("warnings") or []],
+            warnings=[
+                Warning_.restore(w["code"], w["message"], w.get("where", ""), w.get("fields"))
+                for w in data.get("warnings") or []
+            ],
         )
 
     @classmethod

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from convert.record import Value
 
@@ -41,12 +42,12 @@ _CN_NUMBER = re.compile(rf"^(?P<num>[零〇一二两三四五六七八九十百�
 
 @dataclass
 class Parsed:
-    """A cell's value, the note it carried, and what we were unsure of."""
+    """A cell's value, the note it carried, and what we were unsure of (warning codes and their fields)."""
 
     value: Value = None
     note: str = ""
     is_value: bool = True
-    warnings: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def clean(raw: str) -> str:
@@ -62,7 +63,7 @@ def parse(raw: str, kind: str = "count", unit_stated: bool = False) -> Parsed:
     if not text:
         return Parsed()
     if text in PLACEHOLDERS:
-        return Parsed(warnings=[("placeholder", f"「{raw.strip()}」 read as a blank cell, not zero")])
+        return Parsed(warnings=[("placeholder", {"text": raw.strip()})])
     m = _NUMBER.match(text)
     if m and (not m["rest"] or _NOTE.match(m["rest"])):
         return _number(m, raw, kind, unit_stated)
@@ -74,9 +75,9 @@ def parse(raw: str, kind: str = "count", unit_stated: bool = False) -> Parsed:
                 value,
                 "",
                 True,
-                [("chinese-numeral", f"「{raw.strip()}」 is written in Chinese numerals; read as {value}")],
+                [("chinese-numeral", {"text": raw.strip(), "value": value})],
             )
-    return Parsed(None, "", False, [("unreadable-value", f"「{raw.strip()}」 is not a number; the cell is left blank")])
+    return Parsed(None, "", False, [("unreadable-value", {"text": raw.strip()})])
 
 
 def _number(m: re.Match[str], raw: str, kind: str, unit_stated: bool) -> Parsed:
@@ -91,20 +92,20 @@ def _number(m: re.Match[str], raw: str, kind: str, unit_stated: bool) -> Parsed:
         if unit == "元":
             number = number / Decimal(10000)
         elif unit != "万元" and not unit_stated and number != 0:
-            out.warnings.append(("money-unit-missing", f"「{raw.strip()}」 states no unit; kept as 万元"))
+            out.warnings.append(("money-unit-missing", {"text": raw.strip()}))
         out.value = number
         if number < 0:
-            out.warnings.append(("negative", f"「{raw.strip()}」 is a negative amount"))
+            out.warnings.append(("negative", {"case": "amount", "text": raw.strip()}))
         return out
     if unit in ("万元", "元"):
-        out.warnings.append(("unexpected-unit", f"「{raw.strip()}」 has a money unit in a count cell"))
+        out.warnings.append(("unexpected-unit", {"text": raw.strip()}))
     if number == number.to_integral_value():
         out.value = int(number)
     else:
         out.value = number
-        out.warnings.append(("not-whole", f"「{raw.strip()}」 is not a whole number"))
+        out.warnings.append(("not-whole", {"text": raw.strip()}))
     if negative and kind != "signed":
-        out.warnings.append(("negative", f"「{raw.strip()}」 is negative in a count cell"))
+        out.warnings.append(("negative", {"case": "count", "text": raw.strip()}))
     return out
 
 

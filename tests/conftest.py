@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from convert.checks.catalogue import ENV_LANG, set_language
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -37,3 +39,17 @@ STORE_BACKENDS: dict[str, Callable[[Path], str]] = {"sqlite": _sqlite_store}
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Return the location of a new, empty store, once for each backend."""
     return STORE_BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def default_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Start every test in the default language (Chinese), whatever the shell running the tests says."""
+    monkeypatch.delenv(ENV_LANG, raising=False)
+    yield
+    set_language(None)
+
+
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render messages in English, as NIANBAO_LANG=en does."""
+    monkeypatch.setenv(ENV_LANG, "en")

@@ -198,8 +198,8 @@ def test_markers_decide_the_version_and_the_year_overrules_a_mixed_guess() -> No
     text = (SAMPLES / "houhe-2021.txt").read_text(encoding="utf-8").rstrip() + f"\n\n{markers_2019}。\n"
     record = parse_report(text)
     assert (record.format, record.year) == ("2019", 2021)
-    uncertain = [w.message for w in record.warnings if w.code == "format-uncertain"]
-    assert "year 2021 suggests format 2021; the tables were read as 2019" in uncertain
+    uncertain = [w.fields for w in record.warnings if w.code == "format-uncertain"]
+    assert {"case": "year", "year": 2021, "wanted": "2021", "format": "2019"} in uncertain
 
 
 def test_rows_ruled_per_row_name_their_blank_cells_by_column() -> None:

@@ -85,7 +85,7 @@ def test_a_row_with_an_extra_cell_is_read_by_its_total() -> None:
     assert any(w.code == "row-misaligned" and w.where == "requests.new_received" for w in rec.warnings)
 
 
-def test_a_short_row_keeps_only_what_the_totals_fix() -> None:
+def test_a_short_row_keeps_only_what_the_totals_fix(english: None) -> None:
     # Two numbers for seven columns: only the total is certain; the rest stays blank, with a warning.
     rec = parse_report(_requests_row("| 一、本年新收政府信息公开申请数量 | 40 | 40 |"))
     assert rec.cells["requests.new_received.total"] == 40
@@ -93,7 +93,7 @@ def test_a_short_row_keeps_only_what_the_totals_fix() -> None:
     assert any(w.code == "row-misaligned" and "left blank" in w.message for w in rec.warnings)
 
 
-def test_a_row_no_reading_explains_is_left_blank() -> None:
+def test_a_row_no_reading_explains_is_left_blank(english: None) -> None:
     rec = parse_report(_requests_row("| 一、本年新收政府信息公开申请数量 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 |"))
     assert all(rec.cells[f"requests.new_received.{c}"] is None for c in ("natural_person", "total"))
     assert any(w.code == "row-misaligned" and "no reading" in w.message for w in rec.warnings)
@@ -157,12 +157,12 @@ def test_surplus_empty_cells_that_could_sit_on_either_side_leave_cells_blank() -
     texts = ["", "3", "5", "", "8", ""]
     tokens = [Cell(t, 1) for t in texts]
     eqs = [(4, [0, 1, 2, 3])]
-    fitted, message, _ = fit(tokens, [parse(t) for t in texts], 5, eqs, None, True)
-    assert fitted is not None and message and "left blank" in message
+    fitted, reading, _ = fit(tokens, [parse(t) for t in texts], 5, eqs, None, True)
+    assert fitted is not None and reading and reading["case"] == "ends" and reading["unsure"] == 5
     assert fitted == [None] * 5
     # With a row of the same shape read for sure, the same reading is taken without a warning.
-    fitted, message, _ = fit(tokens, [parse(t) for t in texts], 5, eqs, 0, True)
-    assert fitted is not None and not message and [c.text for c in fitted if c] == ["", "3", "5", "", "8"]
+    fitted, reading, _ = fit(tokens, [parse(t) for t in texts], 5, eqs, 0, True)
+    assert fitted is not None and not reading and [c.text for c in fitted if c] == ["", "3", "5", "", "8"]
 
 
 def test_a_wrong_subtotal_column_is_checked_against_the_cells_it_sums() -> None:

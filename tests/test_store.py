@@ -167,7 +167,7 @@ def test_changed_content_adds_a_revision_and_old_revisions_stay(db: str) -> None
 def test_source_and_warnings_do_not_make_a_revision(db: str) -> None:
     record = read_report(ZHUZHEN)
     record.source = {"path": "elsewhere.txt"}
-    record.warn("x", "a reader warning")
+    record.warn("year-guessed", {"year": 2019}, "year")
     with open_store(db) as store:
         assert add(store, record).status == "identical"  # type: ignore[attr-defined]
         record.title = "另一个标题"

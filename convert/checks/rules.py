@@ -1,11 +1,12 @@
-"""Checks: the 勾稽 rules of the format over a record's cells, as findings with stable codes."""
+"""The 勾稽 rules of the format over a record's cells, as findings with stable codes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from convert.checks.catalogue import check_fields, render
 from convert.formats import Format, load_format
 from convert.record import Record, Value
 
@@ -15,21 +16,32 @@ WARNING = "warning"
 
 @dataclass
 class Finding:
-    """One result of a check: a stable code, severity, where, and a message an auditor understands."""
+    """One result of a check: a stable code, severity, where, and the fields of its message (rendered late)."""
 
     code: str
     severity: str
-    message: str
+    fields: dict[str, Any] = field(default_factory=dict)
     key: str = ""
     sheet: str = ""
     cell: str = ""
     expected: Any = None
     actual: Any = None
     source: str = ""
+    text: str | None = None  # a message kept as written (a warning read back from a file), shown as is
+
+    def __post_init__(self) -> None:
+        if self.text is None:
+            # A code or fields the catalogue does not know fail here, at the call, not when shown.
+            check_fields(self.code, self.fields)
+
+    @property
+    def message(self) -> str:
+        """Return the message in the current language."""
+        return self.text if self.text is not None else render(self.code, self.fields)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the JSON-ready dict."""
-        return {
+        """Return the JSON-ready dict (fields too, when the message has any)."""
+        out = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
@@ -40,6 +52,9 @@ class Finding:
             "actual": self.actual,
             "source": self.source,
         }
+        if self.fields:
+            out["fields"] = {k: _plain(v) for k, v in self.fields.items()}
+        return out
 
 
 def total(values: list[Value]) -> Value:
@@ -62,15 +77,9 @@ def check_rules(record: Record, fmt: Format | None = None) -> list[Finding]:
         if blanks:
             # A rule over blank cells is not a failure; one warning per rule instance names the blanks.
             if len(blanks) < len(keys):
-                names = "、".join(_label(fmt, k, by_column=fmt.rule(eq.rule).per == "row") for k in blanks)
-                findings.append(
-                    Finding(
-                        "missing",
-                        WARNING,
-                        f"{len(blanks)}个单元格未填写（{names}），无法核对“{titles[eq.rule]}”",
-                        key=eq.where,
-                    )
-                )
+                names = [_label(fmt, k, by_column=fmt.rule(eq.rule).per == "row") for k in blanks]
+                fields = {"count": len(blanks), "cells": names, "rule": titles[eq.rule]}
+                findings.append(Finding("missing", WARNING, fields, key=eq.where))
             continue
         left = sum((cells[k] for k in eq.left), start=0)  # type: ignore[misc]
         right = sum((cells[k] for k in eq.right), start=0)  # type: ignore[misc]
@@ -79,7 +88,7 @@ def check_rules(record: Record, fmt: Format | None = None) -> list[Finding]:
                 Finding(
                     eq.rule,
                     ERROR,
-                    f"不符合勾稽关系“{titles[eq.rule]}”（{eq.where}）：{_fmt(left)} ≠ {_fmt(right)}",
+                    {"rule": titles[eq.rule], "where": eq.where, "left": left, "right": right},
                     key=eq.left[0] if len(eq.left) == 1 else eq.where,
                     expected=_plain(right),
                     actual=_plain(left),
@@ -99,9 +108,11 @@ def check_values(record: Record, fmt: Format | None = None) -> list[Finding]:
             continue
         kind = fmt.cell_type(key)
         if kind != "signed" and value < 0:
-            out.append(Finding("non-negative", ERROR, f"数值不能为负数：{_fmt(value)}", key=key, actual=_plain(value)))
+            fields = {"case": "negative", "value": value}
+            out.append(Finding("non-negative", ERROR, fields, key=key, actual=_plain(value)))
         elif kind != "money" and value != int(value):
-            out.append(Finding("non-negative", ERROR, f"件数应为整数：{_fmt(value)}", key=key, actual=_plain(value)))
+            fields = {"case": "fraction", "value": value}
+            out.append(Finding("non-negative", ERROR, fields, key=key, actual=_plain(value)))
     return out
 
 
@@ -118,7 +129,7 @@ def check_continuity(record: Record, previous: Record) -> list[Finding]:
             Finding(
                 rule.id,
                 ERROR,
-                f"本年“{rule.this_name}”（{_fmt(now)}）与上一年度“{rule.last_name}”（{_fmt(before)}）不一致",
+                {"now": now, "before": before, "this_name": rule.this_name, "last_name": rule.last_name},
                 key=f"{rule.table}.{rule.this_year}.{col.key}",
                 expected=_plain(before),
                 actual=_plain(now),
@@ -140,10 +151,8 @@ def has_errors(findings: list[Finding]) -> bool:
 
 
 def _plain(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
     if isinstance(v, Decimal):
         return int(v) if v == int(v) else float(v)
     return v
-
-
-def _fmt(v: Any) -> str:
-    return format(v, "f") if isinstance(v, Decimal) else str(v)
