@@ -533,7 +533,9 @@ class TableReader:
         known = [v for v in parts if v is not None]
         if p.value is not None and known and sum(known) != p.value:
             self.record.warn(
-                "subtotal-mismatch", {"case": "org", "name": derived.name, "value": p.value, "sum": sum(known)}, f"{self.table.key}.{row_key}"
+                "subtotal-mismatch",
+                {"case": "org", "name": derived.name, "value": p.value, "sum": sum(known)},
+                f"{self.table.key}.{row_key}",
             )
 
     def _wide(self) -> None:
