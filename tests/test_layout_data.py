@@ -181,3 +181,23 @@ def test_a_translated_summary(tmp_path: Path, translated: None) -> None:
     assert next(wb["Sum·三 申请处理"].iter_rows(min_row=2, max_row=2, values_only=True))[0] == "Agency"
     # The read-back skips the detail sheets by the same prefix and reads the totals.
     assert read_workbook(tmp_path / "s.xlsx").cells["requests.new_received.total"] is not None
+
+
+def test_texts_do_not_outlive_their_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing computed from one layout (cached check-sheet formulas) may leak into a workbook of another.
+    record = consistent_record("2019", seed=4)
+    raw = RAW
+    for path, value in TRANSLATED.items():
+        raw = _edited(path, value, base=raw)
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "layout.toml").write_text(_dump(raw), encoding="utf-8")
+    books = []
+    for where in (folder, templates_dir()):
+        monkeypatch.setattr(template, "templates_dir", lambda where=where: where)
+        template.load_template.cache_clear()
+        books.append(write_workbook(record, tmp_path / f"{len(books)}.xlsx"))
+    template.load_template.cache_clear()
+    translated, shipped = (openpyxl.load_workbook(p) for p in books)
+    assert '"PASS"' in translated["Checks"]["F2"].value
+    assert '"通过"' in shipped["校验"]["F2"].value and "PASS" not in shipped["校验"]["F2"].value

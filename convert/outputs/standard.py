@@ -33,7 +33,7 @@ from convert.outputs.layout import (
     sum_values,
     text_width,
 )
-from convert.outputs.template import load_template, resolve_styles
+from convert.outputs.template import CheckSheet, load_template, resolve_styles
 from convert.outputs.xlsxfast import check_target, write_atomically, write_string
 from convert.record import Record, Value, dumps
 
@@ -423,7 +423,7 @@ def _write_check_sheet(
     def show(value: Value) -> str:
         return check.blank if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
 
-    equations, reported = _check_rows(fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
+    equations, reported = _check_rows(check, fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
     for rule, title, where, lefts, rights, f_left, f_right, f_result in equations:
         keys = [*lefts, *rights]
         left = sum_values(val(k) for k in lefts)
@@ -469,11 +469,13 @@ REPORTED_RULE = "reported-total"
 
 @lru_cache(maxsize=16)
 def _check_rows(
-    version: str, refs_items: tuple[tuple[str, str], ...], reported_items: tuple[tuple[str, str], ...]
+    check: CheckSheet,
+    version: str,
+    refs_items: tuple[tuple[str, str], ...],
+    reported_items: tuple[tuple[str, str], ...],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str, str, str]]]:
     """The check sheet's rows without their values: rules, titles and formulas depend only on the layout."""
     fmt = load_format(version)
-    check = load_template().standard.check
     ok, bad, blank = check.pass_, check.fail, check.incomplete
     refs, reported_refs = dict(refs_items), dict(reported_items)
     titles = {r.id: r.title for r in fmt.rules}

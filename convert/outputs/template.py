@@ -705,4 +705,14 @@ def _column_keys(columns: tuple[Column, ...], keys: tuple[str, ...], where: str)
         raise FormatDataError(f"{where}: needs a column for each of {', '.join(keys)} once; has {', '.join(found)}")
 
 
-__all__ = ["STYLE_PROPERTIES", "Style", "Template", "load_template", "parse_template", "resolve_styles"]
+__all__ = [
+    "STYLE_PROPERTIES",
+    "CheckSheet",
+    "Standard",
+    "Style",
+    "Summary",
+    "Template",
+    "load_template",
+    "parse_template",
+    "resolve_styles",
+]
