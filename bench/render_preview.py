@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from strategies import consistent_record  # noqa: E402
 
-from convert.workbook import write_workbook  # noqa: E402
+from convert.outputs.standard import write_workbook  # noqa: E402
 
 XCU = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">

@@ -134,11 +134,12 @@ class _Recorder:
 
 def record_workbook_calls(record, path: Path) -> tuple[list, list]:
     """Write a record with our writer while recording every xlsxwriter call; return (formats, calls)."""
-    import convert.workbook as w
+    import convert.outputs.standard as w
+    import convert.outputs.xlsxfast as fast
 
     rec = _Recorder()
     formats: list[dict] = []
-    base = w._Workbook
+    base = fast.FastWorkbook
 
     class Recording(base):  # type: ignore[misc, valid-type]
         def add_format(self, props=None):
@@ -155,7 +156,7 @@ def record_workbook_calls(record, path: Path) -> tuple[list, list]:
             rec.wrap(ws, len(self.worksheets()) - 1)
             return ws
 
-    w._Workbook = Recording
+    fast.FastWorkbook = Recording
     try:
         wb_holder: list = []
         original_build = w.build_workbook
@@ -168,7 +169,7 @@ def record_workbook_calls(record, path: Path) -> tuple[list, list]:
         w.build_workbook = build
         w.write_workbook(record, path, force=True)
     finally:
-        w._Workbook = base
+        fast.FastWorkbook = base
         w.build_workbook = original_build
 
     def mark(obj):  # formats travel in arguments and inside option dicts
@@ -204,9 +205,9 @@ def replay(formats: list[dict], calls: list, path: Path, same_settings: bool = F
     """Write the recorded workbook with plain xlsxwriter (or with our formula fast path when same_settings)."""
     import xlsxwriter
 
-    from convert.workbook import _Workbook
+    from convert.outputs.xlsxfast import FastWorkbook
 
-    wb = (_Workbook if same_settings else xlsxwriter.Workbook)(
+    wb = (FastWorkbook if same_settings else xlsxwriter.Workbook)(
         str(path),
         {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
     )

@@ -52,7 +52,7 @@ def output_paths(inputs: list[Path], out: Path) -> list[Path]:
 
 def _convert_one(path: Path, target: Path, force: bool, debug: bool) -> Outcome:
     def work() -> str:
-        from convert.workbook import write_workbook
+        from convert.outputs.standard import write_workbook
 
         record = read_any(path)
         write_workbook(record, target, force=force)
@@ -112,7 +112,7 @@ def check_one(
     if annotate is not None:
         if loaded.kind != "workbook":
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
-        from convert.readback import annotate_workbook
+        from convert.outputs.annotate import annotate_workbook
 
         annotate_workbook(path, findings, annotate, force=force)
     summary = None

@@ -4,50 +4,21 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from convert.batch import Outcome, expand_inputs, guarded, run_many
 from convert.errors import NianbaoError, UsageError
-from convert.formats import Format, known_versions, load_format
-from convert.record import Record, Value
-
-SUMMARY_PREFIX = "汇总·"
-CHECK_DETAIL_SHEET = f"{SUMMARY_PREFIX}逐份校验"
-CHART_SHEET = f"{SUMMARY_PREFIX}图表"
-FIXED_COLUMNS = (("agency", "机关"), ("year", "年度"), ("format", "格式"), ("source", "来源文件"), ("status", "校验"))
-CHART_LIMIT = 100
+from convert.formats import known_versions, load_format
+from convert.merge_model import MergeRow
+from convert.record import Record
 
 
 class DuplicateReportError(NianbaoError):
     """The same agency and year came from two inputs."""
 
     exit_code = 1
-
-
-@dataclass
-class MergeRow:
-    """One report reduced to what the summary needs: small enough to keep 10,000 in memory."""
-
-    agency: str
-    year: int | None
-    format: str
-    source: str
-    values: tuple[Value, ...]
-    errors: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # code, message fields, key
-    warnings: list[str] = field(default_factory=list)
-    group: tuple[str, ...] = ()
-
-    @property
-    def status(self) -> str:
-        """Return 通过 or 不通过 by the rule checks."""
-        return "不通过" if self.errors else "通过"
-
-    def cells(self) -> dict[str, Value]:
-        """Return the cells by key."""
-        return dict(zip(load_format(self.format).cell_keys, self.values, strict=True))
 
 
 @dataclass
@@ -197,7 +168,7 @@ def merge_rows(
     total_versions = sorted({r.format for r in in_total})
     total_version = total_versions[0] if len(total_versions) == 1 else known_versions()[-1]
     findings = _continuity(rows)
-    from convert.merge_writer import write_summary
+    from convert.outputs.summary import write_summary
 
     write_summary(out, rows, refused, findings, total_year, total_version, force=force)
     return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings)
@@ -239,26 +210,3 @@ def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:
             item["year"] = yr
             out.append(item)
     return out
-
-
-_INDEX: dict[str, dict[str, int]] = {}
-
-
-def _index(fmt: Format) -> dict[str, int]:
-    if fmt.version not in _INDEX:
-        _INDEX[fmt.version] = {k: i for i, k in enumerate(fmt.cell_keys)}
-    return _INDEX[fmt.version]
-
-
-def value_of(row: MergeRow, key: str) -> Value:
-    """Return a row's value for a key, None when its version has no such cell."""
-    idx = _index(load_format(row.format)).get(key)
-    return None if idx is None else row.values[idx]
-
-
-def total(values: Iterable[Value]) -> Value:
-    """Sum values; None when all are blank (a blank stays blank in the summary too)."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    return sum(present, start=Decimal(0) if any(isinstance(v, Decimal) for v in present) else 0)

@@ -1,11 +1,10 @@
-"""Read a standard workbook back into a record, check it as a workbook, and annotate a copy with findings."""
+"""Read a standard workbook back into a record and check it as a workbook."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import re
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,27 +12,22 @@ from typing import Any
 from xlsxwriter.utility import xl_col_to_name
 
 from convert import xlsx
-from convert.atomic import atomic_output
 from convert.checks import ERROR, WARNING, Finding, check_rules
 from convert.checks.catalogue import severity as usual_severity
-from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UnreadableInputError
 from convert.formats import Format, core, known_versions, load_format, normalize
-from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
-from convert.workbook import (
-    COVER_SHEET,
+from convert.outputs.layout import (
     CUSTOM_REVISION,
-    EXTRA_HEADING,
-    META_FIELDS,
-    NOTES_HEADING,
-    PREFACE_HEADING,
-    WARNINGS_HEADING,
     SheetLayout,
     defined_name,
     heading_name,
     reported_name,
+    section_title,
     sheet_layouts,
     sum_values,
 )
+from convert.outputs.template import load_template
+from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
 
 Pos = tuple[int, int]  # 0-based row, column
 
@@ -46,13 +40,10 @@ _Sheet = xlsx.Sheet
 _Book = xlsx.Book
 
 
-SUMMARY_PREFIX = "汇总·"
-
-
 def _load(path: Path | io.BytesIO) -> _Book:
     """Read the standard sheets (formulas and cached results in one pass), names and properties; never writes."""
     try:
-        return xlsx.load(path, skip_prefix=SUMMARY_PREFIX)
+        return xlsx.load(path, skip_prefix=load_template().summary.prefix)
     except NianbaoError:
         raise
     except Exception as exc:
@@ -74,9 +65,11 @@ class _Reading:
         self.book = book
         self.findings: list[Finding] = []
         self.warnings: list[Warning_] = []
-        self.cover = book.sheets.get(COVER_SHEET)
+        self.std = load_template().standard
+        cover_sheet = self.std.cover_sheet
+        self.cover = book.sheets.get(cover_sheet)
         if self.cover is None:
-            self._find("missing-sheet", WARNING, {"case": "cover", "sheet": COVER_SHEET}, sheet=COVER_SHEET)
+            self._find("missing-sheet", WARNING, {"case": "cover", "sheet": cover_sheet}, sheet=cover_sheet)
         version = self._version()
         self.fmt: Format = load_format(version)
         self.positions: dict[str, tuple[str, Pos]] = {}
@@ -129,7 +122,7 @@ class _Reading:
 
     def _meta(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, label in META_FIELDS:
+        for name, label in ((f.name, f.label) for f in self.std.cover.fields):
             value = self._named(name)
             out[name] = self._cover_by_label(label) if value is _Missing else value
         return out
@@ -138,7 +131,7 @@ class _Reading:
         candidates = [
             self._named("meta_format"),
             self.book.custom.get("nianbao_format"),
-            self._cover_by_label("格式版本"),
+            self._cover_by_label(self.std.cover.label("meta_format")),
         ]
         for value in candidates:
             if value is _Missing or value is None:
@@ -163,16 +156,16 @@ class _Reading:
         notes: dict[str, str] = {}
         extra: list[dict[str, Any]] = []
         warnings: list[Warning_] = []
-        for row in self._block_rows("meta_notes", NOTES_HEADING):
+        for row in self._block_rows("meta_notes", self.std.cover.notes.heading):
             if row[0]:
                 notes[row[0]] = row[2]
-        for row in self._block_rows("meta_extra", EXTRA_HEADING):
+        for row in self._block_rows("meta_extra", self.std.cover.extra.heading):
             try:
                 item = loads(row[1])
             except ValueError:
                 item = {"text": row[1]}
             extra.append(item if isinstance(item, dict) else {"value": item})
-        for row in self._block_rows("meta_warnings", WARNINGS_HEADING):
+        for row in self._block_rows("meta_warnings", self.std.cover.warnings.heading):
             warnings.append(Warning_.restore(row[0], row[1], row[2]))
         return notes, extra, warnings
 
@@ -181,7 +174,7 @@ class _Reading:
             return []
         start = None
         hit = self.book.names.get(name)
-        if hit and hit[0] == COVER_SHEET:
+        if hit and hit[0] == self.std.cover_sheet:
             start = hit[1][0]
         else:
             for (r, c), v in sorted(self.cover.values.items()):
@@ -213,7 +206,7 @@ class _Reading:
             keys = ["preface", section.key] if section.key == "overview" else [section.key]
             starts: list[tuple[int, str]] = []
             for key in keys:
-                heading = PREFACE_HEADING if key == "preface" else f"{section.number}、{section.heading}"
+                heading = self.std.text.preface_heading if key == "preface" else section_title(section)
                 hit = self.book.names.get(heading_name(key))
                 if hit and hit[0] == section.sheet:
                     starts.append((hit[1][0], key))
@@ -556,51 +549,4 @@ def check_workbook(path: str | Path, *, data: bytes | None = None) -> tuple[Reco
     return record, findings
 
 
-def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path, *, force: bool = False) -> Path:
-    """Write a copy of the workbook with every finding's cell filled and commented; the input is untouched."""
-    path, out = Path(path), Path(out)
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"annotated copy must end in .xlsx: {out}")
-    if out.exists() and path.exists() and out.resolve() == path.resolve():
-        raise UsageError("the annotated copy must be a different file from the workbook checked")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
-    if not out.parent.is_dir():
-        raise UsageError(f"folder {out.parent} does not exist")
-    _inspect(path)
-    try:
-        # openpyxl only here: annotating rewrites a copy, the one job that needs a full workbook model.
-        import openpyxl
-        from openpyxl.comments import Comment
-        from openpyxl.styles import PatternFill
-
-        wb = openpyxl.load_workbook(path)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-        raise UnreadableInputError(f"cannot read workbook {path}: {exc}") from exc
-    fills = {
-        ERROR: PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE"),
-        WARNING: PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C"),
-    }
-    for f in findings:
-        if not f.sheet or not f.cell or f.sheet not in wb.sheetnames:
-            continue
-        ws = wb[f.sheet]
-        cell = ws[f.cell]
-        for rng in ws.merged_cells.ranges:
-            if f.cell in rng:
-                cell = ws.cell(rng.min_row, rng.min_col)
-                break
-        if f.severity == ERROR or cell.fill is None or cell.fill.fgColor.rgb != fills[ERROR].fgColor.rgb:
-            cell.fill = fills.get(f.severity, fills[WARNING])
-        text = f"[{f.code}] {f.message}"
-        if cell.comment is not None and cell.comment.author == "nianbao":
-            text = cell.comment.text + "\n" + text
-        comment = Comment(text, "nianbao")
-        comment.width, comment.height = 320, 120
-        cell.comment = comment
-    with atomic_output(out, force=force) as tmp:
-        wb.save(tmp)
-    return out
-
-
-__all__ = ["annotate_workbook", "check_workbook", "read_workbook"]
+__all__ = ["check_workbook", "read_workbook"]

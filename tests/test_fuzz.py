@@ -22,10 +22,10 @@ SAMPLES = sorted((Path(__file__).resolve().parent.parent / "samples").glob("*.tx
 SAMPLE_TEXTS = {p.name: p.read_text("utf-8") for p in SAMPLES}
 
 HAVE_READER = importlib.util.find_spec("convert.reader") is not None
-HAVE_WORKBOOK = all(importlib.util.find_spec(m) is not None for m in ("convert.workbook", "convert.readback"))
+HAVE_WORKBOOK = all(importlib.util.find_spec(m) is not None for m in ("convert.outputs.standard", "convert.readback"))
 needs_reader = pytest.mark.skipif(not HAVE_READER, reason="convert/reader.py (read_report) is not written yet")
 needs_workbook = pytest.mark.skipif(
-    not HAVE_WORKBOOK, reason="convert/workbook.py and convert/readback.py are not written yet"
+    not HAVE_WORKBOOK, reason="convert/outputs/standard.py and convert/readback.py are not written yet"
 )
 
 # Hypothesis reruns each example in the same process; the whole file is budgeted at well under a minute on 2 cores.
@@ -141,8 +141,8 @@ class Altered(bytes):
 def written_workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """Standard workbooks of both format versions, written once, as bytes."""
     if not HAVE_WORKBOOK:
-        pytest.skip("convert/workbook.py and convert/readback.py are not written yet")
-    from convert.workbook import write_workbook
+        pytest.skip("convert/outputs/standard.py and convert/readback.py are not written yet")
+    from convert.outputs.standard import write_workbook
     from tests.strategies import consistent_record
 
     folder = tmp_path_factory.mktemp("written")

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 
 from convert.checks import has_errors
+from convert.outputs.standard import write_workbook
 from convert.readback import check_workbook, read_workbook
 from convert.record import Record
-from convert.workbook import write_workbook
 from tests.lo import formula_cells, mismatches, needs_libreoffice, recalculate
 from tests.strategies import consistent_record, record_fields
 

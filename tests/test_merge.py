@@ -8,13 +8,17 @@ import openpyxl
 import pytest
 
 from convert.checks import has_errors
-from convert.merge import CHECK_DETAIL_SHEET, DuplicateReportError, merge_inputs, total
+from convert.merge import DuplicateReportError, merge_inputs
+from convert.merge_model import total
+from convert.outputs.template import load_template
 from convert.readback import check_workbook, read_workbook
 from convert.reader import read_report
 from convert.record import Record
 from convert.render import LAYOUTS, render_report
 from tests.lo import mismatches, needs_libreoffice, recalculate
 from tests.strategies import consistent_record
+
+CHECK_DETAIL_SHEET = load_template().summary.check_sheet_name
 
 
 def write_reports(

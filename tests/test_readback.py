@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 
 from convert.checks import has_errors
 from convert.errors import NotAReportError, UsageError
-from convert.readback import annotate_workbook, check_workbook, read_workbook
+from convert.outputs.annotate import annotate_workbook
+from convert.outputs.standard import write_workbook
+from convert.readback import check_workbook, read_workbook
 from convert.record import Record
-from convert.workbook import write_workbook
 from tests.strategies import consistent_record, record_fields, records
 
 

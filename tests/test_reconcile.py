@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from convert.cli import app
 from convert.errors import ConflictError, StoreError, UsageError
+from convert.outputs.standard import write_workbook
 from convert.reconcile import reconcile
 from convert.store import add_files, open_store
-from convert.workbook import write_workbook
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-import convert.workbook as workbook
+import convert.outputs.standard as standard
 from convert.errors import UsageError
 from convert.formats import load_format
+from convert.outputs.standard import write_workbook
 from convert.record import Record
-from convert.workbook import write_workbook
 from tests.strategies import consistent_record
 
 VERSIONS = ("2019", "2021")
@@ -264,7 +264,7 @@ def test_atomic_nothing_left_on_failure(tmp_path: Path, monkeypatch: pytest.Monk
     def boom(*args: object, **kwargs: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(workbook, "_write_check_sheet", boom)
+    monkeypatch.setattr(standard, "_write_check_sheet", boom)
     with pytest.raises(RuntimeError):
         write_workbook(consistent_record("2021"), tmp_path / "a.xlsx")
     assert list(tmp_path.iterdir()) == []

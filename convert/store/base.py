@@ -212,7 +212,7 @@ class Store(ABC):
 
     def export(self, agency: str, year: int, path: str | Path, *, force: bool = False) -> tuple[Path, RevisionInfo]:
         """Write the latest revision as a standard workbook that names its revision, for editing and reconcile."""
-        from convert.workbook import write_workbook
+        from convert.outputs.standard import write_workbook
 
         record, info = self.get(agency, year)
         revision = {"record_id": info.record_id, "revision": info.number, "agency": agency, "year": year}

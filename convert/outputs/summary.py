@@ -1,4 +1,7 @@
-"""Write the summary workbook: standard total sheets over detail sheets, per-report checks, charts."""
+"""Write the summary workbook: standard total sheets over detail sheets, per-report checks, charts.
+
+Its fixed texts and look come from the [summary] table of workbook_templates/layout.toml.
+"""
 
 from __future__ import annotations
 
@@ -14,31 +17,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from convert.checks.catalogue import render
 from convert.formats import Table, also_counted, crosswalks, known_versions, load_format
-from convert.merge import (
-    CHART_LIMIT,
-    CHART_SHEET,
-    CHECK_DETAIL_SHEET,
-    FIXED_COLUMNS,
-    SUMMARY_PREFIX,
-    MergeRow,
-    total,
-    value_of,
-)
+from convert.merge_model import MergeRow, total, value_of
+from convert.outputs.standard import Meta, Styles, build_workbook
+from convert.outputs.template import Summary, load_template, resolve_styles
+from convert.outputs.xlsxfast import FastWorkbook, number_writer, write_atomically, write_string
 from convert.record import Value, Warning_
 
 HEADER_ROWS = 4  # title, row labels, column labels, keys
-
-
-def _streaming_sheet_class() -> type:
-    from convert.workbook import _Worksheet
-
-    class StreamingWorksheet(_Worksheet):
-        """A sheet written row by row to a temp file (xlsxwriter's constant_memory), for one row per report."""
-
-        def _initialize(self, init_data: dict[str, Any]) -> None:
-            super()._initialize({**init_data, "constant_memory": True})
-
-    return StreamingWorksheet
 
 
 @dataclass
@@ -72,7 +57,7 @@ def _number(v: Value) -> int | float:
     return v  # type: ignore[return-value]
 
 
-def _columns(table: Table, versions: list[str], mixed: bool) -> list[Column]:
+def _columns(table: Table, versions: list[str], mixed: bool, texts: Summary) -> list[Column]:
     """Union of the table's keys over the versions merged, in printed order, plus cross-version sums."""
     seen: dict[str, Column] = {}
     order: list[str] = []
@@ -95,9 +80,6 @@ def _columns(table: Table, versions: list[str], mixed: bool) -> list[Column]:
     return cols
 
 
-_StreamingWorksheet = _streaming_sheet_class()
-
-
 def write_summary(
     out: Path,
     rows: list[MergeRow],
@@ -109,15 +91,14 @@ def write_summary(
     force: bool,
 ) -> Path:
     """Write the summary workbook atomically."""
-    from convert.workbook import Meta, Styles, build_workbook, write_atomically
-
+    texts = load_template().summary
     fmt = load_format(total_version)
     versions = sorted({r.format for r in rows})
     mixed = len(versions) > 1
     years = sorted({r.year for r in rows if r.year is not None})
     in_total = [r for r in rows if r.year == total_year]
 
-    def build(wb: Workbook) -> None:
+    def build(wb: FastWorkbook) -> None:
         styles = Styles(wb)
         extra = _Styles(wb)
         details: dict[str, Detail] = {}
@@ -126,17 +107,20 @@ def write_summary(
         for v in versions:
             vrows = [r for r in rows if r.format == v]
             table = load_format(v).tables["proactive"]
-            name = f"{SUMMARY_PREFIX}二 主动公开 {v}版" if mixed else f"{SUMMARY_PREFIX}二 主动公开"
-            sheets_to_write.append((f"proactive:{v}", name, _columns(table, [v], False), vrows))
-        for key, label in (("requests", "三 申请处理"), ("appeals", "四 复议诉讼")):
+            label = texts.proactive_version_sheet.format(version=v) if mixed else texts.proactive_sheet
+            sheets_to_write.append((f"proactive:{v}", texts.prefix + label, _columns(table, [v], False, texts), vrows))
+        for key, label in (("requests", texts.requests_sheet), ("appeals", texts.appeals_sheet)):
             table = load_format(versions[-1]).tables[key]
-            sheets_to_write.append((key, f"{SUMMARY_PREFIX}{label}", _columns(table, versions, mixed), rows))
+            sheets_to_write.append((key, texts.prefix + label, _columns(table, versions, mixed, texts), rows))
         # Lay out rows first (cheap), so the total sheets know the ranges they sum.
-        plans = {tag: _plan(trows, len(years) > 1, any(r.group for r in rows)) for tag, _, _, trows in sheets_to_write}
+        plans = {
+            tag: _plan(trows, len(years) > 1, any(r.group for r in rows), texts) for tag, _, _, trows in sheets_to_write
+        }
+        fixed = len(texts.detail.columns)
         for tag, name, cols, _ in sheets_to_write:
             block = plans[tag].blocks.get(total_year)
             if block is not None:
-                at = {c.key: len(FIXED_COLUMNS) + i for i, c in enumerate(cols)}
+                at = {c.key: fixed + i for i, c in enumerate(cols)}
                 details[tag] = Detail(name, at, block[0], block[1])
 
         def detail_for(key: str) -> Detail | None:
@@ -164,14 +148,14 @@ def write_summary(
         n_reports = len(rows)
         meta = Meta(
             fmt,
-            f"{total_year or ''}年政府信息公开工作年度报告汇总（{len(in_total)}份）",
-            f"汇总（{len({r.agency for r in in_total})}个机关）",
+            texts.title.format(year=total_year or "", count=len(in_total)),
+            texts.agency.format(count=len({r.agency for r in in_total})),
             total_year,
-            f"{n_reports} 份报告",
+            texts.source.format(count=n_reports),
             None,
             None,
         )
-        notes = _summary_notes(rows, years, versions, total_year, total_version, refused)
+        notes = _summary_notes(rows, years, versions, total_year, total_version, refused, texts)
         text = {
             "preface": [],
             "overview": notes,
@@ -181,10 +165,10 @@ def write_summary(
         warnings = [Warning_("refused", {"path": path, "error": error}, "input") for path, error in refused]
         build_workbook(wb, meta, content, content, text, {}, [], warnings)
         for tag, name, cols, _ in sheets_to_write:
-            ws = wb.add_worksheet(name[:31], worksheet_class=_StreamingWorksheet)
-            _write_detail(wb, ws, styles, extra, name, cols, plans[tag])
-        _write_check_detail(wb, styles, extra, rows, refused, findings)
-        _write_charts(wb, styles, in_total or rows, total_year)
+            ws = wb.add_streaming_worksheet(name[:31])
+            _write_detail(ws, styles, extra, name, cols, plans[tag], texts)
+        _write_check_detail(wb, styles, extra, rows, refused, findings, texts)
+        _write_charts(wb, styles, in_total or rows, total_year, texts)
         wb.set_custom_property("nianbao_kind", "summary")
         wb.set_custom_property("nianbao_reports", n_reports)
 
@@ -198,21 +182,29 @@ def _summary_notes(
     total_year: int | None,
     total_version: str,
     refused: list[tuple[str, str]],
+    texts: Summary,
 ) -> list[str]:
+    words = texts.notes
+    sep = words.separator
     in_total = sum(1 for r in rows if r.year == total_year)
     notes = [
-        f"本汇总表合并了 {len(rows)} 份报告（年度：{'、'.join(map(str, years)) or '未知'}；格式：{'、'.join(versions)}版）。",
-        f"各表为 {total_year} 年 {in_total} 份报告的合计，单元格是对“{SUMMARY_PREFIX}”明细表的实时公式：修改明细中某机关的数字，合计随之更新。",
+        words.merged.format(
+            count=len(rows), years=sep.join(map(str, years)) or words.unknown_years, versions=sep.join(versions)
+        ),
+        words.totals.format(year=total_year, count=in_total, prefix=texts.prefix),
     ]
     if len(years) > 1:
-        notes.append("明细表按年度分块，每块末行为该年度合计（SUBTOTAL），合计表只汇总上述年度。")
+        notes.append(words.by_year)
     if len(versions) > 1:
         notes.append(
-            f"2019版与2021版混合：三、四两表跨版本合并；二表按版本分别汇总，合计表的二表只含{total_version}版报告。"
-            + "".join(f"{cw.note}，明细表另有“{cw.total_label}”列。" for cw in crosswalks())
+            words.mixed.format(version=total_version)
+            + "".join(words.crosswalk.format(note=cw.note, label=cw.total_label) for cw in crosswalks())
         )
     if refused:
-        notes.append(f"{len(refused)} 份输入未能读取，未计入合计，原因见封面“读取提示”和“{CHECK_DETAIL_SHEET}”。")
+        warnings_heading = load_template().standard.cover.warnings.heading
+        notes.append(
+            words.refused.format(count=len(refused), warnings=warnings_heading, check_sheet=texts.check_sheet_name)
+        )
     return notes
 
 
@@ -224,7 +216,8 @@ class _Plan:
     blocks: dict[int | None, tuple[int, int]]
 
 
-def _plan(rows: list[MergeRow], by_year: bool, by_group: bool) -> _Plan:
+def _plan(rows: list[MergeRow], by_year: bool, by_group: bool, texts: Summary) -> _Plan:
+    detail = texts.detail
     items: list[tuple[str, Any]] = []
     blocks: dict[int | None, tuple[int, int]] = {}
     r = HEADER_ROWS
@@ -238,7 +231,8 @@ def _plan(rows: list[MergeRow], by_year: bool, by_group: bool) -> _Plan:
                 for row in grows:
                     items.append(("row", row))
                     r += 1
-                items.append(("subtotal", ("/".join(group) + " 小计", g_start, r - 1, grows)))
+                label = detail.group_subtotal.format(group=detail.group_separator.join(group))
+                items.append(("subtotal", (label, g_start, r - 1, grows)))
                 r += 1
         else:
             for row in yrows:
@@ -246,77 +240,90 @@ def _plan(rows: list[MergeRow], by_year: bool, by_group: bool) -> _Plan:
                 r += 1
         blocks[year] = (start, r - 1)
         if by_year:
-            items.append(("subtotal", (f"{year}年 合计", start, r - 1, yrows)))
+            items.append(("subtotal", (detail.year_subtotal.format(year=year), start, r - 1, yrows)))
             r += 1
     return _Plan(items, blocks)
 
 
 class _Styles:
-    """Formats of the detail sheets (the standard ones come from convert.workbook.Styles)."""
+    """Formats of the detail sheets (the standard ones come from convert.outputs.standard.Styles)."""
 
     def __init__(self, wb: Workbook) -> None:
-        base = {"font_name": "SimSun", "font_charset": 134, "font_size": 10, "valign": "vcenter"}
-        self.num = wb.add_format({**base, "num_format": "0.####"})
-        self.text = wb.add_format(base)
-        self.subtotal = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.####"})
-        self.subtotal_label = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
-        self.key = wb.add_format({**base, "font_size": 8, "font_color": "#7F7F7F", "border": 1})
-        self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        props = resolve_styles(load_template().summary.styles)
+        self.num = wb.add_format(props["num"])
+        self.text = wb.add_format(props["text"])
+        self.subtotal = wb.add_format(props["subtotal"])
+        self.subtotal_label = wb.add_format(props["subtotal_label"])
+        self.key = wb.add_format(props["key"])
+        self.bad = wb.add_format(props["bad"])
+
+
+def _status(row: MergeRow) -> str:
+    """Return 通过 or 不通过 by the row's rule checks."""
+    check = load_template().standard.check
+    return check.fail if row.errors else check.pass_
+
+
+def _set_widths(ws: Worksheet, widths: list[float]) -> None:
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
 
 
 def _write_detail(
-    wb: Workbook, ws: Worksheet, styles: Any, st: _Styles, name: str, cols: list[Column], plan: _Plan
+    ws: Worksheet, styles: Styles, st: _Styles, name: str, cols: list[Column], plan: _Plan, texts: Summary
 ) -> None:
-    from convert.workbook import _write_string
-
-    fixed = len(FIXED_COLUMNS)
+    detail = texts.detail
+    fixed_cols = detail.columns
+    fixed = len(fixed_cols)
+    at = {c.key: i for i, c in enumerate(fixed_cols)}
     last_col = fixed + len(cols) - 1
+    fail = load_template().standard.check.fail
     # A streaming sheet (flat memory): every row is written whole and in order, so no merge spans rows.
-    _write_string(ws, 0, 0, name.removeprefix(SUMMARY_PREFIX) + " — 逐份明细", styles.title)
-    ws.set_row(1, 45)
-    for c, (_, label) in enumerate(FIXED_COLUMNS):
-        _write_string(ws, 1, c, label, styles.header)
+    write_string(ws, 0, 0, detail.title.format(sheet=name.removeprefix(texts.prefix)), styles.title)
+    ws.set_row(1, detail.label_height)
+    for c, column in enumerate(fixed_cols):
+        write_string(ws, 1, c, column.header, styles.header)
     # Row labels merged over their columns, column labels below, keys for machines in the fourth row.
     c = fixed
     for label, run in groupby(cols, key=lambda col: col.row_label):
         n = len(list(run))
         if n > 1:
             ws.merge_range(1, c, 1, c + n - 1, "", styles.header)
-        _write_string(ws, 1, c, label, styles.header)
+        write_string(ws, 1, c, label, styles.header)
         c += n
-    ws.set_row(2, 30)
+    ws.set_row(2, detail.column_label_height)
     for c in range(fixed):
         ws.write_blank(2, c, None, styles.header)
     for i, col in enumerate(cols):
-        _write_string(ws, 2, fixed + i, col.col_label, styles.header)
-    for c, (key, _) in enumerate(FIXED_COLUMNS):
-        _write_string(ws, 3, c, key, st.key)
+        write_string(ws, 2, fixed + i, col.col_label, styles.header)
+    for c, column in enumerate(fixed_cols):
+        write_string(ws, 3, c, column.key, st.key)
     for i, col in enumerate(cols):
-        _write_string(ws, 3, fixed + i, col.key, st.key)
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 2, 7)
-    ws.set_column(3, 3, 22)
-    ws.set_column(4, 4, 8)
-    ws.set_column(fixed, last_col, 9)
+        write_string(ws, 3, fixed + i, col.key, st.key)
+    _set_widths(ws, [c.width for c in fixed_cols])
+    ws.set_column(fixed, last_col, detail.column_width)
     index = {col.key: fixed + i for i, col in enumerate(cols)}
     # Where each plain column's value sits in a row's values tuple, per format version: computed once.
-    slots = {v: _slots(v, cols) for v in known_versions()}
+    slots = {v: _slots(v, cols, fixed) for v in known_versions()}
     derived = [(fixed + i, col) for i, col in enumerate(cols) if col.parts]
-    write_number = ws._write_number  # the checked public wrapper costs more than the write itself
+    write_number = number_writer(ws)
     num = st.num
     r = HEADER_ROWS
     for kind, item in plan.items:
         if kind == "row":
             row: MergeRow = item
-            ws.write_string(r, 0, row.agency, st.text)
-            if row.year is not None:
-                ws.write_number(r, 1, row.year, st.text)
-            ws.write_string(r, 2, row.format, st.text)
-            ws.write_string(r, 3, row.source, st.text)
-            ws.write_string(r, 4, row.status, st.text)
+            # The fixed columns in their order: a streaming sheet takes each row's cells left to right.
+            for column in fixed_cols:
+                c = at[column.key]
+                if column.key == "year":
+                    if row.year is not None:
+                        ws.write_number(r, c, row.year, st.text)
+                else:
+                    text = _status(row) if column.key == "status" else getattr(row, column.key)
+                    ws.write_string(r, c, text, st.text)
             values = row.values
-            for col_at, at in slots[row.format]:
-                v = values[at]
+            for col_at, slot in slots[row.format]:
+                v = values[slot]
                 if v is not None:
                     write_number(r, col_at, float(v) if isinstance(v, Decimal) else v, num)
             for col_at, col in derived:
@@ -345,12 +352,13 @@ def _write_detail(
         r += 1
     ws.freeze_panes(HEADER_ROWS, 1)
     ws.autofilter(3, 0, max(r - 1, 3), last_col)
+    status = at["status"]
     ws.conditional_format(
         HEADER_ROWS,
-        4,
+        status,
         max(r - 1, HEADER_ROWS),
-        4,
-        {"type": "cell", "criteria": "==", "value": '"不通过"', "format": st.bad},
+        status,
+        {"type": "cell", "criteria": "==", "value": f'"{fail}"', "format": st.bad},
     )
 
 
@@ -364,112 +372,118 @@ def _column_sums(rows: list[MergeRow]) -> dict[str, dict[str, Value]]:
     return out
 
 
-def _slots(version: str, cols: list[Column]) -> list[tuple[int, int]]:
+def _slots(version: str, cols: list[Column], fixed: int) -> list[tuple[int, int]]:
     """Return (sheet column, index in a row's values) for every plain column this version has."""
     keys = {k: i for i, k in enumerate(load_format(version).cell_keys)}
-    fixed = len(FIXED_COLUMNS)
     return [(fixed + i, keys[c.key]) for i, c in enumerate(cols) if not c.parts and c.key in keys]
 
 
 def _write_check_detail(
-    wb: Workbook,
-    styles: Any,
+    wb: FastWorkbook,
+    styles: Styles,
     st: _Styles,
     rows: list[MergeRow],
     refused: list[tuple[str, str]],
     findings: list[dict[str, Any]],
+    texts: Summary,
 ) -> None:
-    from convert.workbook import _write_string
-
-    ws = wb.add_worksheet(CHECK_DETAIL_SHEET, worksheet_class=_StreamingWorksheet)
-    heads = ["机关", "年度", "格式", "来源文件", "结果", "错误数", "不符合的规则", "读取提示"]
-    widths = [24, 7, 7, 26, 9, 7, 80, 40]
-    for c, (h, w) in enumerate(zip(heads, widths, strict=True)):
-        ws.set_column(c, c, w)
-        _write_string(ws, 0, c, h, styles.header)
+    checks = texts.checks
+    fail = load_template().standard.check.fail
+    col = {c.key: i for i, c in enumerate(checks.columns)}
+    ws = wb.add_streaming_worksheet(texts.check_sheet_name)
+    for c, column in enumerate(checks.columns):
+        ws.set_column(c, c, column.width)
+        write_string(ws, 0, c, column.header, styles.header)
     r = 1
+    # Cells of a row left to right (a streaming sheet): (key, number or text), blanks left out.
     for row in rows:
-        _write_string(ws, r, 0, row.agency, st.text)
-        if row.year is not None:
-            ws.write_number(r, 1, row.year, st.text)
-        _write_string(ws, r, 2, row.format, st.text)
-        _write_string(ws, r, 3, row.source, st.text)
-        _write_string(ws, r, 4, row.status, st.text)
-        ws.write_number(r, 5, len(row.errors), st.text)
-        _write_string(
-            ws, r, 6, "；".join(f"[{code}] {render(code, fields)}" for code, fields, _ in row.errors[:10]), st.text
-        )
-        _write_string(ws, r, 7, "、".join(row.warnings), st.text)
+        cells: dict[str, Any] = {
+            "agency": row.agency,
+            "year": row.year,
+            "format": row.format,
+            "source": row.source,
+            "status": _status(row),
+            "errors": len(row.errors),
+            "rules": checks.error_separator.join(
+                f"[{code}] {render(code, fields)}" for code, fields, _ in row.errors[: checks.max_errors]
+            ),
+            "warnings": checks.warning_separator.join(row.warnings),
+        }
+        _write_check_row(ws, r, col, cells, st)
         r += 1
     for path, error in refused:
-        _write_string(ws, r, 3, path, st.text)
-        _write_string(ws, r, 4, "拒绝", st.text)
-        _write_string(ws, r, 6, error, st.text)
+        _write_check_row(ws, r, col, {"source": path, "status": texts.refused, "rules": error}, st)
         r += 1
     for f in findings:
-        _write_string(ws, r, 0, str(f.get("agency", "")), st.text)
-        if f.get("year") is not None:
-            ws.write_number(r, 1, f["year"], st.text)
-        _write_string(ws, r, 3, str(f.get("source", "")), st.text)
-        _write_string(ws, r, 4, "不通过", st.text)
-        ws.write_number(r, 5, 1, st.text)
-        _write_string(ws, r, 6, f"[{f['code']}] {f['key']}: {f['message']}", st.text)
+        cells = {
+            "agency": str(f.get("agency", "")),
+            "year": f.get("year"),
+            "source": str(f.get("source", "")),
+            "status": fail,
+            "errors": 1,
+            "rules": f"[{f['code']}] {f['key']}: {f['message']}",
+        }
+        _write_check_row(ws, r, col, cells, st)
         r += 1
-    for value in ("不通过", "拒绝"):
+    status = col["status"]
+    for value in (fail, texts.refused):
         ws.conditional_format(
-            1, 4, max(r - 1, 1), 4, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": st.bad}
+            1,
+            status,
+            max(r - 1, 1),
+            status,
+            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": st.bad},
         )
     ws.freeze_panes(1, 1)
-    ws.autofilter(0, 0, max(r - 1, 1), len(heads) - 1)
+    ws.autofilter(0, 0, max(r - 1, 1), len(checks.columns) - 1)
 
 
-CHART_SERIES = (
-    ("本年新收申请", ("requests.new_received.total",)),
-    ("予以公开", ("requests.granted.total",)),
-    ("部分公开", ("requests.partially_granted.total",)),
-    ("不予公开", "denied_"),
-    ("无法提供", "unable_"),
-    ("不予处理", "rejected_"),
-    ("其他处理", "other_"),
-    ("行政复议", ("appeals.review.total",)),
-    ("行政诉讼", ("appeals.suit_direct.total", "appeals.suit_after_review.total")),
-)
+def _write_check_row(ws: Worksheet, r: int, col: dict[str, int], cells: dict[str, Any], st: _Styles) -> None:
+    """Write one row of the checks sheet in column order; numbers as numbers, None left blank."""
+    for key, value in sorted(cells.items(), key=lambda kv: col[kv[0]]):
+        if value is None:
+            continue
+        if isinstance(value, int):
+            ws.write_number(r, col[key], value, st.text)
+        else:
+            write_string(ws, r, col[key], value, st.text)
 
 
-def _chart_keys(row: MergeRow, spec: tuple[str, ...] | str) -> list[str]:
-    if isinstance(spec, tuple):
-        return list(spec)
+def _chart_keys(row: MergeRow, keys: tuple[str, ...], rows: str) -> list[str]:
+    if keys:
+        return list(keys)
     table = load_format(row.format).tables["requests"]
-    return [f"requests.{r.key}.total" for r in table.rows if r.key.startswith(spec)]
+    return [f"requests.{r.key}.total" for r in table.rows if r.key.startswith(rows)]
 
 
-def _write_charts(wb: Workbook, styles: Any, rows: list[MergeRow], year: int | None) -> None:
-    from convert.workbook import _write_string
-
-    ws = wb.add_worksheet(CHART_SHEET)
-    shown = rows[:CHART_LIMIT]
-    heads = ["机关"] + [name for name, _ in CHART_SERIES]
+def _write_charts(wb: FastWorkbook, styles: Styles, rows: list[MergeRow], year: int | None, texts: Summary) -> None:
+    look = texts.chart
+    sheet = texts.chart_sheet_name
+    ws = wb.add_worksheet(sheet)
+    shown = rows[: look.limit]
+    heads = [look.agency_header] + [s.name for s in look.series]
     for c, h in enumerate(heads):
-        _write_string(ws, 0, c, h, styles.header)
-    ws.set_column(0, 0, 22)
+        write_string(ws, 0, c, h, styles.header)
+    ws.set_column(0, 0, look.agency_width)
     for i, row in enumerate(shown, start=1):
-        _write_string(ws, i, 0, row.agency, styles.label)
-        for c, (_, spec) in enumerate(CHART_SERIES, start=1):
-            value = total(value_of(row, k) for k in _chart_keys(row, spec))
+        write_string(ws, i, 0, row.agency, styles.label)
+        for c, series in enumerate(look.series, start=1):
+            value = total(value_of(row, k) for k in _chart_keys(row, series.keys, series.rows))
             ws.write_number(i, c, _number(value) if value is not None else 0)
     n = len(shown)
-    note = f"（{year}年{'，前' + str(CHART_LIMIT) + '个机关' if len(rows) > CHART_LIMIT else ''}）"
-    cats = [CHART_SHEET, 1, 0, n, 0]
+    limited = look.limited.format(limit=look.limit) if len(rows) > look.limit else ""
+    note = look.title_note.format(year=year, limited=limited)
+    cats = [sheet, 1, 0, n, 0]
+    column_of = {s.name: c for c, s in enumerate(look.series, start=1)}
+    for spec in look.charts:
+        ch = wb.add_chart({"type": spec.type, **({"subtype": spec.subtype} if spec.subtype else {})})
+        for name in spec.series:
+            c = column_of[name]
+            ch.add_series({"name": [sheet, 0, c], "categories": cats, "values": [sheet, 1, c, n, c]})
+        ch.set_title({"name": spec.title + note, "name_font": {"name": look.title_font, "size": look.title_size}})
+        ch.set_size({"width": look.width, "height": max(look.min_height, look.agency_height * n + look.height_margin)})
+        ch.set_legend({"position": look.legend})
+        ws.insert_chart(spec.anchor, ch)
 
-    def chart(kind: str, subtype: str | None, title: str, cols: list[int], anchor: str) -> None:
-        ch = wb.add_chart({"type": kind, **({"subtype": subtype} if subtype else {})})
-        for c in cols:
-            ch.add_series({"name": [CHART_SHEET, 0, c], "categories": cats, "values": [CHART_SHEET, 1, c, n, c]})
-        ch.set_title({"name": title + note, "name_font": {"name": "SimSun", "size": 12}})
-        ch.set_size({"width": 760, "height": max(320, 18 * n + 120)})
-        ch.set_legend({"position": "bottom"})
-        ws.insert_chart(anchor, ch)
 
-    chart("bar", None, "各机关本年新收政府信息公开申请数量", [1], "L2")
-    chart("bar", "stacked", "各机关申请办理结果", [2, 3, 4, 5, 6, 7], "L30")
-    chart("column", None, "各机关行政复议、行政诉讼", [8, 9], "L58")
+__all__ = ["write_summary"]

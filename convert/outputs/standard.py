@@ -1,0 +1,633 @@
+"""Write a record as the standard .xlsx workbook: official layout, live totals, checks, names, protection.
+
+Where things go comes from convert.outputs.layout, their look and fixed texts from
+workbook_templates/layout.toml (convert.outputs.template).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from convert import __version__
+from convert.formats import Format, Section, load_format
+from convert.outputs.layout import (
+    CUSTOM_REVISION,
+    Box,
+    SheetLayout,
+    computed_keys,
+    defined_name,
+    heading_name,
+    reported_name,
+    row_height,
+    section_title,
+    sheet_layouts,
+    sum_values,
+    text_width,
+)
+from convert.outputs.template import CheckSheet, load_template, resolve_styles
+from convert.outputs.xlsxfast import check_target, write_atomically, write_string
+from convert.record import Record, Value, dumps
+
+# A cell's content: a constant (blank for None) or a live formula with its cached result.
+CellContent = Value | tuple[str, Value]
+ContentFn = Callable[[str], CellContent]
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+def money_decimals(value: Decimal) -> int:
+    """Return how many decimals a money value was printed with (at least 0)."""
+    exp = value.as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def money_format(decimals: int) -> str:
+    """Return the number format that shows a money value with its printed decimals."""
+    return "0." + "0" * decimals if decimals else "0"
+
+
+def cached(content: CellContent) -> Value:
+    """Return the value of a cell's content (the cached result for a formula)."""
+    return content[1] if isinstance(content, tuple) else content
+
+
+# ---------------------------------------------------------------------------------------------
+# Styles
+
+
+class Styles:
+    """The formats of the workbook (from layout.toml), created once per workbook."""
+
+    def __init__(self, wb: Workbook) -> None:
+        """Create every format on the workbook."""
+        self.wb = wb
+        props = resolve_styles(load_template().standard.styles)
+        self._props = props
+        # base and cell are only extended; the order is the order the formats were always made in.
+        self.title = wb.add_format(props["title"])
+        self.heading = wb.add_format(props["heading"])
+        self.subheading = wb.add_format(props["subheading"])
+        self.header = wb.add_format(props["header"])
+        self.corner = wb.add_format(props["corner"])
+        self.group = wb.add_format(props["group"])
+        self.label = wb.add_format(props["label"])
+        self.note = wb.add_format(props["note"])
+        self.filler = wb.add_format(props["filler"])
+        self.count = wb.add_format(props["count"])
+        self.formula = wb.add_format(props["formula"])
+        self.reported = wb.add_format(props["reported"])
+        self.mismatch = wb.add_format(props["mismatch"])
+        self.ok = wb.add_format(props["ok"])
+        self.paragraph = wb.add_format(props["paragraph"])
+        self.key = wb.add_format(props["key"])
+        self.text_cell = wb.add_format(props["text_cell"])
+        self.value = wb.add_format(props["value"])
+        self.result = wb.add_format(props["result"])
+        self.number = wb.add_format(props["number"])
+        self._money: dict[tuple[int, bool], Any] = {}
+
+    def money(self, decimals: int, formula: bool = False) -> Any:
+        """Return the input (or formula) format for money with this many decimals."""
+        key = (decimals, formula)
+        if key not in self._money:
+            extra = self._props["money_formula" if formula else "money_input"]
+            props = {**self._props["money"], "num_format": money_format(decimals), **extra}
+            self._money[key] = self.wb.add_format(props)
+        return self._money[key]
+
+    def box(self, style: str) -> Any:
+        """Return the format for a layout box style."""
+        return {
+            "title": self.title,
+            "corner": self.corner,
+            "header": self.header,
+            "group": self.group,
+            "label": self.label,
+            "note": self.note,
+        }[style]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+@dataclass
+class Meta:
+    """What the cover shows about the workbook's content."""
+
+    fmt: Format
+    title: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    source_path: str | None = None
+    source_sha256: str | None = None
+    revision: dict[str, Any] | None = None
+
+
+def write_workbook(record: Record, path: str | Path, *, force: bool = False, revision: dict | None = None) -> Path:
+    """Write the record as the standard workbook at path, atomically; refuse to overwrite unless force."""
+    fmt = load_format(record.format)
+    path = Path(path)
+    check_target(path, force)
+    source = record.source or {}
+    # A record read back from a workbook names its origin report; keep pointing at the report.
+    origin = (
+        source.get("origin") if source.get("kind") == "workbook" and isinstance(source.get("origin"), dict) else source
+    )
+    meta = Meta(
+        fmt,
+        record.title,
+        record.agency,
+        record.year,
+        _str_or_none(origin.get("path")),
+        _str_or_none(origin.get("sha256")),
+        revision,
+    )
+
+    def content(key: str) -> CellContent:
+        return record.cells.get(key)
+
+    def build(wb: Workbook) -> None:
+        build_workbook(wb, meta, content, content, record.text, record.notes, record.extra, record.warnings)
+
+    return write_atomically(path, build, force=force)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def build_workbook(
+    wb: Workbook,
+    meta: Meta,
+    cell_content: ContentFn,
+    reported_content: ContentFn,
+    text: dict[str, list[str]],
+    notes: dict[str, str],
+    extra: list[dict[str, Any]],
+    warnings: Iterable[Any],
+) -> None:
+    """Lay out a whole workbook: cover, one sheet per section, the check sheet."""
+    fmt = meta.fmt
+    std = load_template().standard
+    styles = Styles(wb)
+    layouts = sheet_layouts(fmt)
+    cover = wb.add_worksheet(std.cover_sheet)
+    values: dict[str, Value] = {}
+    refs: dict[str, str] = {}
+    reported_refs: dict[str, str] = {}
+    reported_values: dict[str, Value] = {}
+    for section in fmt.sections:
+        ws = wb.add_worksheet(section.sheet[:31])
+        landscape = layouts[section.key].landscape if section.key in layouts else std.print.text == "landscape"
+        _page_setup(ws, meta, landscape=landscape)
+        if section.kind == "text":
+            keys = ["preface", section.key] if section.key == "overview" else [section.key]
+            _write_text_sheet(wb, ws, styles, section, keys, text)
+        else:
+            lay = layouts[section.key]
+            v, rv = write_table_sheet(wb, ws, styles, lay, cell_content, reported_content)
+            values.update(v)
+            reported_values.update(rv)
+            sheet = _quote(ws.name)
+            refs.update({k: f"{sheet}!{_abs(*p)}" for k, p in lay.cells.items()})
+            reported_refs.update({k: f"{sheet}!{_abs(*p)}" for k, p in lay.reported.items()})
+    check = wb.add_worksheet(std.check_sheet)
+    _page_setup(check, meta, landscape=std.print.check == "landscape")
+    failures = _write_check_sheet(check, styles, fmt, values, refs, reported_values, reported_refs)
+    _write_cover(wb, cover, styles, meta, failures, notes, extra, warnings, layouts)
+    wb.set_properties(
+        {
+            "title": meta.title or std.default_title,
+            "subject": fmt.name,
+            "author": meta.agency or "",
+            "company": meta.agency or "",
+            "comments": std.properties.comments.format(version=__version__, format=fmt.version),
+            "keywords": std.properties.keywords,
+        }
+    )
+    wb.set_custom_property("nianbao_format", fmt.version)
+    wb.set_custom_property("nianbao_version", __version__)
+    if meta.revision is not None:
+        wb.set_custom_property(CUSTOM_REVISION, dumps(meta.revision))
+        for k, v in meta.revision.items():
+            if isinstance(v, str | int | float | bool):
+                wb.set_custom_property(f"nianbao_{k}"[:255], v)
+
+
+def _quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _abs(row: int, col: int) -> str:
+    return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
+
+
+def _page_setup(ws: Worksheet, meta: Meta, *, landscape: bool) -> None:
+    setup = load_template().standard.print
+    ws.set_paper(setup.paper)
+    ws.fit_to_pages(setup.fit_width, setup.fit_height)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    margins = setup.margins
+    ws.set_margins(left=margins.left, right=margins.right, top=margins.top, bottom=margins.bottom)
+    # & starts a code in a header: an agency's own & is doubled; the header has room for 255 characters.
+    agency = (meta.agency or "").replace("&", "&&")[:80]
+    year = setup.year.format(year=meta.year) if meta.year is not None else ""
+    ws.set_header(setup.header.format(agency=agency, year=year))
+    ws.set_footer(setup.footer.format(agency=agency, year=year))
+
+
+def _write_box(ws: Worksheet, styles: Styles, box: Box) -> None:
+    style = styles.box(box.style)
+    if box.row == box.last_row and box.col == box.last_col:
+        write_string(ws, box.row, box.col, box.text, style)
+    else:
+        # merge_range writes through write(); write the text ourselves so it stays a string.
+        ws.merge_range(box.row, box.col, box.last_row, box.last_col, "", style)
+        write_string(ws, box.row, box.col, box.text, style)
+
+
+def _write_value(
+    ws: Worksheet, styles: Styles, row: int, col: int, kind: str, content: CellContent, *, reported: bool = False
+) -> None:
+    value = cached(content)
+    if kind == "money":
+        decimals = money_decimals(value) if isinstance(value, Decimal) else 4
+        style = styles.money(decimals)
+    else:
+        style = styles.reported if reported else styles.count
+    if isinstance(content, tuple):
+        formula, result = content
+        ws.write_formula(row, col, formula, style, _number(result) if result is not None else "")
+    elif value is None:
+        ws.write_blank(row, col, None, style)
+    else:
+        ws.write_number(row, col, _number(value), style)
+
+
+def _number(value: Value) -> int | float:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
+    return value  # type: ignore[return-value]
+
+
+def write_table_sheet(
+    wb: Workbook,
+    ws: Worksheet,
+    styles: Styles,
+    lay: SheetLayout,
+    cell_content: ContentFn,
+    reported_content: ContentFn,
+) -> tuple[dict[str, Value], dict[str, Value]]:
+    """Write one table sheet; return the values (formula results included) and reported totals by key."""
+    fmt_cells = lay.cells
+    for i, w in enumerate(lay.widths):
+        ws.set_column(i, i, w)
+    for r, h in lay.heights.items():
+        ws.set_row(r, h)
+    for box in lay.boxes:
+        _write_box(ws, styles, box)
+    for r, c in lay.fillers:
+        ws.write_blank(r, c, None, styles.filler)
+    fmt = lay.fmt
+    formulas = {k: v for k, v in computed_keys(fmt).items() if k in fmt_cells}
+    values: dict[str, Value] = {}
+    validated: dict[str, list[tuple[int, int]]] = {}
+    for key, (r, c) in fmt_cells.items():
+        if key in formulas:
+            continue
+        content = cell_content(key)
+        kind = fmt.cell_type(key)
+        _write_value(ws, styles, r, c, kind, content)
+        values[key] = cached(content)
+        validated.setdefault(kind, []).append((r, c))
+    # Formulas after their parts, in dependency order (a total of totals last).
+    pending = dict(formulas)
+    while pending:
+        for key, parts in list(pending.items()):
+            if any(p in pending for p in parts):
+                continue
+            r, c = fmt_cells[key]
+            result = sum_values(values.get(p) for p in parts)
+            ws.write_formula(r, c, _sum_formula([fmt_cells[p] for p in parts]), styles.formula, _number(result))
+            values[key] = result
+            del pending[key]
+    reported: dict[str, Value] = {}
+    for key, (r, c) in lay.reported.items():
+        content = reported_content(key)
+        _write_value(ws, styles, r, c, fmt.cell_type(key), content, reported=True)
+        reported[key] = cached(content)
+        validated.setdefault(fmt.cell_type(key), []).append((r, c))
+        fr, fc = fmt_cells[key]
+        here, there = xl_rowcol_to_cell(r, c), xl_rowcol_to_cell(fr, fc, row_abs=True, col_abs=True)
+        # A printed total that disagrees with its parts shows red at once, and stays red while edited.
+        ws.conditional_format(
+            r,
+            c,
+            r,
+            c,
+            {"type": "formula", "criteria": f"=AND(ISNUMBER({here}),{here}<>{there})", "format": styles.mismatch},
+        )
+    # One validation per kind over all its cells: Excel stores it once with a list of ranges.
+    validation = load_template().standard.validation
+    for kind, cells in validated.items():
+        r0, c0 = cells[0]
+        refs = " ".join(xl_rowcol_to_cell(r, c) for r, c in cells)
+        ws.data_validation(r0, c0, r0, c0, {**getattr(validation, kind).options(), "multi_range": refs})
+    for key, (r, c) in fmt_cells.items():
+        wb.define_name(defined_name(key), f"={_quote(ws.name)}!{_abs(r, c)}")
+    for key, (r, c) in lay.reported.items():
+        wb.define_name(reported_name(key), f"={_quote(ws.name)}!{_abs(r, c)}")
+    ws.freeze_panes(*lay.freeze)
+    if lay.repeat_rows:
+        ws.repeat_rows(*lay.repeat_rows)
+    ws.print_area(0, 0, max(r for r, _ in [*fmt_cells.values(), *lay.reported.values()]), lay.width - 1)
+    ws.hide_gridlines(2)
+    ws.protect("", {"format_columns": True, "format_rows": True})
+    return values, reported
+
+
+def _sum_formula(positions: list[tuple[int, int]]) -> str:
+    """Return =SUM over the cells, as one range when they are contiguous in a row or column."""
+    rows = {r for r, _ in positions}
+    cols = {c for _, c in positions}
+    if len(rows) == 1 and sorted(cols) == list(range(min(cols), max(cols) + 1)):
+        r = next(iter(rows))
+        return f"=SUM({xl_rowcol_to_cell(r, min(cols))}:{xl_rowcol_to_cell(r, max(cols))})"
+    if len(cols) == 1 and sorted(rows) == list(range(min(rows), max(rows) + 1)):
+        c = next(iter(cols))
+        return f"=SUM({xl_rowcol_to_cell(min(rows), c)}:{xl_rowcol_to_cell(max(rows), c)})"
+    return "=SUM(" + ",".join(xl_rowcol_to_cell(r, c) for r, c in positions) + ")"
+
+
+def _write_text_sheet(
+    wb: Workbook, ws: Worksheet, styles: Styles, section: Section, keys: list[str], text: dict[str, list[str]]
+) -> None:
+    """Write text blocks: a heading row (named) then one wrapped paragraph per row."""
+    look = load_template().standard.text
+    width = look.width
+    ws.set_column(0, 0, width, styles.paragraph)
+    row = 0
+    for key in keys:
+        paragraphs = list(text.get(key, []))
+        if key == "preface" and not paragraphs:
+            continue
+        heading = look.preface_heading if key == "preface" else section_title(section)
+        write_string(ws, row, 0, heading, styles.heading)
+        ws.set_row(row, look.heading_height)
+        wb.define_name(heading_name(key), f"={_quote(ws.name)}!{_abs(row, 0)}")
+        row += 1
+        for para in paragraphs:
+            write_string(ws, row, 0, para, styles.paragraph)
+            ws.set_row(row, row_height(para, width, look.line_height, look.min_height))
+            row += 1
+    ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True, "delete_rows": True})
+
+
+def _write_check_sheet(
+    ws: Worksheet,
+    styles: Styles,
+    fmt: Format,
+    values: dict[str, Value],
+    refs: dict[str, str],
+    reported_values: dict[str, Value],
+    reported_refs: dict[str, str],
+) -> int:
+    """Write one row per rule equation and per reported total; return how many fail now."""
+    check = load_template().standard.check
+    col = {c.key: i for i, c in enumerate(check.columns)}
+    for c, column in enumerate(check.columns):
+        ws.set_column(c, c, column.width)
+        write_string(ws, 0, c, column.header, styles.header)
+    failures = 0
+    row = 1
+
+    # The rules read what the report printed: a computed cell's reported total, like the record.
+    def val(key: str) -> Value:
+        return reported_values[key] if key in reported_refs else values.get(key)
+
+    def show(value: Value) -> str:
+        return check.blank if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
+
+    equations, reported = _check_rows(check, fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
+    for rule, title, where, lefts, rights, f_left, f_right, f_result in equations:
+        keys = [*lefts, *rights]
+        left = sum_values(val(k) for k in lefts)
+        right = sum_values(val(k) for k in rights)
+        blank = any(val(k) is None for k in keys)
+        result = check.incomplete if blank else (check.pass_ if left == right else check.fail)
+        failures += result == check.fail
+        write_string(ws, row, col["rule"], rule, styles.key)
+        write_string(ws, row, col["title"], title, styles.label)
+        write_string(ws, row, col["where"], where, styles.key)
+        ws.write_formula(row, col["left"], f_left, styles.number, _number(left))
+        ws.write_formula(row, col["right"], f_right, styles.number, _number(right))
+        ws.write_formula(row, col["result"], f_result, styles.result, result)
+        write_string(ws, row, col["cells"], " ".join(f"{k}={show(val(k))}" for k in keys), styles.key)
+        row += 1
+    for key, f_left, f_right, f_result, text in reported:
+        rep, comp = reported_values[key], values[key]
+        result = check.incomplete if rep is None else (check.pass_ if rep == comp else check.fail)
+        failures += result == check.fail
+        write_string(ws, row, col["rule"], REPORTED_RULE, styles.key)
+        write_string(ws, row, col["title"], check.reported_title, styles.label)
+        write_string(ws, row, col["where"], key, styles.key)
+        ws.write_formula(row, col["left"], f_left, styles.number, _number(rep) if rep is not None else 0)
+        ws.write_formula(row, col["right"], f_right, styles.number, _number(comp))
+        ws.write_formula(row, col["result"], f_result, styles.result, result)
+        write_string(ws, row, col["cells"], text, styles.key)
+        row += 1
+    result_col = col["result"]
+    rng = f"{xl_rowcol_to_cell(1, result_col)}:{xl_rowcol_to_cell(max(row - 1, 1), result_col)}"
+    ws.conditional_format(
+        rng, {"type": "cell", "criteria": "==", "value": f'"{check.fail}"', "format": styles.mismatch}
+    )
+    ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{check.pass_}"', "format": styles.ok})
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(row - 1, 1), len(check.columns) - 1)
+    ws.protect("", {"autofilter": True, "sort": True, "format_columns": True})
+    return failures
+
+
+# The rule id of a check-sheet row that compares a printed total with the live one (like a rule's id).
+REPORTED_RULE = "reported-total"
+
+
+@lru_cache(maxsize=16)
+def _check_rows(
+    check: CheckSheet,
+    version: str,
+    refs_items: tuple[tuple[str, str], ...],
+    reported_items: tuple[tuple[str, str], ...],
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str, str, str]]]:
+    """The check sheet's rows without their values: rules, titles and formulas depend only on the layout."""
+    fmt = load_format(version)
+    ok, bad, blank = check.pass_, check.fail, check.incomplete
+    refs, reported_refs = dict(refs_items), dict(reported_items)
+    titles = {r.id: r.title for r in fmt.rules}
+
+    def ref(key: str) -> str:
+        return reported_refs.get(key, refs[key])
+
+    equations = []
+    for row, eq in enumerate(fmt.equations(), start=1):
+        keys = [*eq.left, *eq.right]
+        d, e = xl_rowcol_to_cell(row, check.col("left")), xl_rowcol_to_cell(row, check.col("right"))
+        equations.append(
+            (
+                eq.rule,
+                titles[eq.rule],
+                eq.where,
+                eq.left,
+                eq.right,
+                "=SUM(" + ",".join(ref(k) for k in eq.left) + ")",
+                "=SUM(" + ",".join(ref(k) for k in eq.right) + ")",
+                f'=IF(COUNT({",".join(ref(k) for k in keys)})<{len(keys)},"{blank}",IF({d}={e},"{ok}","{bad}"))',
+            )
+        )
+    reported = [
+        (
+            key,
+            f"={rep}",
+            f"={refs[key]}",
+            f'=IF(ISBLANK({rep}),"{blank}",IF({rep}={refs[key]},"{ok}","{bad}"))',
+            check.reported_cells.format(reported=reported_name(key), computed=defined_name(key)),
+        )
+        for key, rep in reported_refs.items()
+    ]
+    return equations, reported
+
+
+def _write_cover(
+    wb: Workbook,
+    ws: Worksheet,
+    styles: Styles,
+    meta: Meta,
+    failures: int,
+    notes: dict[str, str],
+    extra: list[dict[str, Any]],
+    warnings: Iterable[Any],
+    layouts: dict[str, SheetLayout],
+) -> None:
+    """Write the cover: metadata, live check summary, and the record's notes, extra rows and warnings."""
+    std = load_template().standard
+    cover = std.cover
+    fmt = meta.fmt
+    _page_setup(ws, meta, landscape=std.print.cover == "landscape")
+    for c, width in enumerate(cover.widths):
+        ws.set_column(c, c, width)
+    ws.merge_range(0, 0, 0, 2, "", styles.title)
+    write_string(ws, 0, 0, meta.title or std.default_title, styles.title)
+    ws.set_row(0, cover.title_height)
+    revision = dumps(meta.revision) if meta.revision is not None else None
+    values: dict[str, Any] = {
+        "meta_title": meta.title,
+        "meta_agency": meta.agency,
+        "meta_year": meta.year,
+        "meta_format": fmt.version,
+        "meta_format_name": fmt.name,
+        "meta_source_path": meta.source_path,
+        "meta_source_sha256": meta.source_sha256,
+        "meta_nianbao_version": cover.tool.format(version=__version__),
+        "meta_revision": revision,
+    }
+    cover_sheet = _quote(std.cover_sheet)
+    row = 2
+    for item in cover.fields:
+        name = item.name
+        write_string(ws, row, 0, item.label, styles.header)
+        if name == "meta_check_failures":
+            col = xl_rowcol_to_cell(1, std.check.col("result"), col_abs=True)[:-1]
+            ws.write_formula(
+                row,
+                1,
+                f'=COUNTIF({_quote(std.check_sheet)}!{col}:{col},"{std.check.fail}")',
+                styles.number,
+                failures,
+            )
+            write_string(ws, row, 2, cover.failures_note, styles.label)
+        else:
+            value = values[name]
+            if isinstance(value, int):
+                ws.write_number(row, 1, value, styles.value)
+            else:
+                write_string(ws, row, 1, value or "", styles.value)
+            ws.write_blank(row, 2, None, styles.label)
+        wb.define_name(name, f"={cover_sheet}!{_abs(row, 1)}")
+        row += 1
+    row += 1
+    places = {k: (lay.section.sheet, p) for lay in layouts.values() for k, p in lay.cells.items()}
+    blocks = (
+        ("meta_notes", cover.notes, [[k, _place(places.get(k)), v] for k, v in notes.items()]),
+        ("meta_extra", cover.extra, [[str(i + 1), dumps(item), ""] for i, item in enumerate(extra)]),
+        ("meta_warnings", cover.warnings, [[w.code, w.message, w.where] for w in warnings]),
+    )
+    for name, block, rows in blocks:
+        row = _cover_block(wb, ws, styles, row, name, block.heading, list(block.columns), rows)
+    ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _place(place: tuple[str, tuple[int, int]] | None) -> str:
+    if place is None:
+        return ""
+    return f"{place[0]}!{xl_rowcol_to_cell(*place[1])}"
+
+
+def _cover_block(
+    wb: Workbook,
+    ws: Worksheet,
+    styles: Styles,
+    row: int,
+    name: str,
+    heading: str,
+    heads: list[str],
+    rows: list[list[str]],
+) -> int:
+    """Write a titled block of text rows; the heading cell is named so read-back finds it."""
+    std = load_template().standard
+    cover = std.cover
+    ws.merge_range(row, 0, row, 2, "", styles.subheading)
+    write_string(ws, row, 0, cover.block_heading.format(heading=heading, count=len(rows)), styles.subheading)
+    wb.define_name(name, f"={_quote(std.cover_sheet)}!{_abs(row, 0)}")
+    row += 1
+    for c, h in enumerate(heads):
+        write_string(ws, row, c, h, styles.header)
+    row += 1
+    for items in rows:
+        for c, text in enumerate(items):
+            write_string(ws, row, c, text, styles.text_cell)
+        height = row_height(
+            max(items, key=text_width), cover.block_width, cover.block_line_height, cover.block_min_height
+        )
+        ws.set_row(row, height)
+        row += 1
+    return row + 1
+
+
+__all__ = [
+    "REPORTED_RULE",
+    "CellContent",
+    "ContentFn",
+    "Meta",
+    "Styles",
+    "build_workbook",
+    "cached",
+    "money_decimals",
+    "money_format",
+    "write_table_sheet",
+    "write_workbook",
+]
