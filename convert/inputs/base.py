@@ -218,6 +218,11 @@ class Kind:
     readable: bool = True
 
 
+def not_readable(what: str) -> str:
+    """The refusal for a file that is clearly no report of any kind we read: what it looks like, what to give."""
+    return f"looks like {what}, not a text report: give a .txt, .md, .html or .xlsx file"
+
+
 def refusal(message: str) -> Callable[[Probe], Document | Record]:
     """A read function that always refuses with the same one-line message."""
 

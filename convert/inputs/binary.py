@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from convert.errors import UnreadableInputError
-from convert.inputs.base import Document, Kind, Probe
-from convert.inputs.text import BINARY_MESSAGE
+from convert.inputs.base import Document, Kind, Probe, not_readable
 from convert.record import Record
 
 
@@ -15,9 +14,7 @@ def detect(probe: Probe) -> bool:
 
 def read(probe: Probe) -> Document | Record:
     """Refuse, naming the format when its magic bytes are known."""
-    if probe.magic:
-        raise UnreadableInputError(f"looks like {probe.magic}, not a text report: give a .txt, .md, .html or .xlsx file")
-    raise UnreadableInputError(BINARY_MESSAGE)
+    raise UnreadableInputError(not_readable(probe.magic or "binary data"))
 
 
 KIND = Kind("binary", detect, read, readable=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from convert.errors import UnreadableInputError
-from convert.inputs.base import Document, Kind, Probe
+from convert.inputs.base import Document, Kind, Probe, not_readable
 from convert.record import Record
 
 _IMAGES = {"a PNG image", "a JPEG image", "a GIF image", "a TIFF image"}
@@ -16,7 +16,7 @@ def detect(probe: Probe) -> bool:
 
 def read(probe: Probe) -> Document | Record:
     """Refuse, naming the image format."""
-    raise UnreadableInputError(f"looks like {probe.magic}, not a text report: give a .txt, .md, .html or .xlsx file")
+    raise UnreadableInputError(not_readable(str(probe.magic)))
 
 
 KIND = Kind("image", detect, read, readable=False)

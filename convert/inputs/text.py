@@ -8,10 +8,10 @@ import unicodedata
 from typing import Any
 
 from convert.errors import NotAReportError, UnreadableInputError, UnsafeInputError
-from convert.inputs.base import Document, Kind, Line, Probe
+from convert.inputs.base import Document, Kind, Line, Probe, not_readable
 from convert.safety import human_bytes
 
-BINARY_MESSAGE = "looks like binary data, not a text report: give a .txt, .md, .html or .xlsx file"
+BINARY_MESSAGE = not_readable("binary data")
 
 
 class NotTextError(UnreadableInputError):
