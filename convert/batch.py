@@ -11,9 +11,6 @@ from typing import Any
 
 from convert.errors import NianbaoError, UsageError
 
-# Files a folder of reports holds that are not reports (our own outputs, editor leftovers).
-_SKIP_SUFFIXES = {".db", ".db-wal", ".db-shm", ".png", ".pdf", ".json", ".jsonl", ".csv", ".parquet", ".tmp"}
-
 
 @dataclass
 class Outcome:
@@ -32,27 +29,13 @@ class Outcome:
 
 
 def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
-    """Expand folders into the report and workbook files they hold, sorted; keep files as given."""
-    out: list[Path] = []
-    if not paths:
-        raise UsageError("no input given: name report files or folders")
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.suffix.lower() not in _SKIP_SUFFIXES
-                and not p.name.startswith("~$")
-            )
-            if not found:
-                raise UsageError(f"folder {path} holds no report files")
-            out.extend(found)
-        else:
-            out.append(path)
-    return out
+    """Expand folders into the files of a kind convert.inputs reads, sorted; keep files as given.
+
+    convert.inputs.select also says why each other file of a folder was skipped.
+    """
+    from convert.inputs import select
+
+    return select(paths).inputs()
 
 
 def default_jobs() -> int:

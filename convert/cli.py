@@ -105,6 +105,16 @@ def _set_limits(items: list[str]) -> None:
     configure_limits(overrides)
 
 
+def _inputs(paths: list[Path]) -> list[Path]:
+    """Expand folders into the files to read; print one line for each other file of a folder, with the reason."""
+    from convert.inputs import select
+
+    chosen = select(paths)
+    for skipped in chosen.skipped:
+        typer.echo(f"Skipped: {skipped.path}: {skipped.reason}", err=True)
+    return chosen.inputs()
+
+
 def _finish(outcomes: Iterable[Any], emit: Callable[[Any], None], what: str) -> int:
     """Print each outcome as it comes; errors one line each; a summary line for batches; return the exit code."""
     code, total, failed = 0, 0, []
@@ -132,7 +142,8 @@ def read(paths: Paths, jobs: Jobs = None) -> None:
     """Read reports or workbooks into records: one JSON line per input, in input order."""
     from convert.commands import read_inputs
 
-    code = _finish(read_inputs(paths, jobs, _state["debug"]), lambda o: typer.echo(o.value), "read")
+    files = _inputs(paths)
+    code = _finish(read_inputs(files, jobs, _state["debug"]), lambda o: typer.echo(o.value), "read")
     raise typer.Exit(code)
 
 
@@ -147,7 +158,8 @@ def convert_cmd(
     """Write one standard Excel workbook per report (one sheet per section, live formulas, check sheet)."""
     from convert.commands import convert_inputs
 
-    code = _finish(convert_inputs(paths, out, force, jobs, _state["debug"]), lambda o: typer.echo(o.value), "converted")
+    files = _inputs(paths)
+    code = _finish(convert_inputs(files, out, force, jobs, _state["debug"]), lambda o: typer.echo(o.value), "converted")
     raise typer.Exit(code)
 
 
@@ -173,7 +185,8 @@ def check(
     def emit(outcome: Any) -> None:
         results.append({"path": str(outcome.path), **outcome.value})
 
-    code = _finish(check_inputs(paths, previous, annotate, force, jobs, _state["debug"]), emit, "checked")
+    files = _inputs(paths)
+    code = _finish(check_inputs(files, previous, annotate, force, jobs, _state["debug"]), emit, "checked")
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
     else:
@@ -283,12 +296,11 @@ def _dump_json(data: Any) -> None:
 @handled
 def store_add(paths: Paths, store: StorePath = None, author: Author = None, reason: Reason = None) -> None:
     """Add reports (or converted workbooks) to the store: a new record, a new revision, or nothing if identical."""
-    from convert.batch import expand_inputs
     from convert.store import add_files, default_author, open_store
 
     code = 0
     with open_store(store) as st:
-        for path, result in add_files(st, expand_inputs(paths), author=author or default_author(), reason=reason):
+        for path, result in add_files(st, _inputs(paths), author=author or default_author(), reason=reason):
             if isinstance(result, NianbaoError):
                 _err(f"{path}: {result}")
                 code = max(code, result.exit_code)
@@ -451,14 +463,13 @@ def reconcile_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Compare edited workbooks with the store and, with --apply, store each as a new revision. Exit 1 on findings or conflicts."""
-    from convert.batch import expand_inputs
     from convert.reconcile import reconcile
     from convert.store import open_store
 
     code = 0
     results: list[dict[str, Any]] = []
     with open_store(store, create=apply and add) as st:
-        for path in expand_inputs(paths):
+        for path in _inputs(paths):
             try:
                 result = reconcile(path, st, apply=apply, author=author, reason=reason, force=force, add=add)
             except NianbaoError as exc:
@@ -547,8 +558,9 @@ def merge(
             raise UsageError("--store needs --year")
         result = merge_store(store, year, out, group_by=group_by, force=force)
     else:
+        files = _inputs(paths or [])
         result = merge_inputs(
-            paths or [], out, year=year, latest=latest, group_by=group_by, force=force, jobs=jobs, debug=_state["debug"]
+            files, out, year=year, latest=latest, group_by=group_by, force=force, jobs=jobs, debug=_state["debug"]
         )
     for path, error in result.refused:
         _err(f"{path}: {error}")

@@ -10,13 +10,12 @@ from convert.batch import Outcome, expand_inputs, guarded, run_many
 from convert.errors import UsageError
 from convert.record import Record
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 # Imported before a batch forks its workers (each would otherwise import them again).
-READERS = ("convert.reader", "convert.sniff", "convert.readback")
+READERS = ("convert.reader", "convert.inputs", "convert.readback")
 
 
 def read_any(path: Path) -> Record:
-    """Read a report or a standard workbook, deciding by content."""
+    """Read an input of any kind convert.inputs reads (a report, a standard workbook), deciding by content."""
     from convert.reader import read_report
 
     return read_report(path)
@@ -83,21 +82,21 @@ def check_one(
     path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False
 ) -> dict[str, Any]:
     """Check one report or workbook; return its findings and a short summary of the record."""
+    from convert import inputs
     from convert.checks import check_continuity, check_rules
-    from convert.sniff import load_input
 
-    loaded = load_input(path)
+    probe = inputs.identify(path)
     findings = []
-    if loaded.kind == "workbook":
+    if probe.kind is inputs.workbook.KIND:
         from convert.readback import check_workbook
 
-        record, findings = check_workbook(path, data=loaded.data)
+        inputs.workbook.vet(probe)
+        record, findings = check_workbook(path, data=probe.data)
     else:
         from convert.checks import WARNING, Finding
-        from convert.reader import parse_report
+        from convert.reader import to_record
 
-        assert loaded.text is not None
-        record = parse_report(loaded.text, {"path": str(path), "sha256": loaded.sha256})
+        record = to_record(probe.kind.read(probe))
         findings = check_rules(record)
         # What the reader was unsure of is part of the check: a wrong cell must never pass unnoticed.
         findings += [
@@ -110,7 +109,7 @@ def check_one(
     for f in findings:
         f.source = str(path)
     if annotate is not None:
-        if loaded.kind != "workbook":
+        if probe.kind is not inputs.workbook.KIND:
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
         from convert.outputs.annotate import annotate_workbook
 

@@ -517,14 +517,14 @@ def _read(path: str | Path, data: bytes | None = None) -> _Reading:
         _inspect(path)
         sha = _sha256(path)
         return _Reading(_load(path), path, sha)
-    # The caller read and vetted these bytes (convert.sniff.load_input): no second pass over the file.
+    # The caller read and vetted these bytes (the workbook input kind): no second pass over the file.
     return _Reading(_load(io.BytesIO(data)), path, hashlib.sha256(data).hexdigest())
 
 
 def read_workbook(path: str | Path, *, data: bytes | None = None) -> Record:
     """Read a standard workbook back into the record it was written from (reported totals as printed).
 
-    data: the file's bytes when the caller already read them through convert.sniff.load_input.
+    data: the file's bytes when the caller already read and vetted them (convert.inputs.workbook).
     """
     return _read(path, data).record
 

@@ -1,8 +1,7 @@
-"""Read one annual report (plain text, markdown or HTML) into a Record, anchoring every row on its label."""
+"""Read one annual report's lines of cells (from any kind of input) into a Record, anchoring every row on its label."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -24,7 +23,7 @@ from convert.formats import (
     normalize,
     version_for_year,
 )
-from convert.layouts import Line, split_lines
+from convert.inputs.base import Document, Line
 from convert.record import Record, Value
 from convert.values import Parsed, parse
 
@@ -52,27 +51,33 @@ class Cell:
 
 
 def read_report(path: str | Path) -> Record:
-    """Read a report file (text, markdown, HTML, or a standard workbook) into a record."""
-    from convert.sniff import load_input
+    """Read a report file of any kind convert.inputs reads (text, markdown, HTML, a standard workbook) into a record."""
+    from convert.inputs import load
 
-    path = Path(path)
-    loaded = load_input(path)
-    if loaded.kind == "workbook":
-        from convert.readback import read_workbook
+    return to_record(load(Path(path)))
 
-        return read_workbook(path, data=loaded.data)
-    assert loaded.text is not None
-    source = {"path": str(path), "name": path.name, "sha256": loaded.sha256, "encoding": loaded.encoding}
-    return parse_report(loaded.text, source)
+
+def to_record(got: Document | Record) -> Record:
+    """The record of what an input kind read: a document's lines are parsed, a workbook's record is one already."""
+    return parse_lines(got.lines, got.source, got.text) if isinstance(got, Document) else got
 
 
 def parse_report(text: str, source: dict | None = None) -> Record:
-    """Parse the text of a report into a record; refuse what is not an annual report."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
-    source = dict(source or {})
-    source.setdefault("sha256", hashlib.sha256(text.encode("utf-8")).hexdigest())
-    kind, lines = split_lines(text)
-    source["layout"] = kind
+    """Parse the text of a report (plain, markdown or HTML) into a record; refuse what is not an annual report."""
+    from convert.inputs.text import document
+
+    doc = document(text, source)
+    return parse_lines(doc.lines, doc.source, doc.text)
+
+
+def parse_lines(lines: list[Line], source: dict, text: str | None = None) -> Record:
+    """Read a report's lines of cells, from any kind of input, into a record; refuse what is not an annual report.
+
+    text: the whole document's words, where the format's marker words are looked for (default: the lines' words).
+    """
+    source = dict(source)
+    if text is None:
+        text = "\n".join(line.text for line in lines)
     version, version_note = detect_version(text)
     fmt = load_format(version)
     spans = find_sections(lines, fmt.sections)

@@ -43,30 +43,6 @@ WORKBOOK_PART = "xl/workbook.xml"
 CONTENT_TYPES_PART = "[Content_Types].xml"
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 
-# (magic prefix, what it looks like, weak) for files that are clearly neither text nor a workbook.
-# Weak magics are short printable prefixes a text could start with; those files have NULs anyway.
-_MAGIC_TABLE: tuple[tuple[bytes, str, bool], ...] = (
-    (b"%PDF", "a PDF", False),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image", False),
-    (b"\xff\xd8\xff", "a JPEG image", False),
-    (b"GIF87a", "a GIF image", False),
-    (b"GIF89a", "a GIF image", False),
-    (b"II*\x00", "a TIFF image", False),
-    (b"MM\x00*", "a TIFF image", False),
-    (b"\x1f\x8b", "a gzip archive", False),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", False),
-    (b"Rar!\x1a\x07", "a RAR archive", False),
-    (b"\xfd7zXZ\x00", "an xz archive", False),
-    (b"\x7fELF", "a program (ELF executable)", False),
-    (b"SQLite format 3\x00", "an SQLite database", False),
-    (b"{\\rtf", "an RTF document", False),
-    (OLE2_MAGIC, "an old Office file (.doc/.xls) or an encrypted workbook", False),
-    (b"BM", "a BMP image", True),
-    (b"MZ", "a program (Windows executable)", True),
-    (b"RIFF", "a RIFF media file (WebP/WAV/AVI)", True),
-    (b"BZh", "a bzip2 archive", True),
-)
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -124,18 +100,10 @@ def ensure_defused() -> None:
         )
 
 
-def describe_magic(head: bytes, strong_only: bool = False) -> str | None:
-    """Name a well-known binary format from the first bytes, or None if none matches."""
-    for magic, what, weak in _MAGIC_TABLE:
-        if head.startswith(magic) and not (weak and strong_only):
-            return what
-    if head.startswith(ZIP_MAGICS):
-        return "a ZIP archive"
-    return None
-
-
 def _looks_like(head: bytes) -> str:
     """Describe what a non-zip file seems to be, for 'not an .xlsx' messages."""
+    from convert.inputs.base import describe_magic  # the input kinds know the formats; this module only refuses
+
     what = describe_magic(head)
     if what:
         return what
@@ -155,17 +123,11 @@ def _looks_like(head: bytes) -> str:
     return "plain text"
 
 
-def ole_is_encrypted(data: bytes) -> bool:
-    """True if an OLE2 compound file holds an encrypted OOXML package (password-protected .xlsx)."""
-    # Directory entry names are UTF-16LE; an encrypted .xlsx always has both streams, an .xls neither.
-    return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data
-
-
 def ole_message(data: bytes) -> str:
-    """The refusal for an OLE2 file: password-protected workbook or old .xls."""
-    if ole_is_encrypted(data):
-        return "workbook is password-protected: remove the password and save again"
-    return "old Excel 97-2003 .xls is not supported: open it in Excel/WPS/LibreOffice and save as .xlsx"
+    """The refusal for an OLE2 file given as a workbook: password-protected, or old .xls."""
+    from convert.inputs.xls import message  # the xls input kind words it
+
+    return message(data)
 
 
 def stat_input(path: Path) -> os.stat_result:

@@ -1,4 +1,4 @@
-"""Bad inputs never crash, never run anything: each case ends in a Loaded or one of our errors with a clear message."""
+"""Bad inputs never crash, never run anything: each case ends in a document, a vetted workbook or one of our errors."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convert.errors import FormatDataError, NianbaoError, NotAReportError, UnreadableInputError, UnsafeInputError
+from convert.inputs import Document, identify, load, workbook
 from convert.safety import Limits, ensure_defused, inspect_workbook
-from convert.sniff import Loaded, load_input
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SAMPLE_TEXT = (SAMPLES / "houhe-2021.txt").read_text("utf-8")
@@ -140,6 +140,28 @@ def bomb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return zip_bomb(tmp_path_factory.mktemp("bomb") / "bomb.xlsx")
 
 
+def kind_vetted(path: Path, limits: Limits | None = None) -> str:
+    """The kind of an input that passed its kind's checks (a workbook's safety checks), short of reading it."""
+    probe = identify(path, limits)
+    if probe.kind is workbook.KIND:
+        workbook.vet(probe)
+    return probe.kind.name
+
+
+def text_of(path: Path, limits: Limits | None = None) -> str:
+    """The decoded text of a text input."""
+    doc = load(path, limits)
+    assert isinstance(doc, Document)
+    return doc.text
+
+
+def encoding_of(path: Path) -> str:
+    """The encoding a text input was decoded from."""
+    doc = load(path)
+    assert isinstance(doc, Document)
+    return doc.source["encoding"]
+
+
 def forbid_member_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any decompression of a member fail loudly, to prove a refusal used the central directory only."""
 
@@ -154,70 +176,70 @@ def forbid_member_reads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_empty_file(tmp_path: Path) -> None:
     with pytest.raises(NotAReportError, match="file is empty"):
-        load_input(write(tmp_path, "r.txt", b""))
+        load(write(tmp_path, "r.txt", b""))
 
 
 def test_whitespace_only(tmp_path: Path) -> None:
     with pytest.raises(NotAReportError, match="empty"):
-        load_input(write(tmp_path, "r.txt", " \r\n\t\n\u3000 \n".encode()))
+        load(write(tmp_path, "r.txt", " \r\n\t\n\u3000 \n".encode()))
 
 
 def test_whitespace_only_utf16(tmp_path: Path) -> None:
     with pytest.raises(NotAReportError, match="empty"):
-        load_input(write(tmp_path, "r.txt", "\ufeff  \r\n  ".encode("utf-16-le")))
+        load(write(tmp_path, "r.txt", "\ufeff  \r\n  ".encode("utf-16-le")))
 
 
 def test_random_binary(tmp_path: Path) -> None:
     data = random.Random(7).randbytes(4096)
     assert b"\x00" in data
     with pytest.raises(UnreadableInputError, match="looks like binary data"):
-        load_input(write(tmp_path, "r.txt", data))
+        load(write(tmp_path, "r.txt", data))
 
 
 def test_control_characters_are_binary(tmp_path: Path) -> None:
     data = bytes(range(1, 9)) * 50 + "一些文字".encode()
     with pytest.raises(UnreadableInputError, match="binary"):
-        load_input(write(tmp_path, "r.txt", data))
+        load(write(tmp_path, "r.txt", data))
 
 
 def test_png_named_txt(tmp_path: Path) -> None:
     data = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(50)
     with pytest.raises(UnreadableInputError, match="PNG image") as exc:
-        load_input(write(tmp_path, "report.txt", data))
+        load(write(tmp_path, "report.txt", data))
     assert "\n" not in str(exc.value)
 
 
 def test_jpeg_named_txt(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match="JPEG"):
-        load_input(write(tmp_path, "report.txt", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40)))
+        load(write(tmp_path, "report.txt", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40)))
 
 
 def test_gif_named_txt(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match="GIF"):
-        load_input(write(tmp_path, "report.txt", b"GIF89a" + bytes(40)))
+        load(write(tmp_path, "report.txt", b"GIF89a" + bytes(40)))
 
 
 def test_pdf_named_txt(tmp_path: Path) -> None:
     data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
     with pytest.raises(UnreadableInputError, match="looks like a PDF: convert it to text or markdown first"):
-        load_input(write(tmp_path, "report.txt", data))
+        load(write(tmp_path, "report.txt", data))
 
 
 def test_zip_named_txt(tmp_path: Path) -> None:
     data = zip_bytes({"report.txt": SAMPLE_TEXT.encode(), "readme.md": b"hi"})
     with pytest.raises(UnreadableInputError, match="looks like a ZIP archive"):
-        load_input(write(tmp_path, "report.txt", data))
+        load(write(tmp_path, "report.txt", data))
 
 
 def test_docx_named_txt(tmp_path: Path) -> None:
     data = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
     with pytest.raises(UnreadableInputError, match=r"looks like a Word \.docx document.*plain text"):
-        load_input(write(tmp_path, "report.txt", data))
+        load(write(tmp_path, "report.txt", data))
 
 
 def test_old_word_doc(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match=r"old Word \.doc"):
-        load_input(write(tmp_path, "report.txt", ole_bytes("WordDocument", "1Table")))
+        load(write(tmp_path, "report.txt", ole_bytes("WordDocument", "1Table")))
 
 
 def test_html_page_is_not_a_workbook(tmp_path: Path) -> None:
@@ -237,14 +259,14 @@ def test_text_is_not_a_workbook(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match="cannot open: no such file"):
-        load_input(tmp_path / "nope.txt")
+        load(tmp_path / "nope.txt")
     with pytest.raises(UnreadableInputError, match="cannot open"):
         inspect_workbook(tmp_path / "nope.xlsx")
 
 
 def test_directory(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match="folder"):
-        load_input(tmp_path)
+        load(tmp_path)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
@@ -252,7 +274,7 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)
     with pytest.raises(UnreadableInputError, match="not a regular file"):
-        load_input(fifo)
+        load(fifo)
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
@@ -260,31 +282,32 @@ def test_permission_denied(tmp_path: Path) -> None:
     path = write(tmp_path, "r.txt", b"text")
     path.chmod(0)
     with pytest.raises(UnreadableInputError, match="cannot open"):
-        load_input(path)
+        load(path)
 
 
 def test_too_large_text(tmp_path: Path) -> None:
     path = write(tmp_path, "r.txt", SAMPLE_TEXT.encode())
     with pytest.raises(UnsafeInputError, match="over the"):
-        load_input(path, Limits(max_file_bytes=1000))
-    assert load_input(path, Limits(max_file_bytes=10**6)).text == SAMPLE_TEXT
+        load(path, Limits(max_file_bytes=1000))
+    assert text_of(path, Limits(max_file_bytes=10**6)) == SAMPLE_TEXT
 
 
 def test_text_size_limit(tmp_path: Path) -> None:
     path = write(tmp_path, "r.txt", SAMPLE_TEXT.encode() * 10)
     with pytest.raises(UnsafeInputError, match="limit for a report"):
-        load_input(path, Limits(max_text_bytes=20_000))
+        load(path, Limits(max_text_bytes=20_000))
     # The cap is on text only: a workbook of the same size is judged by the workbook limits.
     book = write(tmp_path, "b.xlsx", zip_bytes(xlsx_members()))
-    assert load_input(book, Limits(max_text_bytes=10)).kind == "workbook"
+    assert kind_vetted(book, Limits(max_text_bytes=10)) == "workbook"
 
 
 def test_input_is_never_modified(tmp_path: Path) -> None:
     path = write(tmp_path, "r.txt", SAMPLE_TEXT.replace("\n", "\r\n").encode("gbk"))
     before = (path.read_bytes(), path.stat().st_mtime_ns)
-    loaded = load_input(path)
+    doc = load(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
-    assert loaded.sha256 == hashlib.sha256(before[0]).hexdigest()
+    assert isinstance(doc, Document)
+    assert doc.source["sha256"] == hashlib.sha256(before[0]).hexdigest()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
 
 
@@ -311,16 +334,15 @@ ENCODINGS = {
 @pytest.mark.parametrize("label", sorted(ENCODINGS))
 def test_sample_report_decodes_the_same(tmp_path: Path, label: str) -> None:
     text = SAMPLE_TEXT
-    loaded = load_input(write(tmp_path, "r.txt", ENCODINGS[label](text)))
-    assert loaded.kind == "text"
-    assert loaded.text == text
+    path = write(tmp_path, "r.txt", ENCODINGS[label](text))
+    assert identify(path).kind.name == "text"
+    assert text_of(path) == text
 
 
 @pytest.mark.parametrize("label", sorted(set(ENCODINGS) - {"gbk", "gbk-crlf"}))
 def test_mixed_text_decodes_the_same(tmp_path: Path, label: str) -> None:
     # 𠮷 is outside GBK, so only the GB18030 and Unicode encodings can carry this line.
-    loaded = load_input(write(tmp_path, "r.txt", ENCODINGS[label](MIXED_TEXT)))
-    assert loaded.text == MIXED_TEXT
+    assert text_of(write(tmp_path, "r.txt", ENCODINGS[label](MIXED_TEXT))) == MIXED_TEXT
 
 
 @pytest.mark.parametrize(
@@ -336,48 +358,49 @@ def test_mixed_text_decodes_the_same(tmp_path: Path, label: str) -> None:
     ],
 )
 def test_encoding_is_reported(tmp_path: Path, label: str, encoding: str) -> None:
-    loaded = load_input(write(tmp_path, "r.txt", ENCODINGS[label](SAMPLE_TEXT)))
-    assert loaded.encoding == encoding
+    assert encoding_of(write(tmp_path, "r.txt", ENCODINGS[label](SAMPLE_TEXT))) == encoding
 
 
 def test_every_sample_round_trips_through_gb18030_and_utf16(tmp_path: Path) -> None:
     for sample in sorted(SAMPLES.glob("*.txt")):
         text = sample.read_text("utf-8")
         for encoding in ("gb18030", "utf-16-le", "utf-16-be"):
-            loaded = load_input(write(tmp_path, f"{sample.stem}.{encoding}.txt", text.encode(encoding)))
-            assert loaded.text == text.replace("\r\n", "\n"), (sample.name, encoding)
+            got = text_of(write(tmp_path, f"{sample.stem}.{encoding}.txt", text.encode(encoding)))
+            assert got == text.replace("\r\n", "\n"), (sample.name, encoding)
 
 
-def test_loaded_fields(tmp_path: Path) -> None:
+def test_document_fields(tmp_path: Path) -> None:
     data = "报告\r\n".encode()
     path = write(tmp_path, "r.md", data)
-    loaded = load_input(path)
-    assert loaded == Loaded(path, data, hashlib.sha256(data).hexdigest(), "text", "报告\n", "utf-8")
+    doc = load(path)
+    assert isinstance(doc, Document)
+    assert doc.text == "报告\n"
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert doc.source == {"path": str(path), "name": "r.md", "sha256": sha256, "encoding": "utf-8", "layout": "text"}
 
 
 def test_unknown_encoding(tmp_path: Path) -> None:
     # 0xFF and 0x80 are invalid as single bytes in both UTF-8 and GB18030.
     with pytest.raises(UnreadableInputError, match="unknown text encoding"):
-        load_input(write(tmp_path, "r.txt", b"caf\xe9 \xff\x80 ol\xe9 report"))
+        load(write(tmp_path, "r.txt", b"caf\xe9 \xff\x80 ol\xe9 report"))
 
 
 def test_bad_bom(tmp_path: Path) -> None:
     # A UTF-8 BOM followed by GBK bytes: say so rather than guess.
     with pytest.raises(UnreadableInputError, match="utf-8-sig"):
-        load_input(write(tmp_path, "r.txt", b"\xef\xbb\xbf" + "报告".encode("gbk")))
+        load(write(tmp_path, "r.txt", b"\xef\xbb\xbf" + "报告".encode("gbk")))
 
 
 def test_stray_nul_in_utf8_is_dropped_not_misread_as_utf16(tmp_path: Path) -> None:
     data = ("report 2021 annual text " * 20 + "\x00\n第二行\f第三页\n").encode()
-    loaded = load_input(write(tmp_path, "r.txt", data))
-    assert loaded.encoding == "utf-8"
-    assert loaded.text == "report 2021 annual text " * 20 + "\n第二行\n第三页\n"
+    path = write(tmp_path, "r.txt", data)
+    assert encoding_of(path) == "utf-8"
+    assert text_of(path) == "report 2021 annual text " * 20 + "\n第二行\n第三页\n"
 
 
 def test_text_starting_with_weak_magic_is_text(tmp_path: Path) -> None:
     # "BM"/"MZ" are BMP/EXE magics, but a text may begin with them.
-    loaded = load_input(write(tmp_path, "r.md", "BMW 报告\nMZ\n".encode()))
-    assert loaded.text == "BMW 报告\nMZ\n"
+    assert text_of(write(tmp_path, "r.md", "BMW 报告\nMZ\n".encode())) == "BMW 报告\nMZ\n"
 
 
 # ---------------------------------------------------------------- workbooks
@@ -386,8 +409,7 @@ def test_text_starting_with_weak_magic_is_text(tmp_path: Path) -> None:
 def test_minimal_workbook_is_accepted(tmp_path: Path) -> None:
     path = write(tmp_path, "ok.xlsx", zip_bytes(xlsx_members()))
     inspect_workbook(path)
-    loaded = load_input(path)
-    assert (loaded.kind, loaded.text, loaded.encoding) == ("workbook", None, None)
+    assert kind_vetted(path) == "workbook"
     # The builder is a real workbook, so the refusals below are about the one thing each test changes.
     assert openpyxl.load_workbook(path).active["B2"].value == 4
 
@@ -404,12 +426,12 @@ def test_openpyxl_and_xlsxwriter_workbooks_are_accepted(tmp_path: Path) -> None:
     book.close()
     for name in ("a.xlsx", "b.xlsx"):
         inspect_workbook(tmp_path / name)
-        assert load_input(tmp_path / name).kind == "workbook"
+        assert kind_vetted(tmp_path / name) == "workbook"
 
 
 def test_workbook_extension_does_not_matter(tmp_path: Path) -> None:
     path = write(tmp_path, "report.txt", zip_bytes(xlsx_members()))
-    assert load_input(path).kind == "workbook"
+    assert kind_vetted(path) == "workbook"
 
 
 def test_corrupt_xlsx(tmp_path: Path) -> None:
@@ -422,7 +444,7 @@ def test_corrupt_xlsx(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: .*re-save it from Excel"):
         inspect_workbook(path)
     with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx"):
-        load_input(path)
+        load(path)
 
 
 def test_truncated_xlsx(tmp_path: Path) -> None:
@@ -431,7 +453,7 @@ def test_truncated_xlsx(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: damaged or truncated"):
         inspect_workbook(path)
     with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx"):
-        load_input(path)
+        load(path)
 
 
 def test_old_xls(tmp_path: Path) -> None:
@@ -439,7 +461,7 @@ def test_old_xls(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match=r"old Excel 97-2003 \.xls is not supported.*save as \.xlsx"):
         inspect_workbook(path)
     with pytest.raises(UnreadableInputError, match=r"\.xls"):
-        load_input(path)
+        load(path)
 
 
 def test_encrypted_workbook(tmp_path: Path) -> None:
@@ -447,7 +469,7 @@ def test_encrypted_workbook(tmp_path: Path) -> None:
     with pytest.raises(UnreadableInputError, match="workbook is password-protected: remove the password"):
         inspect_workbook(path)
     with pytest.raises(UnreadableInputError, match="password-protected"):
-        load_input(path)
+        load(path)
 
 
 def test_xlsm_with_vba_project(tmp_path: Path) -> None:
@@ -457,7 +479,7 @@ def test_xlsm_with_vba_project(tmp_path: Path) -> None:
     with pytest.raises(UnsafeInputError, match=r"\.xlsm with macros is refused: macros are never run or kept"):
         inspect_workbook(path)
     with pytest.raises(UnsafeInputError, match="macros"):
-        load_input(path)
+        load(path)
 
 
 def test_macro_enabled_content_type_without_vba(tmp_path: Path) -> None:
@@ -472,7 +494,7 @@ def test_zip_bomb_ratio(bomb_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(UnsafeInputError, match=r"refused: compressed data expands to 300\.0 MB.*possible zip bomb"):
         inspect_workbook(bomb_path)
     with pytest.raises(UnsafeInputError, match="zip bomb"):
-        load_input(bomb_path)
+        load(bomb_path)
 
 
 def test_zip_bomb_total_size(bomb_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -506,7 +528,7 @@ def test_billion_laughs_workbook(tmp_path: Path) -> None:
     with pytest.raises(UnsafeInputError, match=r"xl/workbook\.xml declares XML entities"):
         inspect_workbook(path)
     with pytest.raises(UnsafeInputError, match="entit"):
-        load_input(path)
+        load(path)
 
 
 def test_external_entity_in_sheet(tmp_path: Path) -> None:
@@ -543,7 +565,7 @@ def test_huge_dimension(tmp_path: Path) -> None:
     with pytest.raises(UnsafeInputError, match=r"claims 1048576 rows × 16384 columns"):
         inspect_workbook(path)
     with pytest.raises(UnsafeInputError, match="rows"):
-        load_input(path)
+        load(path)
 
 
 def test_dimension_over_cell_limit_only(tmp_path: Path) -> None:
@@ -558,7 +580,7 @@ def test_limits_can_be_raised(tmp_path: Path, bomb_path: Path) -> None:
     huge = write(tmp_path, "huge.xlsx", zip_bytes(xlsx_members(dimension="A1:XFD1048576")))
     inspect_workbook(wide, Limits(max_sheets=100))
     inspect_workbook(huge, Limits(max_rows_per_sheet=2_000_000, max_cells=10**11))
-    assert load_input(wide, Limits(max_sheets=60)).kind == "workbook"
+    assert kind_vetted(wide, Limits(max_sheets=60)) == "workbook"
     # The bomb passes the size checks when allowed; its zeros then fail as XML, never as a crash.
     with pytest.raises(UnreadableInputError, match=r"corrupt \.xlsx: .*sheet1\.xml is not XML"):
         inspect_workbook(bomb_path, Limits(max_ratio=10**9, max_uncompressed_bytes=10**9))
@@ -633,17 +655,15 @@ def test_random_bytes_only_raise_our_errors(prefix: bytes, body: bytes) -> None:
         path = Path(tmp) / "input.txt"
         path.write_bytes(prefix + body)
         try:
-            loaded = load_input(path)
+            loaded = load(path)
         except NianbaoError as exc:
             assert str(exc) and "\n" not in str(exc)
             return
-        assert isinstance(loaded, Loaded)
-        if loaded.kind == "text":
-            assert loaded.text and loaded.text.strip()
-            assert "\r" not in loaded.text
-            assert not loaded.text.startswith("\ufeff")
-        else:
-            assert loaded.text is None
+        # Random bytes never make a standard workbook, so whatever reads is text.
+        assert isinstance(loaded, Document)
+        assert loaded.text and loaded.text.strip()
+        assert "\r" not in loaded.text
+        assert not loaded.text.startswith("\ufeff")
 
 
 def test_default_limits_accept_a_large_summary(tmp_path: Path) -> None:

@@ -1,0 +1,135 @@
+"""Every kind of input, in one ordered list: it decides what a file is, how it is read, which files of a folder
+are taken (and why the others are skipped), and what is said when a file cannot be read.
+
+A new kind of input is one module with `detect(probe)` and `read(probe)`, and one entry in KINDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convert import safety
+from convert.errors import NianbaoError, NotAReportError, UsageError
+from convert.inputs import archive, binary, data, doc, docx, image, pdf, text, workbook, xls
+from convert.inputs.base import Document, Kind, Line, Probe
+from convert.record import Record
+from convert.safety import Limits
+
+# First match wins, so the order matters: containers before what they contain, magic bytes before text, and
+# the binary kind last, catching the rest. Detection is by content; a file's extension is only a tie-breaker.
+KINDS: list[Kind] = [
+    workbook.KIND,  # ZIP with xl/workbook.xml (or a ZIP too damaged to list: a truncated download)
+    docx.KIND,  # ZIP with word/document.xml
+    xls.KIND,  # OLE2 with Excel's streams, or an encrypted Office package
+    doc.KIND,  # OLE2 with a WordDocument stream
+    archive.KIND,  # any other ZIP or OLE2 file
+    pdf.KIND,
+    image.KIND,
+    data.KIND,  # JSON / CSV beside the reports
+    text.KIND,  # plain text, markdown, HTML in any usual encoding
+    binary.KIND,  # everything else
+]
+
+
+def identify(path: str | Path, limits: Limits | None = None) -> Probe:
+    """Read a file (refusing missing, odd, oversized or empty files) and find its kind: probe.kind."""
+    limits = limits or safety.DEFAULT_LIMITS  # read at call time: --limit may have raised it
+    probe = Probe.read_whole(Path(path), limits)
+    if not probe.size:
+        raise NotAReportError("file is empty")
+    probe.kind = kind_of(probe)
+    return probe
+
+
+def kind_of(probe: Probe) -> Kind:
+    """The first kind in KINDS that recognises the probe's content."""
+    for kind in KINDS:
+        if kind.detect(probe):
+            return kind
+    raise AssertionError("the binary kind, last in KINDS, recognises anything")  # pragma: no cover
+
+
+def load(path: str | Path, limits: Limits | None = None) -> Document | Record:
+    """Read an input of any kind: a document (lines of cells) for a report, a record for a workbook."""
+    probe = identify(path, limits)
+    return probe.kind.read(probe)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file in a folder that is not an input, and why (a one-line reason, as a refusal would say it)."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class Selection:
+    """The inputs that files and folders given on the command line stand for, and the files left out."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    # Folders in which no file was taken.
+    empty: list[Path] = field(default_factory=list)
+
+    def inputs(self) -> list[Path]:
+        """The files to read; a folder that gave none is a usage error."""
+        for folder in self.empty:
+            raise UsageError(f"folder {folder} holds no report files")
+        return self.files
+
+
+def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selection:
+    """Expand folders into the files of a kind we read, sorted; keep files given by name as they are.
+
+    A folder's other files are skipped, each with the reason its kind gives (a PDF, a picture, a database …);
+    hidden files and folders are not looked at, nor Office lock files (~$name).
+    """
+    if not paths:
+        raise UsageError("no input given: name report files or folders")
+    limits = limits or safety.DEFAULT_LIMITS
+    chosen = Selection()
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            chosen.files.append(path)
+            continue
+        before = len(chosen.files)
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in member.relative_to(path).parts):
+                continue
+            if member.name.startswith("~$"):
+                chosen.skipped.append(Skipped(member, "an Office lock file: the document is open in Word/Excel/WPS"))
+                continue
+            reason = _skip_reason(member, limits)
+            if reason is None:
+                chosen.files.append(member)
+            else:
+                chosen.skipped.append(Skipped(member, reason))
+        if len(chosen.files) == before:
+            chosen.empty.append(path)
+    return chosen
+
+
+def _skip_reason(path: Path, limits: Limits) -> str | None:
+    """Why a folder's file is not an input (its kind's refusal), or None to take it."""
+    try:
+        probe = Probe(path, limits)
+        if not probe.size:
+            return None  # reading it says it is empty
+        kind = kind_of(probe)
+    except NianbaoError:
+        # An unreadable or oversized file may well be a report: take it, so reading it says what is wrong.
+        return None
+    if kind.readable:
+        return None
+    try:
+        kind.read(probe)
+    except NianbaoError as exc:
+        return str(exc)
+    return None  # a kind that refuses nothing after all: take the file
+
+
+__all__ = ["KINDS", "Document", "Kind", "Line", "Probe", "Selection", "Skipped", "identify", "load", "select"]

@@ -1,0 +1,35 @@
+"""The xls kind: an old Excel 97-2003 workbook, or a password-protected (encrypted) Office file: refused."""
+
+from __future__ import annotations
+
+from convert.errors import UnreadableInputError
+from convert.inputs.base import Document, Kind, Probe, ole_has_stream, ole_is_encrypted
+from convert.record import Record
+
+
+def detect(probe: Probe) -> bool:
+    """An OLE2 file holding an encrypted package, or Excel's workbook stream and no Word document stream."""
+    if not probe.is_ole():
+        return False
+    data = probe.data
+    if ole_is_encrypted(data):
+        return True
+    # An old Word file may say "Book" anywhere in its text; its WordDocument stream decides first.
+    return not ole_has_stream(data, "WordDocument") and (
+        ole_has_stream(data, "Workbook") or ole_has_stream(data, "Book")
+    )
+
+
+def message(data: bytes) -> str:
+    """The refusal for an OLE2 file given as a workbook: password-protected, or old .xls."""
+    if ole_is_encrypted(data):
+        return "workbook is password-protected: remove the password and save again"
+    return "old Excel 97-2003 .xls is not supported: open it in Excel/WPS/LibreOffice and save as .xlsx"
+
+
+def read(probe: Probe) -> Document | Record:
+    """Refuse, saying how to make an .xlsx of it."""
+    raise UnreadableInputError(message(probe.data))
+
+
+KIND = Kind("xls", detect, read, readable=False)
