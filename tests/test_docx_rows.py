@@ -460,7 +460,7 @@ def test_not_a_docx_is_refused() -> None:
     refused("一、总体情况\n".encode(), UnreadableInputError, "not a .docx", "plain text")
     refused(b"%PDF-1.7\n", UnreadableInputError, "not a .docx", "PDF")
     workbook = make_docx(p(r("x")), parts={"xl/workbook.xml": b"<workbook/>"})
-    refused(_without(workbook, "word/document.xml"), UnreadableInputError, "Excel workbook")
+    refused(_replace(workbook, "word/document.xml", None), UnreadableInputError, "Excel workbook")
     rels = b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
     refused(_replace(workbook, "_rels/.rels", rels), UnreadableInputError, "Excel workbook")
     good = make_docx(p(r("x")))
@@ -468,12 +468,15 @@ def test_not_a_docx_is_refused() -> None:
     refused(make_docx("<w:p><w:r>"), UnreadableInputError, "corrupt .docx", "not well-formed")
 
 
-def _without(data: bytes, name: str) -> bytes:
+def _replace(data: bytes, name: str, content: bytes | None) -> bytes:
+    """The package with one part's content replaced (None: the part left out)."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as dst:
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             if info.filename != name:
-                dst.writestr(info, src.read(info.filename))
+                dst.writestr(info.filename, src.read(info.filename))
+            elif content is not None:
+                dst.writestr(name, content)
     return buf.getvalue()
 
 
@@ -523,14 +526,6 @@ def test_entity_declarations_are_refused() -> None:
     )
     external = f'<?xml version="1.0"?><!DOCTYPE d SYSTEM "http://attacker.example/x.dtd"><w:document xmlns:w="{W_NS}"/>'
     refused(_replace(good, "word/document.xml", external.encode()), UnsafeInputError, "DTD")
-
-
-def _replace(data: bytes, name: str, content: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info.filename, content if info.filename == name else src.read(info.filename))
-    return buf.getvalue()
 
 
 def test_bombs_are_refused() -> None:
