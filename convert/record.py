@@ -127,44 +127,55 @@ class Record:
         return cls.from_json(loads(text))
 
 
-class _ExactDecimal(float):
-    """A float that prints the Decimal it came from, digit for digit."""
-
-    def __new__(cls, value: Decimal) -> _ExactDecimal:
-        obj = super().__new__(cls, value)
-        obj.text = format(value, "f")
-        return obj
-
-    def __repr__(self) -> str:
-        return self.text
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+_LITERALS = {None: "null", True: "true", False: "false"}
 
 
-class _Encoder(json.JSONEncoder):
-    def default(self, o: Any) -> Any:
-        if isinstance(o, Decimal):
-            return _ExactDecimal(o)
-        return super().default(o)
+def _encode(o: Any, indent: str | None, depth: int, out: list[str], seen: set[int]) -> None:
+    """Append the JSON text of o, as json.dumps(o, ensure_ascii=False, indent=...) would, but Decimals exact."""
+    kind = type(o)
+    if kind is str:
+        out.append(_encode_str(o))
+    elif kind is int:
+        out.append(int.__repr__(o))
+    elif o is None or o is True or o is False:
+        out.append(_LITERALS[o])
+    elif isinstance(o, Decimal):
+        # Digit for digit: 6212.40 stays 6212.40, 1E+2 is 100; the standard encoder knows no Decimals.
+        out.append(format(o, "f"))
+    elif isinstance(o, (list, tuple, dict)):
+        if id(o) in seen:
+            raise ValueError("Circular reference detected")
+        if isinstance(o, dict):
+            opening, closing, pairs = "{", "}", [(_encode_str(_key(k)) + ": ", v) for k, v in o.items()]
+        else:
+            opening, closing, pairs = "[", "]", [("", v) for v in o]
+        if not pairs:
+            out.append(opening + closing)
+            return
+        seen.add(id(o))
+        inner = "" if indent is None else "\n" + indent * (depth + 1)
+        separator = ", " if indent is None else "," + inner
+        out.append(opening + inner)
+        for i, (key, item) in enumerate(pairs):
+            out.append(separator + key if i else key)
+            _encode(item, indent, depth + 1, out, seen)
+        out.append(("" if indent is None else "\n" + indent * depth) + closing)
+        seen.discard(id(o))
+    elif isinstance(o, (str, int, float)):
+        # Subclasses (enums) and floats as the standard encoder prints them (NaN, Infinity included).
+        out.append(json.dumps(o, ensure_ascii=False))
+    else:
+        raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
-    def iterencode(self, o: Any, _one_shot: bool = False):  # type: ignore[override]
-        # The C encoder prints floats itself; the Python one calls repr, which keeps decimals exact.
-        return json.encoder._make_iterencode(  # type: ignore[attr-defined]
-            {},
-            self.default,
-            json.encoder.encode_basestring if not self.ensure_ascii else json.encoder.encode_basestring_ascii,
-            self.indent if self.indent is None or isinstance(self.indent, str) else " " * self.indent,
-            _floatstr,
-            self.key_separator,
-            self.item_separator,
-            self.sort_keys,
-            self.skipkeys,
-            _one_shot,
-        )(o, 0)
 
-
-def _floatstr(o: float) -> str:
-    if isinstance(o, _ExactDecimal):
-        return o.text
-    return float.__repr__(o)
+def _key(key: Any) -> str:
+    """Return a dict key as JSON writes it: keys are strings, numbers and literals spelled as in JSON."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def _from_json_value(v: Any) -> Value:
@@ -179,7 +190,9 @@ def _from_json_value(v: Any) -> Value:
 
 def dumps(data: Any, indent: int | None = None) -> str:
     """Serialize to JSON with Decimals as exact numbers and Chinese kept readable."""
-    return _Encoder(ensure_ascii=False, indent=indent).encode(data)
+    out: list[str] = []
+    _encode(data, None if indent is None else " " * indent, 0, out, set())
+    return "".join(out)
 
 
 def loads(text: str) -> Any:

@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
+from xml.etree.ElementTree import Element
 
 try:
     import defusedxml
@@ -309,9 +310,9 @@ def _local(tag: object) -> str:
     return text.rsplit("}", 1)[-1]
 
 
-def _workbook_part_name(content_types: object) -> str:
+def _workbook_part_name(content_types: Element) -> str:
     """Find the main workbook part from [Content_Types].xml, defaulting to xl/workbook.xml."""
-    for el in content_types.iter():  # type: ignore[attr-defined]
+    for el in content_types.iter():
         if _local(el.tag) != "Override":
             continue
         ctype = (el.get("ContentType") or "").lower()
@@ -393,7 +394,7 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         raise corrupt_error(f"{info.filename} is not well-formed XML ({exc})") from exc
 
 
-def _parse_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> object:
+def _parse_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Element:
     """Parse a small XML part with defusedxml, refusing DTDs and entities."""
     if info.file_size > MAX_PARSED_PART_BYTES:
         raise UnsafeInputError(f"refused: {info.filename} is {human_bytes(info.file_size)}, far too large")

@@ -82,7 +82,7 @@ def load(path: Path | IO[bytes], skip_prefix: str = "") -> Book:
         if workbook is None:
             raise KeyError("xl/workbook.xml")
         rels = _xml(zf, "xl/_rels/workbook.xml.rels")
-        targets = {}
+        targets: dict[str | None, str] = {}
         if rels is not None:
             for rel in rels.iterfind("rel:Relationship", NS):
                 target = rel.get("Target", "")
@@ -98,8 +98,8 @@ def load(path: Path | IO[bytes], skip_prefix: str = "") -> Book:
             sheet_names.append(name)
             if skip_prefix and name.startswith(skip_prefix):
                 continue
-            target = targets.get(sh.get(f"{{{NS['r']}}}id"))
-            root = _xml(zf, target) if target else None
+            part = targets.get(sh.get(f"{{{NS['r']}}}id"))
+            root = _xml(zf, part) if part else None
             sheets[name] = _sheet(root, strings, formats) if root is not None else Sheet()
         names = _defined_names(workbook, sheet_names)
         custom = _custom(zf)

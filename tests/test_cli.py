@@ -6,7 +6,8 @@ import json
 import re
 from pathlib import Path
 
-import click
+import typer.core
+import typer.main
 from typer.testing import CliRunner
 
 from convert.cli import app
@@ -15,14 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 
-def all_commands() -> list[tuple[str, click.Command]]:
+def all_commands() -> list[tuple[str, typer.core.TyperCommand]]:
     """Return every command, sub-commands included, with its full name."""
-    import typer.main
-
-    root = typer.main.get_command(app)
+    root = typer.main.get_group(app)
     out = []
-    for name, cmd in root.commands.items():  # type: ignore[attr-defined]
-        if isinstance(cmd, click.Group):
+    for name, cmd in root.commands.items():
+        if isinstance(cmd, typer.core.TyperGroup):
             out += [(f"{name} {sub}", subcmd) for sub, subcmd in cmd.commands.items()]
         else:
             out.append((name, cmd))
