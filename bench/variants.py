@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.generate import make_record
 from convert.errors import NotAReportError
 from convert.formats import load_format
-from convert.reader import parse_report
+from convert.parse import parse_report
 from convert.record import Record, Value
 
 LEFT, UP = "\x00<", "\x00^"  # a cell merged with the one on its left / above

@@ -19,7 +19,7 @@ from bench.generate import make_record
 from convert.docx_rows import read_docx_rows
 from convert.errors import UnreadableInputError, UnsafeInputError
 from convert.formats import load_format
-from convert.reader import parse_report
+from convert.parse import parse_report
 from convert.record import Record
 from convert.safety import OLE2_MAGIC, Limits
 from tests.docgen import (

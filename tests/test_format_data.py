@@ -20,7 +20,7 @@ from convert.formats import (
     templates_dir,
     version_for_year,
 )
-from convert.reader import detect_version, parse_report
+from convert.parse import detect_version, parse_report
 from tests.strategies import consistent_record
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

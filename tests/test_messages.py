@@ -14,7 +14,7 @@ from convert.checks import ERROR, Finding, check_rules, render, using_language
 from convert.checks.catalogue import catalogue, codes, language, parse_catalogue, set_language
 from convert.errors import FormatDataError, UsageError
 from convert.formats import known_versions, load_format, templates_dir
-from convert.reader import parse_report
+from convert.parse import parse_report
 from convert.record import Record, Warning_
 from tests.strategies import consistent_record
 

@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 
 from convert.errors import NotAReportError
 from convert.formats import load_format
-from convert.reader import Cell, fit, parse_report, read_report
+from convert.parse import parse_report
+from convert.parse.fit import fit
+from convert.parse.rows import Cell
+from convert.parse.values import parse
+from convert.reader import read_report
 from convert.record import Record
 from convert.render import LAYOUTS, render_report
-from convert.values import parse
 from tests.strategies import count_values, money_values, signed_values
 
 DATA = Path(__file__).parent / "data"
