@@ -72,7 +72,14 @@ def test_every_code_emitted_in_convert_has_a_template() -> None:
 
 def test_every_rule_of_the_format_has_a_template_as_an_error() -> None:
     messages = catalogue().messages
-    assert rule_ids() == {"balance", "row-total", "outcome-total", "appeal-total", "carry-over-continuity"}
+    assert rule_ids() == {
+        "balance",
+        "row-total",
+        "outcome-total",
+        "other-total",
+        "appeal-total",
+        "carry-over-continuity",
+    }
     for rule in rule_ids():
         assert rule in messages and messages[rule].severity == ERROR, rule
 

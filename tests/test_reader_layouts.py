@@ -29,6 +29,12 @@ def plain_records(draw: st.DrawFn) -> Record:
     fmt = load_format(version)
     kinds = {"count": count_values(), "signed": signed_values(), "money": money_values()}
     cells = {k: draw(kinds[fmt.cell_type(k)]) for k in fmt.cell_keys}
+    for table in fmt.tables.values():
+        for row in table.rows:
+            # A total the form leaves to its rows is read as their sum, known when every one of them is.
+            for c in row.columns if row.sums else ():
+                parts = [cells[f"{table.key}.{p}.{c}"] for p in row.sums]
+                cells[f"{table.key}.{row.key}.{c}"] = None if None in parts else sum(parts)  # type: ignore[arg-type]
     year = draw(st.integers(2019, 2020) if version == "2019" else st.integers(2021, 2025))
     return Record(
         format=version,

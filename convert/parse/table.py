@@ -7,7 +7,7 @@ import re
 from convert.formats import Format, Table, core
 from convert.inputs.base import Line
 from convert.parse.fit import Equation, fit, row_equations, wide_equations
-from convert.parse.labels import lookup, table_labels
+from convert.parse.labels import lookup, numbering, table_labels
 from convert.parse.rows import Cell, build_rows, is_value, rejoin, segments
 from convert.parse.shapes import RowShapes
 from convert.parse.subtotals import Subtotals
@@ -71,18 +71,49 @@ class TableReader:
             self._wide()
         found = bool(self.seen)
         if found:
+            # A total the form does not print is not missing, nor are its rows when it was printed instead of them.
+            said = self._derived_totals()
             for missing in self.table.rows:
-                if missing.key not in self.seen:
+                if missing.key not in self.seen and not missing.sums and missing.key not in said:
                     self.record.warn("missing-row", {"row": missing.label}, f"{self.table.key}.{missing.key}")
         return found
+
+    def _derived_totals(self) -> set[str]:
+        """Fill a total the form does not print from its rows; keep it when printed instead of them, and say so.
+
+        Returns the rows the warning names (the rows of a total printed without them).
+        """
+        cells = self.record.cells
+        said: set[str] = set()
+        for row in self.table.rows:
+            if not row.sums:
+                continue
+            for col in row.columns:
+                key = f"{self.table.key}.{row.key}.{col}"
+                parts = [cells.get(f"{self.table.key}.{part}.{col}") for part in row.sums]
+                # Blank is not zero: the total is known only when every part is.
+                if cells.get(key) is None and all(v is not None for v in parts):
+                    cells[key] = sum(v for v in parts if v is not None)
+            printed = any(cells.get(f"{self.table.key}.{row.key}.{col}") is not None for col in row.columns)
+            if printed and not any(part in self.seen for part in row.sums):
+                fields = {"row": row.label, "count": len(row.sums)}
+                self.record.warn("sub-rows-missing", fields, f"{self.table.key}.{row.key}")
+                said.update(row.sums)
+        return said
 
     def _row(self, cells: list[Cell]) -> None:
         labels = [(i, c) for i, c in enumerate(cells) if not c.empty and not parse(c.text).is_value]
         col_hits = sum(1 for _, c in labels if self.column_key(c.text))
         row_hits = [(i, self.row_key(c.text)) for i, c in labels if self.row_key(c.text)]
-        if col_hits >= 2 and not any(not c.empty and parse(c.text).is_value for c in cells):
+        has_values = any(not c.empty and parse(c.text).is_value for c in cells)
+        if col_hits >= 2 and not has_values:
             self._header(cells)
             return
+        if not has_values:
+            # A header row whose last cell reads 总计 (the column) is no （七）总计 row: a bare column label is a header.
+            row_hits = [
+                (i, k) for i, k in row_hits if not (self.column_key(cells[i].text) and not numbering(cells[i].text))
+            ]
         for _, c in labels:
             g = lookup(self.labels.groups, c.text)
             if g:
@@ -150,12 +181,12 @@ class TableReader:
     def _fill(self, row_key: str, tokens: list[Cell], label: Cell, label_at: int, final: bool) -> None:
         """Fit a row's cells to its slots and store their values; defer a row whose placement is open."""
         slots = self.subtotals.slots(self.table.row(row_key).columns)
-        parsed = [parse(t.text, "count") for t in tokens]
         if len(tokens) <= len(slots) and tokens and tokens[0].empty:
             if not final:
                 self.deferred.append((row_key, tokens, label, label_at))
                 return
             tokens = self.shapes.without_lost_cell(tokens, label_at, len(slots))
+        parsed = [parse(t.text, "count") for t in tokens]
         hint = self.shapes.lead(len(tokens), len(slots))
         if hint is None and final and self.first_column_at is not None:
             # No row of this shape was sure: the header row shows where the numbers start.
