@@ -19,7 +19,10 @@ def make_record(version: str, seed: int, year: int | None = None) -> Record:
     rng = random.Random(seed)
     fmt = load_format(version)
     cells: dict = {}
+    derived = {f"{t.key}.{r.key}.{c}" for t in fmt.tables.values() for r in t.rows if r.sums for c in r.columns}
     for key in fmt.cell_keys:
+        if key in derived:
+            continue  # the sum of its rows, below
         kind = fmt.cell_type(key)
         if kind == "money":
             cells[key] = Decimal(rng.randint(0, 9_999_999)) / Decimal(10 ** rng.randint(0, 4))
@@ -27,6 +30,12 @@ def make_record(version: str, seed: int, year: int | None = None) -> Record:
             cells[key] = rng.randint(-30, 30)
         else:
             cells[key] = rng.choice([0, 0, 0, rng.randint(0, 40), rng.randint(0, 400)])
+    for table in fmt.tables.values():
+        for row in table.rows:
+            # A total the form leaves to its rows (（六）其他处理 of 2021) is their sum.
+            if row.sums:
+                for c in row.columns:
+                    cells[f"{table.key}.{row.key}.{c}"] = sum(cells[f"{table.key}.{p}.{c}"] for p in row.sums)
     formulas = fmt.formulas()
     pending = dict(formulas)
     while pending:
@@ -50,7 +59,7 @@ def make_record(version: str, seed: int, year: int | None = None) -> Record:
     year = year or (rng.choice([2019, 2020]) if version == "2019" else rng.choice([2021, 2022, 2023]))
     return Record(
         format=version,
-        cells=cells,
+        cells={k: cells[k] for k in fmt.cell_keys},
         agency=f"基准{seed:05d}镇",
         year=year,
         text={

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.generate import make_record
 from convert.errors import NotAReportError
 from convert.formats import load_format
-from convert.reader import parse_report
+from convert.parse import parse_report
 from convert.record import Record, Value
 
 LEFT, UP = "\x00<", "\x00^"  # a cell merged with the one on its left / above
@@ -73,13 +73,18 @@ class Doc:
 
 
 TRANSFORMS: dict[str, tuple[str, object]] = {}  # name -> (stage, function)
+# Transforms applied only when named (--transforms), never drawn at random: the random reports stay as they were.
+OPT_IN: set[str] = set()
 
 
-def transform(stage: str):
-    """Register a named transform applied at a stage: record, grid, doc or text."""
+def transform(stage: str, drawn: bool = True):
+    """Register a named transform applied at a stage: record, grid, doc or text (drawn at random unless not)."""
 
     def wrap(fn):
-        TRANSFORMS[fn.__name__.removeprefix("t_")] = (stage, fn)
+        name = fn.__name__.removeprefix("t_")
+        TRANSFORMS[name] = (stage, fn)
+        if not drawn:
+            OPT_IN.add(name)
         return fn
 
     return wrap
@@ -124,11 +129,38 @@ def t_big_numbers(doc: Doc) -> None:
             doc.truth.cells[k] = v * 7
 
 
+@transform("record", drawn=False)
+def t_six_one_row(doc: Doc) -> None:
+    """2021: （六）其他处理 printed as one row of its totals, without its three sub-rows."""
+    if doc.truth.format != "2021":
+        return
+    table = load_format("2021").tables["requests"]
+    for row in (r for r in table.rows if r.sums):
+        for c in row.columns:
+            parts = [doc.truth.cells.get(f"requests.{p}.{c}") for p in row.sums]
+            doc.truth.cells[f"requests.{row.key}.{c}"] = None if None in parts else sum(parts)  # type: ignore[arg-type]
+            for p in row.sums:
+                doc.truth.cells[f"requests.{p}.{c}"] = None
+    doc.opts["six_one_row"] = True
+
+
 # -- grid stage: options for the tables ----------------------------------------------------------------------------
 @transform("grid")
 def t_label_aliases(doc: Doc) -> None:
     """Labels as local templates word them (社会组织, 其他法律法规禁止公开, 七、总计, 结果维护 …)."""
     doc.opts["aliases"] = True
+
+
+@transform("grid", drawn=False)
+def t_label_typos(doc: Doc) -> None:
+    """Typos and numbering of published reports: 2.其他法律行政止公开, sub-rows numbered 1、2、3、."""
+    doc.opts["typos"] = True
+
+
+@transform("grid", drawn=False)
+def t_header_total(doc: Doc) -> None:
+    """三's 总计 column label on the first header row, merged down (a header row whose last cell reads 总计)."""
+    doc.opts["header_total"] = True
 
 
 @transform("grid")
@@ -216,6 +248,12 @@ def t_title_broken(doc: Doc) -> None:
     doc.opts["title"] = "broken"
 
 
+@transform("doc", drawn=False)
+def t_title_two_lines(doc: Doc) -> None:
+    """Title on two lines with a space before 年 (洪泽区人民政府 / 2023 年…报告); the preface starts 本年度报告根据…."""
+    doc.opts["title"] = "two_lines"
+
+
 @transform("doc")
 def t_breadcrumbs(doc: Doc) -> None:
     """Web breadcrumbs and page chrome before the title."""
@@ -245,11 +283,20 @@ HARD = {"misaligned", "blank_column", "subtotal_col", "narrative_first"}
 
 
 # -- building ---------------------------------------------------------------------------------------------------------
+def printed_cells(truth: Record) -> dict[str, Value]:
+    """The truth's cells the report prints: not a total the form leaves to its rows (（六）其他处理 of 2021)."""
+    fmt = load_format(truth.format)
+    derived = {f"{t.key}.{r.key}." for t in fmt.tables.values() for r in t.rows if r.sums}
+    return {k: v for k, v in truth.cells.items() if not k.startswith(tuple(derived))}
+
+
 def build(seed: int, layout: str | None = None, names: list[str] | None = None, p: float = 0.22) -> Doc:
     """Return a perturbed report: a random record, a layout and a random set of transforms (or the named ones)."""
     rng = random.Random(seed * 7919 + 17)
     version = ("2019", "2021")[seed % 2]
     truth = make_record(version, seed)
+    # The truth is what the report prints: a total the form leaves to its rows is the reader's to derive.
+    truth.cells = printed_cells(truth)
     place, kind = rng.choice(PLACES)
     if kind == "county" and rng.random() < 0.6:
         truth.agency = place + rng.choice(OFFICES)
@@ -259,7 +306,7 @@ def build(seed: int, layout: str | None = None, names: list[str] | None = None, 
     layout = layout or rng.choice(LAYOUTS)
     doc = Doc(truth, layout, rng)
     if names is None:
-        names = [n for n in TRANSFORMS if rng.random() < p]
+        names = [n for n in TRANSFORMS if n not in OPT_IN and rng.random() < p]
         titles = [n for n in names if n.startswith("title_")]
         for extra in titles[1:]:
             names.remove(extra)
@@ -304,6 +351,9 @@ def _assemble(doc: Doc) -> None:
         doc.title = [f"{gov}人民政府" if gov else agency, f"{year}年政府信息公开工作年度报告"]
     elif style == "noyear":
         doc.title = [f"{agency}政府信息公开工作年度报告"]
+    elif style == "two_lines":
+        doc.title = [f"{gov}人民政府" if gov else agency, f"{year} 年政府信息公开工作年度报告"]
+        rec.text["preface"] = ["本年度报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）要求编制。"]
     else:
         doc.title = [f"{agency}{year}年政府信息公开工作年度报告"]
     if o.get("breadcrumbs"):
@@ -360,6 +410,8 @@ def _label(doc: Doc, text: str, where: str = "row") -> str:
             if text == official and rng.random() < 0.7:
                 text = rng.choice(variants)
                 break
+    if o.get("typos"):
+        text = re.sub(r"^(\d)\.", r"\1、", text.replace("其他法律行政法规禁止公开", "其他法律行政止公开"))
     if o.get("halfwidth"):
         text = text.replace("（", "(").replace("）", ")")
         if rng.random() < 0.5:
@@ -424,6 +476,8 @@ def _requests(doc: Doc, table) -> list[list[str]]:
         [UP, UP, UP, _label(doc, "自然人", "col"), "法人或其他组织", *[LEFT] * (len(orgs) - 1 + sub), "总计"],
         [UP, UP, UP, UP, *(["小计"] if sub else []), *[_label(doc, c.label, "col") for c in orgs], UP],
     ]
+    if o.get("header_total"):
+        header[0][-1], header[1][-1] = "总计", UP
     rows = list(header)
 
     def values(row_key: str) -> list[str]:
@@ -446,9 +500,13 @@ def _requests(doc: Doc, table) -> list[list[str]]:
 
     results_started = False
     group_seen: set[str] = set()
-    data_rows = table.rows
+    data_rows = table.form_rows
+    if o.get("six_one_row"):
+        # The total in place of the rows it sums, labelled as the form labels （六）.
+        parts = {p for r in table.rows for p in r.sums}
+        data_rows = tuple(r for r in table.rows if r.key not in parts)
     for i, row in enumerate(data_rows):
-        label = _label(doc, row.label)
+        label = _label(doc, row.aliases[0] if row.sums else row.label)
         if row.group is None:
             rows.append([label, LEFT, LEFT, *values(row.key)])
             continue
@@ -768,7 +826,8 @@ def main() -> None:
     names = args.transforms.split(",") if args.transforms else None
     if args.list:
         for name, (stage, fn) in TRANSFORMS.items():
-            print(f"{name:16s} {stage:7s} {(fn.__doc__ or '').strip()}")  # type: ignore[union-attr]
+            named = " (only when named)" if name in OPT_IN else ""
+            print(f"{name:16s} {stage:7s} {(fn.__doc__ or '').strip()}{named}")  # type: ignore[union-attr]
         return
     if args.show is not None:
         doc = build(args.show, args.layout, names)

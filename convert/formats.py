@@ -92,6 +92,9 @@ class Row:
     group: str | None = None
     outcome: bool = False
     aliases: tuple[str, ...] = ()
+    # A total the official form does not print (（六）其他处理 of 2021): the sum of these rows, kept when a
+    # report prints it instead of them.
+    sums: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,11 @@ class Table:
         out.update({("r", r.key): r for r in self.rows})
         out.update({("g", g.key): g for g in self.groups})
         return out
+
+    @property
+    def form_rows(self) -> tuple[Row, ...]:
+        """The rows the official form prints: not the totals it leaves to their parts (（六）其他处理 of 2021)."""
+        return tuple(r for r in self.rows if not r.sums)
 
     def cell_keys(self) -> list[str]:
         """Return every cell key of the table, row by row."""
@@ -332,10 +340,20 @@ class FormatData:
         return in_force[-1] if in_force else self.versions[0]
 
     def also_counted(self, key: str) -> tuple[str, ...]:
-        """Return the cells of older versions that a summary of mixed versions counts under this cell."""
+        """Return the cells of older versions that a summary of mixed versions counts under this cell.
+
+        A row that sums the crosswalk's row (（六）其他处理 of 2021 sums its 3.其他) counts them too.
+        """
         table, row, column = key.split(".")
+        under = {row}
+        for fmt in self.formats.values():
+            rows = fmt.tables[table].rows if table in fmt.tables else ()
+            under.update(part for r in rows if r.key == row for part in r.sums)
         return tuple(
-            f"{table}.{old}.{column}" for cw in self.crosswalks if (cw.table, cw.row) == (table, row) for old in cw.also
+            f"{table}.{old}.{column}"
+            for cw in self.crosswalks
+            if cw.table == table and cw.row in under
+            for old in cw.also
         )
 
 
@@ -457,6 +475,7 @@ _ROW = {
     "outcome": _opt(bool),
     "aliases": _ALIASES,
     "versions": _IN_VERSIONS,
+    "sums": _opt(_WORDS),
 }
 _DERIVED_COLUMN = {"key": _req(str), "label": _req(str), "group": _req(str), "sums": _req(_WORDS)}
 _DERIVED_ROW = {"key": _req(str), "label": _req(str), "group": _req(str)}
@@ -668,6 +687,7 @@ def _build_table(raw: dict, version: str, at: tuple[str, ...], ctx: _Context) ->
     for r in raw_rows:
         _known(r.get("columns", ()), all_cols, "column", (*at, f"row {r['key']}"), ctx)
         _known([r["group"]] if "group" in r else [], group_keys, "group", (*at, f"row {r['key']}"), ctx)
+        _known(r.get("sums", ()), [x["key"] for x in raw_rows if x is not r], "row", (*at, f"row {r['key']}"), ctx)
     raw_derived_cols = raw.get("derived_columns", ())
     _unique([*all_cols, *(d["key"] for d in raw_derived_cols)], "column or derived column key", at, ctx)
     for d in raw_derived_cols:
@@ -692,6 +712,7 @@ def _build_table(raw: dict, version: str, at: tuple[str, ...], ctx: _Context) ->
             r.get("group"),
             bool(r.get("outcome", False)),
             tuple(r.get("aliases", ())),
+            tuple(r.get("sums", ())),
         )
         for r in raw_rows
     )

@@ -53,7 +53,7 @@ def _table_rows(fmt: Format, table: Table, record: Record) -> list[list[str]]:
         rows.append(["", "", "自然人", "法人或其他组织", "", "", "", "", "总计"])
         rows.append(["", "", "", *[c.label for c in table.columns[1:6]], ""])
         last_group: str | None = None
-        for row in table.rows:
+        for row in table.form_rows:
             group = table.group(row.group) if row.group else None
             lead = ["", ""]
             if group and group.key != last_group:

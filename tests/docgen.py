@@ -158,7 +158,7 @@ def _requests(table: Table, record: Record, opts: DocxOptions) -> FormTable:
     ]
     results_started = False
     seen: set[str] = set()
-    for row in table.rows:
+    for row in table.form_rows:
         label = _label(row.label, opts, record.format)
         values = [_value(record, f"requests.{row.key}.{c.key}", c.type, opts) for c in cols]
         if row.group is None:

@@ -102,9 +102,13 @@ def consistent_record(version: str, seed: int = 0, *, blanks: bool = False) -> R
     req = fmt.tables["requests"]
     parts = [c.key for c in req.columns if c.key != "total"]
     outcome = [r.key for r in req.rows if r.outcome]
+    sums = {r.key: r.sums for r in req.rows if r.sums}  # a total the form leaves to its rows (（六） of 2021)
     for col in parts:
         for row in outcome:
-            cells[f"requests.{row}.{col}"] = rnd.choice([0, 0, 1, 2, rnd.randint(0, 40)])
+            for leaf in sums.get(row, (row,)):
+                cells[f"requests.{leaf}.{col}"] = rnd.choice([0, 0, 1, 2, rnd.randint(0, 40)])
+            if row in sums:
+                cells[f"requests.{row}.{col}"] = sum(cells[f"requests.{p}.{col}"] for p in sums[row])  # type: ignore[misc]
         total = sum(cells[f"requests.{row}.{col}"] for row in outcome)  # type: ignore[misc]
         forward = rnd.randint(0, 5)
         carried = rnd.randint(0, total + forward)

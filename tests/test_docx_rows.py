@@ -19,7 +19,7 @@ from bench.generate import make_record
 from convert.docx_rows import read_docx_rows
 from convert.errors import UnreadableInputError, UnsafeInputError
 from convert.formats import load_format
-from convert.reader import parse_report
+from convert.parse import parse_report
 from convert.record import Record
 from convert.safety import OLE2_MAGIC, Limits
 from tests.docgen import (
@@ -78,7 +78,7 @@ def expected_requests(record: Record, numbering: str = ".") -> list[list[str]]:
         ["", "", "", "", "商业\n企业", "科研\n机构", "社会公益组织", "法律服务机构", "其他", ""],
     ]
     seen: set[str] = set()
-    for row in table.rows:
+    for row in table.form_rows:
         values = [_text(record, f"requests.{row.key}.{c.key}") for c in table.columns]
         label = _relabel(row.label, numbering)
         if row.group is None:
@@ -167,7 +167,7 @@ def test_merged_cells_appear_once(version: str) -> None:
     assert cells.count("结果维持") == 3  # once under 行政复议, once under each kind of 行政诉讼
     # Every row of a table has the grid's width: a merged cell is one cell and blanks, not a repeat.
     requests = [r for r in rows if len(r) == 10]
-    assert len(requests) == 3 + len(load_format(version).tables["requests"].rows)
+    assert len(requests) == 3 + len(load_format(version).tables["requests"].form_rows)
 
 
 def _narrow_spans(data: bytes) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from convert.formats import (
     templates_dir,
     version_for_year,
 )
-from convert.reader import detect_version, parse_report
+from convert.parse import detect_version, parse_report
 from tests.strategies import consistent_record
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -52,6 +52,8 @@ REQUESTS_ROWS = (
     + ["unable_not_held", "unable_needs_creation", "unable_unclear"]
     + [f"rejected_{x}" for x in ("complaint", "repeat", "publication", "excessive", "confirmation")]
 )
+OTHER_2019 = ["other_handling"]
+OTHER_2021 = ["other_no_correction", "other_unpaid_fee", "other_other"]
 APPEALS = [
     f"appeals.{g}.{c}"
     for g in ("review", "suit_direct", "suit_after_review")
@@ -93,11 +95,12 @@ def test_2019_keys_are_exactly_format_md() -> None:
 
 
 def test_2021_keys_are_exactly_format_md() -> None:
-    rows = [*REQUESTS_ROWS, "other_no_correction", "other_unpaid_fee", "other_other", "total", "carried_forward"]
+    # other_total: （六）其他处理's total, which the form leaves to its three rows (added for reports printing it alone).
+    rows = [*REQUESTS_ROWS, *OTHER_2021, "other_total", "total", "carried_forward"]
     want = keys_of(PROACTIVE_2021, rows)
     got = load_format("2021").cell_keys
     assert set(got) == want
-    assert len(got) == len(want) == 10 + 175 + 15
+    assert len(got) == len(want) == 10 + 182 + 15
 
 
 def test_money_and_signed_types() -> None:
@@ -111,7 +114,7 @@ def test_money_and_signed_types() -> None:
 def test_formulas_cover_every_total() -> None:
     formulas = load_format("2021").formulas()
     assert formulas["requests.granted.total"][0] == "requests.granted.natural_person"
-    assert len(formulas["requests.total.natural_person"]) == 21  # every outcome row of 2021
+    assert len(formulas["requests.total.natural_person"]) == 19  # every outcome row of 2021, （六） as one
     assert formulas["appeals.review.total"] == tuple(
         f"appeals.review.{c}" for c in ("upheld", "corrected", "other", "pending")
     )
@@ -130,14 +133,11 @@ def test_labels_of_a_table_do_not_collide() -> None:
 
 # -- the moved facts give the same answers as before -------------------------------------------
 
-OTHER_2019 = ["other_handling"]
-OTHER_2021 = ["other_no_correction", "other_unpaid_fee", "other_other"]
 
-
-def expected_equations(other_rows: list[str]) -> list[Equation]:
-    """Spell out the 勾稽 equations of FORMAT.md §3 for a version whose （六） has these rows."""
-    rows = [*REQUESTS_ROWS, *other_rows, "total", "carried_forward"]
-    outcomes = [*REQUESTS_ROWS[2:], *other_rows]
+def expected_equations(other_rows: list[str], other_total: str | None = None) -> list[Equation]:
+    """Spell out the 勾稽 equations of FORMAT.md §3 for a version whose （六） has these rows (and this total)."""
+    rows = [*REQUESTS_ROWS, *([other_total] if other_total else []), *other_rows, "total", "carried_forward"]
+    outcomes = [*REQUESTS_ROWS[2:], *([other_total] if other_total else other_rows)]
 
     def cells(rows: list[str], col: str) -> tuple[str, ...]:
         return tuple(f"requests.{r}.{col}" for r in rows)
@@ -159,6 +159,11 @@ def expected_equations(other_rows: list[str]) -> list[Equation]:
     out += [
         Equation("outcome-total", f"requests.*.{c}", cells(["total"], c), cells(outcomes, c)) for c in REQUESTS_COLUMNS
     ]
+    if other_total:
+        out += [
+            Equation("other-total", f"requests.*.{c}", cells([other_total], c), cells(other_rows, c))
+            for c in REQUESTS_COLUMNS
+        ]
     out += [
         Equation(
             "appeal-total",
@@ -173,8 +178,8 @@ def expected_equations(other_rows: list[str]) -> list[Equation]:
 
 def test_equations_are_the_formats_rules_spelled_out() -> None:
     assert load_format("2019").equations() == expected_equations(OTHER_2019)
-    assert load_format("2021").equations() == expected_equations(OTHER_2021)
-    assert (len(load_format("2019").equations()), len(load_format("2021").equations())) == (40, 42)
+    assert load_format("2021").equations() == expected_equations(OTHER_2021, "other_total")
+    assert (len(load_format("2019").equations()), len(load_format("2021").equations())) == (40, 50)
 
 
 def test_versions_and_the_year_rule() -> None:
@@ -231,10 +236,12 @@ def test_carry_over_continuity_compares_last_years_carried_forward_with_this_yea
 
 def test_mixed_summaries_count_2019s_other_handling_under_2021s_other_other() -> None:
     assert also_counted("requests.other_other.total") == ("requests.other_handling.total",)
+    # …and so under the （六） total of 2021, which sums 3.其他.
+    assert also_counted("requests.other_total.research") == ("requests.other_handling.research",)
     assert also_counted("requests.other_unpaid_fee.total") == ()
     (walk,) = crosswalks()
     assert (walk.total_key, walk.total_label) == ("other_all", "（六）其他处理·合计（跨版本）")
-    assert walk.total_rows == ("other_handling", "other_no_correction", "other_unpaid_fee", "other_other")
+    assert walk.total_rows == ("other_handling", "other_total")
 
 
 def test_the_org_subtotal_column_is_named_by_its_group() -> None:

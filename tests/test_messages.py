@@ -14,7 +14,7 @@ from convert.checks import ERROR, Finding, check_rules, render, using_language
 from convert.checks.catalogue import catalogue, codes, language, parse_catalogue, set_language
 from convert.errors import FormatDataError, UsageError
 from convert.formats import known_versions, load_format, templates_dir
-from convert.reader import parse_report
+from convert.parse import parse_report
 from convert.record import Record, Warning_
 from tests.strategies import consistent_record
 
@@ -72,7 +72,14 @@ def test_every_code_emitted_in_convert_has_a_template() -> None:
 
 def test_every_rule_of_the_format_has_a_template_as_an_error() -> None:
     messages = catalogue().messages
-    assert rule_ids() == {"balance", "row-total", "outcome-total", "appeal-total", "carry-over-continuity"}
+    assert rule_ids() == {
+        "balance",
+        "row-total",
+        "outcome-total",
+        "other-total",
+        "appeal-total",
+        "carry-over-continuity",
+    }
     for rule in rule_ids():
         assert rule in messages and messages[rule].severity == ERROR, rule
 

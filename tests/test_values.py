@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from convert.values import chinese_to_int, parse
+from convert.parse.values import chinese_to_int, parse
 
 
 @pytest.mark.parametrize(

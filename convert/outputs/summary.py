@@ -453,7 +453,10 @@ def _chart_keys(row: MergeRow, keys: tuple[str, ...], rows: str) -> list[str]:
     if keys:
         return list(keys)
     table = load_format(row.format).tables["requests"]
-    return [f"requests.{r.key}.total" for r in table.rows if r.key.startswith(rows)]
+    matching = [r for r in table.rows if r.key.startswith(rows)]
+    # A total among them (（六）其他处理·合计 of 2021) stands for its parts: counted once, even when printed alone.
+    parts = {p for r in matching for p in r.sums}
+    return [f"requests.{r.key}.total" for r in matching if r.key not in parts]
 
 
 def _write_charts(wb: FastWorkbook, styles: Styles, rows: list[MergeRow], year: int | None, texts: Summary) -> None:

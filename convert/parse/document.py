@@ -1,0 +1,163 @@
+"""A report's lines of cells → a record: its version, sections, title, texts and tables."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Any
+
+from convert.errors import NotAReportError
+from convert.formats import Format, Section, heading_words, known_versions, load_format, normalize, version_for_year
+from convert.inputs.base import Line
+from convert.parse.table import TableReader
+from convert.parse.title import agency_and_year, title_and_preface
+from convert.record import Record
+
+
+def parse_report(text: str, source: dict[str, Any] | None = None) -> Record:
+    """Parse the text of a report (plain, markdown or HTML) into a record; refuse what is not an annual report."""
+    from convert.inputs.text import document
+
+    doc = document(text, source)
+    return parse_lines(doc.lines, doc.source, doc.text)
+
+
+def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = None) -> Record:
+    """Read a report's lines of cells, from any kind of input, into a record; refuse what is not an annual report.
+
+    text: the whole document's words, where the format's marker words are looked for (default: the lines' words).
+    """
+    source = dict(source)
+    if text is None:
+        text = "\n".join(line.text for line in lines)
+    version, version_note = detect_version(text)
+    fmt = load_format(version)
+    spans = find_sections(lines, fmt.sections)
+    record = Record(format=version, cells=dict.fromkeys(fmt.cell_keys), source=source)
+    first = min((start for start, _ in spans.values()), default=len(lines))
+    record.title, preface = title_and_preface(lines[:first])
+    record.text["preface"] = preface
+    for section in fmt.sections:
+        if section.kind == "text" and section.key in spans:
+            start, end = spans[section.key]
+            record.text[section.key] = [line.text for line in lines[start + 1 : end] if not line.blank]
+    _read_tables(lines, fmt, spans, record)
+    for section in fmt.sections:
+        if section.key not in spans:
+            record.warn("missing-section", {"number": section.number, "heading": section.heading}, section.key)
+    record.agency, record.year = agency_and_year(record, lines)
+    if version_note:
+        record.warn("format-uncertain", {"case": version_note}, "format")
+    _decide_version_by_year(record, version_note)
+    _warn_rule_failures(record, fmt)
+    return record
+
+
+def _read_tables(lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int]], record: Record) -> None:
+    """Read every table in its section (or, its heading not found, anywhere); refuse a document without them."""
+    found_tables = 0
+    for key, table in fmt.tables.items():
+        if key in spans:
+            start, end = spans[key]
+            body, strict = lines[start + 1 : end], True
+        else:
+            body, strict = lines, False
+        if TableReader(fmt, table, record, strict).read(body):
+            found_tables += 1
+        elif key not in spans:
+            section = fmt.section(key)
+            raise NotAReportError(
+                f"no table {section.number}、{section.heading} found: "
+                + (
+                    "this does not look like an annual report (政府信息公开工作年度报告)"
+                    if not spans
+                    else "the report lacks one of its three tables"
+                )
+            )
+    if not spans and not found_tables:
+        raise NotAReportError("not an annual report (政府信息公开工作年度报告): no section headings or tables found")
+
+
+def detect_version(text: str) -> tuple[str, str]:
+    """Tell the format version by its marker words (FORMAT.md §5); a note says when unsure."""
+    words = normalize(text)
+    hits = {v: [m for m in load_format(v).markers if normalize(m) in words] for v in known_versions()}
+    found = [v for v, markers in hits.items() if markers]
+    if len(found) == 1:
+        return found[0], ""
+    # Several or none: the year decides later; start from the most markers, the later version on a tie.
+    guess = max(reversed(hits), key=lambda v: len(hits[v]))
+    return guess, "mixed" if found else "absent"
+
+
+def _decide_version_by_year(record: Record, note: str) -> None:
+    if not note or record.year is None:
+        return
+    wanted = version_for_year(record.year)
+    if wanted != record.format:
+        fields = {"case": "year", "year": record.year, "wanted": wanted, "format": record.format}
+        record.warn("format-uncertain", fields, "format")
+
+
+_SUBHEADING = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d{1,2}\s*[.、．](?!\d))")
+
+
+@cache
+def _any_heading(sections: tuple[Section, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for s in sections for p in s.patterns))
+
+
+def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str, tuple[int, int]]:
+    """Find each section's heading line by its words; return section key → (heading index, end index)."""
+    candidates: dict[str, list[int]] = {s.key: [] for s in sections}
+    # Lines numbered like sub-headings (1. （一）) name a section only when nothing else does: 「1.总体情况」.
+    fallback: dict[str, list[int]] = {s.key: [] for s in sections}
+    any_heading = _any_heading(sections)
+    for i, line in enumerate(lines):
+        words = [c for c in line.cells if c.strip()]
+        if len(words) != 1:
+            continue
+        text = words[0].strip()
+        if len(text) > 60:
+            continue
+        if not any_heading.search(heading_words(text)):
+            continue  # one combined pattern per line; most lines are no heading at all
+        into = fallback if _SUBHEADING.match(unicodedata.normalize("NFKC", text)) else candidates
+        for s in sections:
+            if s.matches(text):
+                into[s.key].append(i)
+                break
+    for key, options in candidates.items():
+        if not options and len(fallback[key]) == 1:
+            options.append(fallback[key][0])
+    chosen: dict[str, int] = {}
+    last = -1
+    for s in sections:
+        options = candidates[s.key]
+        if not options:
+            continue
+        # Prefer the heading that keeps the format's order; real reports sometimes reorder chapters.
+        after = [i for i in options if i > last and i not in chosen.values()]
+        pick = after[0] if after else next((i for i in options if i not in chosen.values()), None)
+        if pick is None:
+            continue
+        chosen[s.key] = pick
+        last = max(last, pick)
+    starts = sorted(chosen.values())
+    return {key: (start, next((s for s in starts if s > start), len(lines))) for key, start in chosen.items()}
+
+
+def _warn_rule_failures(record: Record, fmt: Format) -> None:
+    from convert.checks import ERROR, check_rules
+
+    unchecked: dict[str, list[str]] = {}
+    for finding in check_rules(record, fmt):
+        if finding.severity == ERROR and finding.code != "non-negative":
+            record.warn("rule-failed", finding.fields, finding.key)
+        elif finding.code == "missing":
+            unchecked.setdefault(finding.key.split(".")[0], []).append(finding.key)
+    for table, where in unchecked.items():
+        # A blank cell beside numbers leaves a total unchecked: a lost cell would go unnoticed, so say so.
+        keys = where[:4] + (["…"] if len(where) > 4 else [])
+        record.warn("rule-unchecked", {"count": len(where), "table": table, "keys": keys}, table)
