@@ -6,11 +6,13 @@ wrapper script on PATH, and take it off PATH to see what a machine without Libre
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import os
 import shutil
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -323,6 +325,39 @@ def test_a_libreoffice_that_hangs_is_killed_at_its_timeout(tmp_path: Path, monke
     pid = int((tmp_path / "bin" / "soffice.pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@with_libreoffice
+def test_a_picture_linked_from_the_web_is_never_fetched(tmp_path: Path) -> None:
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_error(404)
+
+        do_HEAD = do_OPTIONS = do_PROPFIND = do_GET  # what LibreOffice's WebDAV client asks first
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/logo.png"
+        page = tmp_path / "page.html"
+        page.write_text(
+            f'<html><body><p>正文</p><p><img src="{url}" width="40" height="40"></p></body></html>', "utf-8"
+        )
+        doc = convert_documents([page], "doc:MS Word 97", tmp_path / "doc")[0]  # LibreOffice links the picture
+        hits.clear()
+        result = runner.invoke(app, ["read", str(doc), "--jobs", "1"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 2
+    assert f"links to outside content (image → {url}); nothing is ever fetched" in result.stderr
+    assert hits == []
 
 
 # -- bad Word files: one line, exit 2, nothing written, nothing run or fetched ---------------------------------------------

@@ -29,7 +29,9 @@ MISSING_MESSAGE = (
 TIMEOUT_START_SECONDS = 60.0
 TIMEOUT_PER_FILE_SECONDS = 10.0
 
-# Macros never run, links are never updated, linked pictures of untrusted documents never fetched, no lock files.
+# Macros never run, links are never updated, no lock files; and every address on the network goes through a proxy
+# that is not there (port 9 of this computer), so a linked picture is never fetched: LibreOffice would fetch it while
+# loading a .doc, whatever its link settings say.
 PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
@@ -38,8 +40,20 @@ PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>0</value></prop></item>
 <item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Field" oor:op="fuse"><value>false</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetProxyType" oor:op="fuse"><value>1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetNoProxy" oor:op="fuse"><value></value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPSProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPSProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
 </oor:items>
 """
+
+
+DEAD_PROXY = "http://127.0.0.1:9"
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
 def executable() -> str | None:
@@ -92,7 +106,8 @@ def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".
         ]
         log.info("LibreOffice: converting %d file(s) to .docx in one start", len(paths))
         # HOME too points into the private folder: nothing of the user's own LibreOffice is read or changed.
-        env = {**os.environ, "HOME": str(work)}
+        env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"} | {"HOME": str(work)}
+        env |= {name: DEAD_PROXY for name in PROXY_VARIABLES}
         # A session of its own, so a timeout kills soffice.bin and its helpers too, not only the wrapper script.
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
