@@ -28,7 +28,7 @@ def _read_one(path: Path, debug: bool) -> Outcome:
 def read_inputs(paths: Sequence[str | Path], jobs: int | None = None, debug: bool = False) -> Iterator[Outcome]:
     """Read every input (files or folders) into records; yield JSON text per input, in input order."""
     files = expand_inputs(paths)
-    return prepared(files, run_many(_read_one, [(p, debug) for p in files], jobs, label="read", preload=READERS))
+    return prepared(files, run_many(_read_one, [(p, debug) for p in files], jobs, label="read", preload=READERS), jobs)
 
 
 def output_paths(inputs: list[Path], out: Path) -> list[Path]:
@@ -74,7 +74,7 @@ def convert_inputs(
             raise UsageError(f"output {out} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
     items = [(p, t, force, debug) for p, t in zip(files, targets, strict=True)]
-    return prepared(files, run_many(_convert_one, items, jobs, label="convert"))
+    return prepared(files, run_many(_convert_one, items, jobs, label="convert"), jobs)
 
 
 def check_one(
@@ -146,4 +146,5 @@ def check_inputs(
             label="check",
             preload=(*READERS, "convert.checks"),
         ),
+        jobs,
     )

@@ -85,6 +85,7 @@ def merge_inputs(
         run_many(
             _read_row, [(p, debug) for p in files], jobs, label="merge", preload=("convert.reader", "convert.checks")
         ),
+        jobs,
     )
     return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
 

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import struct
+import sys
 import threading
 import zipfile
 import zlib
@@ -272,6 +273,46 @@ def test_a_batch_of_old_word_files_converts_in_one_libreoffice_start(
     # Outside a batch, one file converts alone.
     assert read_report(old_word["files"]["a"]).cells == old_word["records"]["a"].cells
     assert starts(count) == 2
+
+
+def converting_soffice(folder: Path, count: Path, docx: Path) -> None:
+    """Put a soffice on PATH that notes each start in count and "converts" every input to a copy of docx."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "soffice"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import shutil, sys\n"
+        "from pathlib import Path\n"
+        f"Path({str(count)!r}).open('a').write('start\\n')\n"
+        "args = sys.argv[1:]\n"
+        "out = Path(args[args.index('--outdir') + 1])\n"
+        "for arg in args:\n"
+        "    if arg.endswith('.doc'):\n"
+        f"        shutil.copyfile({str(docx)!r}, out / (Path(arg).stem + '.docx'))\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+
+
+@pytest.mark.parametrize(("files", "jobs", "expected"), [(4, 2, 1), (17, 1, 1), (17, 2, 2), (40, 2, 2)])
+def test_a_batch_starts_libreoffice_once_or_once_a_core_for_many_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, jobs: int, expected: int
+) -> None:
+    record = make_record("2021", 41)
+    docx = tmp_path / "made.docx"
+    render_docx(record, docx)
+    count = tmp_path / "starts.txt"
+    converting_soffice(tmp_path / "bin", count, docx)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(files):
+        (folder / f"r{i:02d}.doc").write_bytes(doc_file(streams={"Data": i.to_bytes(2, "little")}))
+    result = runner.invoke(app, ["read", str(folder), "--jobs", str(jobs)])
+    assert result.exit_code == 0, result.output
+    assert starts(count) == expected
+    got = records_of(result.stdout)
+    assert len(got) == files and all(r.cells == record.cells for r in got.values())
 
 
 @with_libreoffice

@@ -53,12 +53,12 @@ def kind_of(probe: Probe) -> Kind:
 
 
 @contextmanager
-def prepared(paths: Sequence[Path], limits: Limits | None = None) -> Iterator[None]:
+def prepared(paths: Sequence[Path], limits: Limits | None = None, jobs: int = 1) -> Iterator[None]:
     """Do up front, once for a command's inputs, what is slow one file at a time (LibreOffice for .doc/.wps).
 
-    Enter it before a batch's workers start; reads inside it use what was prepared.
+    Enter it before a batch's workers start (jobs: how many cores it may use); reads inside it use what was prepared.
     """
-    with doc.prepared(paths, limits or safety.DEFAULT_LIMITS):
+    with doc.prepared(paths, limits or safety.DEFAULT_LIMITS, jobs):
         yield
 
 

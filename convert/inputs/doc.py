@@ -13,6 +13,7 @@ import re
 import struct
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +56,18 @@ KIND = Kind("doc", detect, read)
 _batch: dict[str, Path] = {}
 
 
-@contextmanager
-def prepared(paths: Sequence[Path], limits: Limits) -> Iterator[None]:
-    """Convert every .doc/.wps among paths to .docx in one LibreOffice start, for read() to find while inside.
+# A LibreOffice start costs about as much as converting this many files: a batch is split only into shares this big.
+MIN_FILES_PER_START = 8
 
-    Run before a batch's workers start (forked workers inherit what was converted). Files that cannot be read,
-    are refused, or fail to convert are left out: read() converts them alone and says what is wrong.
+
+@contextmanager
+def prepared(paths: Sequence[Path], limits: Limits, jobs: int = 1) -> Iterator[None]:
+    """Convert every .doc/.wps among paths to .docx up front, for read() to find while inside.
+
+    One LibreOffice start converts them all; with several cores (jobs) and many files, one start per core converts
+    a share of at least MIN_FILES_PER_START each, at the same time. Run before a batch's workers start (forked
+    workers inherit what was converted). Files that cannot be read, are refused, or fail to convert are left out:
+    read() converts them alone and says what is wrong.
     """
     sources: dict[str, bytes] = {}
     for path in paths:
@@ -75,8 +82,15 @@ def prepared(paths: Sequence[Path], limits: Limits) -> Iterator[None]:
     if len(sources) < 2 or libreoffice.executable() is None:
         yield  # one file converts alone just as fast; without LibreOffice each read says what to install
         return
+    starts = max(1, min(jobs, len(sources) // MIN_FILES_PER_START))
+    names = list(sources)
+    shares = [{sha: sources[sha] for sha in names[i::starts]} for i in range(starts)]
     with tempfile.TemporaryDirectory(prefix="nianbao-docx-") as tmp:
-        made = libreoffice.convert_to_docx(sources, Path(tmp))
+        made: dict[str, Path | str] = {}
+        # The threads only wait for the LibreOffice processes, each with a profile of its own.
+        with ThreadPoolExecutor(max_workers=starts) as pool:
+            for part in pool.map(lambda share: libreoffice.convert_to_docx(share, Path(tmp)), shares):
+                made.update(part)
         done = {sha: out for sha, out in made.items() if isinstance(out, Path)}
         _batch.update(done)
         try:
