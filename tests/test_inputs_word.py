@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from bench.generate import make_record
 from convert.cli import app
-from convert.inputs import libreoffice
+from convert.inputs import identify, libreoffice
 from convert.reader import read_report
 from convert.record import Record
 from tests.docgen import DocxOptions, convert_documents, render_docx
@@ -332,6 +332,14 @@ def test_an_encrypted_doc_is_refused_before_libreoffice_sees_it(
     assert result.exit_code == 2
     assert f"Error: {path}: document is password-protected: remove the password" in result.stderr
     assert starts(count) == 0
+
+
+def test_a_workbook_naming_word_in_a_cell_is_no_word_document(tmp_path: Path) -> None:
+    path = tmp_path / "book.xls"
+    path.write_bytes(compound_file({"Workbook": "见 WordDocument 流".encode("utf-16-le")}))
+    assert identify(path).kind.name == "xls"
+    path.write_bytes(doc_file())
+    assert identify(path).kind.name == "doc"
 
 
 def test_without_libreoffice_an_old_word_file_says_what_to_install(

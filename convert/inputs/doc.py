@@ -34,7 +34,13 @@ def detect(probe: Probe) -> bool:
     if not probe.is_ole():
         return False
     data = probe.data
-    return ole_has_stream(data, "WordDocument") or (ole_is_encrypted(data) and probe.hint in WORD_NAMES)
+    if ole_is_encrypted(data) and probe.hint in WORD_NAMES:
+        return True
+    try:
+        # The directory decides where it can be read: a workbook may hold the words "WordDocument" in a cell.
+        return _Compound(data).entry("WordDocument", _STREAM) is not None
+    except (ValueError, struct.error, IndexError):
+        return ole_has_stream(data, "WordDocument")  # damaged: the name alone, and reading it says what is wrong
 
 
 def read(probe: Probe) -> Document:
@@ -178,11 +184,13 @@ class _Compound:
         per = self.size // 4
         n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
         self.cutoff, first_minifat, n_minifat, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
+        n_fat = min(n_fat, len(data) // self.size)  # a crafted count cannot make us read more than the file
         fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < _END_OF_CHAIN]
-        sector = first_difat
-        for _ in range(min(n_difat, _MAX_CHAIN)):
-            if sector >= _END_OF_CHAIN:
-                break
+        sector, seen = first_difat, set()
+        while sector < _END_OF_CHAIN and len(fat_sectors) < n_fat and len(seen) < n_difat:
+            if sector in seen:
+                raise ValueError("a broken sector chain")
+            seen.add(sector)
             more = struct.unpack_from(f"<{per}I", data, self.offset(sector))
             fat_sectors += [s for s in more[:-1] if s < _END_OF_CHAIN]
             sector = more[-1]
