@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 
 from bench.generate import make_record
 from convert.cli import app
-from convert.inputs import identify, libreoffice
+from convert.errors import UnreadableInputError
+from convert.inputs import identify, libreoffice, load
 from convert.reader import read_report
 from convert.record import Record
 from tests.docgen import DocxOptions, convert_documents, render_docx
@@ -340,6 +341,15 @@ def test_a_workbook_naming_word_in_a_cell_is_no_word_document(tmp_path: Path) ->
     assert identify(path).kind.name == "xls"
     path.write_bytes(doc_file())
     assert identify(path).kind.name == "doc"
+
+
+def test_words_in_a_document_never_pass_for_its_structure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its text names an encrypted package and a macro project; its directory holds neither.
+    path = tmp_path / "report.doc"
+    path.write_bytes(doc_file(streams={"Data": "EncryptedPackage EncryptionInfo Macros".encode("utf-16-le")}))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no LibreOffice: the file got as far as converting
+    with pytest.raises(UnreadableInputError, match="needs LibreOffice"):
+        load(path)
 
 
 def test_without_libreoffice_an_old_word_file_says_what_to_install(

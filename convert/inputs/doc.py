@@ -3,8 +3,9 @@
 Both are OLE2 compound files with a WordDocument stream (WPS writes Word's binary format and signs it with its own
 KSOProductBuildVer property); an OLE2 file a Word name gives, holding an encrypted package, is a password-protected
 .docx. Before LibreOffice sees a file, its directory is read here: encrypted, macro-carrying and object-embedding
-files are refused. A command converts all its .doc/.wps inputs in one LibreOffice start before its workers begin
-(see prepared()); read() then finds the conversion by the file's sha256, or converts the one file alone.
+files are refused. A command converts all its .doc/.wps inputs before its workers begin, in one LibreOffice start
+(one a core for many files, see prepared()); read() then finds the conversion by the file's sha256, or converts the
+one file alone.
 """
 
 from __future__ import annotations
@@ -121,8 +122,6 @@ def _convert_alone(data: bytes, what: str) -> bytes:
 # -- what the compound file holds -----------------------------------------------------------------------------------------
 def inspect(data: bytes) -> str:
     """Refuse an encrypted, macro-carrying or object-embedding file; return "wps" for a WPS document, else "doc"."""
-    if ole_is_encrypted(data):
-        raise UnreadableInputError(docx.PASSWORD_MESSAGE)
     what = "wps" if any(mark in data for mark in WPS_MARKS) else "doc"
     label = f".{what}"
     try:
@@ -130,9 +129,13 @@ def inspect(data: bytes) -> str:
         word = ole.entry("WordDocument", _STREAM)
         fib = ole.head(word, 12) if word is not None else b""
     except (ValueError, struct.error, IndexError) as exc:
+        if ole_is_encrypted(data):
+            raise UnreadableInputError(docx.PASSWORD_MESSAGE) from exc
         raise UnreadableInputError(
             f"corrupt {label}: damaged or truncated ({exc}); save it again from Word or WPS"
         ) from exc
+    if ole.entry("EncryptedPackage", _STREAM) is not None:
+        raise UnreadableInputError(docx.PASSWORD_MESSAGE)  # a password-protected .docx
     if word is None or len(fib) < 12:
         raise UnreadableInputError(
             f"corrupt {label}: damaged or truncated (its WordDocument stream is missing or cut short); "
