@@ -189,7 +189,7 @@ class _Compound:
         self.cutoff, first_minifat, n_minifat, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
         n_fat = min(n_fat, len(data) // self.size)  # a crafted count cannot make us read more than the file
         fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < _END_OF_CHAIN]
-        sector, seen = first_difat, set()
+        sector, seen = first_difat, set[int]()
         while sector < _END_OF_CHAIN and len(fat_sectors) < n_fat and len(seen) < n_difat:
             if sector in seen:
                 raise ValueError("a broken sector chain")
