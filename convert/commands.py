@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from convert.batch import Outcome, expand_inputs, guarded, run_many
+from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import UsageError
 from convert.record import Record
 
@@ -28,7 +28,7 @@ def _read_one(path: Path, debug: bool) -> Outcome:
 def read_inputs(paths: Sequence[str | Path], jobs: int | None = None, debug: bool = False) -> Iterator[Outcome]:
     """Read every input (files or folders) into records; yield JSON text per input, in input order."""
     files = expand_inputs(paths)
-    return run_many(_read_one, [(p, debug) for p in files], jobs, label="read", preload=READERS)
+    return prepared(files, run_many(_read_one, [(p, debug) for p in files], jobs, label="read", preload=READERS), jobs)
 
 
 def output_paths(inputs: list[Path], out: Path) -> list[Path]:
@@ -73,9 +73,8 @@ def convert_inputs(
         if out.exists() and not out.is_dir():
             raise UsageError(f"output {out} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
-    return run_many(
-        _convert_one, [(p, t, force, debug) for p, t in zip(files, targets, strict=True)], jobs, label="convert"
-    )
+    items = [(p, t, force, debug) for p, t in zip(files, targets, strict=True)]
+    return prepared(files, run_many(_convert_one, items, jobs, label="convert"), jobs)
 
 
 def check_one(
@@ -138,10 +137,14 @@ def check_inputs(
         raise UsageError("--annotate takes one workbook at a time")
     prev = Path(previous) if previous else None
     ann = Path(annotate) if annotate else None
-    return run_many(
-        _check_one,
-        [(p, prev, ann, force, debug) for p in files],
+    return prepared(
+        files,
+        run_many(
+            _check_one,
+            [(p, prev, ann, force, debug) for p in files],
+            jobs,
+            label="check",
+            preload=(*READERS, "convert.checks"),
+        ),
         jobs,
-        label="check",
-        preload=(*READERS, "convert.checks"),
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convert.batch import Outcome, expand_inputs, guarded, run_many
+from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import NianbaoError, UsageError
 from convert.formats import known_versions, load_format
 from convert.merge_model import MergeRow
@@ -80,8 +80,12 @@ def merge_inputs(
     files = expand_inputs(paths)
     out = Path(out)
     _check_out(out, force)
-    outcomes = run_many(
-        _read_row, [(p, debug) for p in files], jobs, label="merge", preload=("convert.reader", "convert.checks")
+    outcomes = prepared(
+        files,
+        run_many(
+            _read_row, [(p, debug) for p in files], jobs, label="merge", preload=("convert.reader", "convert.checks")
+        ),
+        jobs,
     )
     return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
 

@@ -234,9 +234,8 @@ def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
             raise corrupt_error(exc) from exc
 
 
-def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
-    """Central-directory checks first (no decompression), then the few XML parts that matter."""
-    infos = zf.infolist()
+def check_zip_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Refuse a ZIP package (workbook, Word document) with too many members or a bomb's expansion, from its directory."""
     if len(infos) > limits.max_members:
         raise UnsafeInputError(f"refused: archive has {len(infos)} members (limit {limits.max_members})")
     # zipfile never yields more than a member's declared file_size (it truncates and fails the CRC),
@@ -254,6 +253,12 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
             f"refused: compressed data expands to {human_bytes(total)}, over the "
             f"{human_bytes(limits.max_uncompressed_bytes)} limit (possible zip bomb)"
         )
+
+
+def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
+    """Central-directory checks first (no decompression), then the few XML parts that matter."""
+    infos = zf.infolist()
+    check_zip_sizes(infos, limits)
     names = {info.filename: info for info in infos}
     lowered = {name.lower() for name in names}
     if any(PurePosixPath(name).name == "vbaproject.bin" for name in lowered):

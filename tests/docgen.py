@@ -42,8 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LEFT, UP = "\x00<", "\x00^"  # a grid position merged with the cell on its left / above
 PHANTOM_TWIPS = (18, 28, 40)  # < 57 twips (1 mm): what .doc round trips leave between real columns
 DATA = ROOT / "tests" / "data"
-# Expected records wait here until the reader reads .docx; moving them up to expected/ enables the golden test.
-PENDING = DATA / "expected" / "pending"
 
 
 @dataclass(frozen=True)
@@ -491,10 +489,7 @@ def write_goldens(data: Path = DATA) -> list[Path]:
         record = golden_record(golden)
         path = data / "reports" / f"{golden.name}.docx"
         render_docx(record, path, golden.options)
-        # Into expected/ once the golden test reads .docx (the files were moved there), else expected/pending/.
-        enabled = data / "expected" / f"{golden.name}.json"
-        spec = enabled if enabled.exists() else data / "expected" / "pending" / enabled.name
-        spec.parent.mkdir(parents=True, exist_ok=True)
+        spec = data / "expected" / f"{golden.name}.json"
         spec.write_text(dumps(expected_spec(golden, record), indent=2) + "\n", encoding="utf-8")
         out.append(path)
     return out

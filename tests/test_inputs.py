@@ -39,15 +39,13 @@ def ole(*streams: str) -> bytes:
     return OLE + b"".join(name.encode("utf-16-le").ljust(128, b"\x00") for name in ("Root Entry", *streams))
 
 
-DOCX = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+PPTX = zip_bytes({"ppt/presentation.xml": b"<p/>"})
 
 # What each recognised-but-unread kind of file is told, whatever its name: (kind, bytes, the refusal).
 REFUSED = [
     ("pdf", PDF, "looks like a PDF: convert it to text or markdown first"),
     ("image", PNG, "looks like a PNG image, not a text report"),
     ("image", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40), "looks like a JPEG image"),
-    ("docx", DOCX, r"looks like a Word \.docx document, not text: save it as plain text \(\.txt\) or HTML"),
-    ("doc", ole("WordDocument", "1Table"), r"looks like an old Word \.doc document"),
     ("xls", ole("Workbook"), r"old Excel 97-2003 \.xls is not supported"),
     ("xls", ole("EncryptionInfo", "EncryptedPackage"), "workbook is password-protected"),
     ("archive", ole("Something"), r"looks like an old Office file \(\.doc/\.xls\)"),
@@ -100,7 +98,7 @@ def test_a_folder_lists_each_skipped_file_with_its_reason(tmp_path: Path, sample
     (folder / "zhuzhen-2019.txt").write_bytes((samples / "zhuzhen-2019.txt").read_bytes())
     (folder / "scan.pdf").write_bytes(PDF)
     (folder / "page.png").write_bytes(PNG)
-    (folder / "report.docx").write_bytes(DOCX)
+    (folder / "slides.pptx").write_bytes(PPTX)
     # Our own outputs beside the reports are skipped too, and said so.
     (folder / "records.jsonl").write_text(json.dumps({"source": {}, "cells": {}}) + "\n", encoding="utf-8")
     (folder / ".hidden.txt").write_bytes(PDF)  # hidden files are not looked at
@@ -108,10 +106,10 @@ def test_a_folder_lists_each_skipped_file_with_its_reason(tmp_path: Path, sample
     chosen = select([folder])
     assert chosen.inputs() == [folder / "zhuzhen-2019.txt"]
     reasons = {s.path.name: s.reason for s in chosen.skipped}
-    assert sorted(reasons) == ["page.png", "records.jsonl", "report.docx", "scan.pdf"]
+    assert sorted(reasons) == ["page.png", "records.jsonl", "scan.pdf", "slides.pptx"]
     assert reasons["scan.pdf"] == "looks like a PDF: convert it to text or markdown first"
     assert reasons["page.png"].startswith("looks like a PNG image, not a text report")
-    assert reasons["report.docx"].startswith("looks like a Word .docx document")
+    assert reasons["slides.pptx"].startswith("looks like a PowerPoint .pptx presentation")
     assert reasons["records.jsonl"].startswith("looks like JSON data")
 
     result = runner.invoke(app, ["read", str(folder), "--jobs", "1"])

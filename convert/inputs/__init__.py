@@ -6,7 +6,8 @@ A new kind of input is one module with `detect(probe)` and `read(probe)`, and on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +21,10 @@ from convert.safety import Limits
 # First match wins, so the order matters: containers before what they contain, magic bytes before text, and
 # the binary kind last, catching the rest. Detection is by content; a file's extension is only a tie-breaker.
 KINDS: list[Kind] = [
+    docx.KIND,  # ZIP with word/document.xml (a .docm too: its macro project would look like a workbook's)
     workbook.KIND,  # ZIP with xl/workbook.xml (or a ZIP too damaged to list: a truncated download)
-    docx.KIND,  # ZIP with word/document.xml
+    doc.KIND,  # OLE2 with a WordDocument stream (.doc, .wps), or an encrypted package named like a Word file
     xls.KIND,  # OLE2 with Excel's streams, or an encrypted Office package
-    doc.KIND,  # OLE2 with a WordDocument stream
     archive.KIND,  # any other ZIP or OLE2 file
     pdf.KIND,
     image.KIND,
@@ -49,6 +50,16 @@ def kind_of(probe: Probe) -> Kind:
         if kind.detect(probe):
             return kind
     raise AssertionError("the binary kind, last in KINDS, recognises anything")  # pragma: no cover
+
+
+@contextmanager
+def prepared(paths: Sequence[Path], limits: Limits | None = None, jobs: int = 1) -> Iterator[None]:
+    """Do up front, once for a command's inputs, what is slow one file at a time (LibreOffice for .doc/.wps).
+
+    Enter it before a batch's workers start (jobs: how many cores it may use); reads inside it use what was prepared.
+    """
+    with doc.prepared(paths, limits or safety.DEFAULT_LIMITS, jobs):
+        yield
 
 
 def load(path: str | Path, limits: Limits | None = None) -> Document | Record:

@@ -8,16 +8,14 @@ from convert.record import Record
 
 
 def detect(probe: Probe) -> bool:
-    """An OLE2 file holding an encrypted package, or Excel's workbook stream and no Word document stream."""
+    """An OLE2 file holding an encrypted package, or Excel's workbook stream."""
     if not probe.is_ole():
         return False
     data = probe.data
     if ole_is_encrypted(data):
         return True
-    # An old Word file may say "Book" anywhere in its text; its WordDocument stream decides first.
-    return not ole_has_stream(data, "WordDocument") and (
-        ole_has_stream(data, "Workbook") or ole_has_stream(data, "Book")
-    )
+    # Word files (whose text may say "Book" anywhere) were claimed by the doc kind, before this one in KINDS.
+    return ole_has_stream(data, "Workbook") or ole_has_stream(data, "Book")
 
 
 def message(data: bytes) -> str:

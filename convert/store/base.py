@@ -223,6 +223,15 @@ def add_files(
     store: Store, paths: list[Path], *, author: str, reason: str | None = None
 ) -> Iterator[tuple[Path, AddResult | Exception]]:
     """Read each report (or converted workbook) and add it; yield each path with its result or its error."""
+    from convert.inputs import prepared
+
+    with prepared(paths):
+        yield from _add_each(store, paths, author=author, reason=reason)
+
+
+def _add_each(
+    store: Store, paths: list[Path], *, author: str, reason: str | None
+) -> Iterator[tuple[Path, AddResult | Exception]]:
     from convert.errors import NianbaoError, UsageError
     from convert.reader import read_report
 
