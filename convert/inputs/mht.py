@@ -6,15 +6,16 @@ parts (pictures, styles, file lists) are ignored, and nothing it names is fetche
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import re
-from email.message import Message
+from typing import TYPE_CHECKING
 
 from convert.errors import UnreadableInputError, UnsafeInputError
 from convert.inputs.base import Document, Kind, Probe
 from convert.inputs.text import decode_text, document
 from convert.safety import human_bytes
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 # The archive's own headers come first; Word's and browsers' are a few hundred bytes.
 HEADER_BYTES = 8 * 1024
@@ -46,6 +47,9 @@ def detect(probe: Probe) -> bool:
 
 def read(probe: Probe) -> Document:
     """Take the archive's main HTML page and read it as a web page."""
+    import email.parser  # 40 ms to import: only when an archive is read
+    import email.policy
+
     data = probe.data
     limits = probe.limits
     if data.count(b"\n--") > MAX_PARTS:
