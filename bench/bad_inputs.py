@@ -209,6 +209,18 @@ def billion_laughs() -> str:
     return "<!DOCTYPE lolz [" + "".join(ents) + "]>"
 
 
+def html_table(row: str, times: int) -> bytes:
+    """A web page holding one table of the same row repeated."""
+    return f"<html><body><table>{row * times}</table></body></html>".encode()
+
+
+def mht_parts(n: int) -> bytes:
+    """A web archive of n tiny parts."""
+    head = b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n'
+    part = b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+    return head + part * n + b"--b--\r\n"
+
+
 def build_catalogue(folder: Path) -> dict[str, Path]:
     """Write every bad input into folder; return name -> path (some paths do not exist on purpose)."""
     text = SAMPLE.read_text("utf-8") if SAMPLE.exists() else "年度报告\n"
@@ -251,6 +263,10 @@ def build_catalogue(folder: Path) -> dict[str, Path]:
         "junk-40MB.txt": lambda p: junk_text(p, 40),
         # Regex backtracking trap: a rule-like line that is not a rule (once took minutes).
         "rule-trap-5MB.txt": lambda p: p.write_text("-" * (5 * MB) + "x\n", encoding="utf-8"),
+        # Cells spanning 50 rows and 50 columns each (once 36 s and 4.2 GB for 0.7 MB), and a grid too large.
+        "grid-bomb-700KB.html": html_table("<tr>" + '<td colspan="50" rowspan="50">x</td>' * 10 + "</tr>", 1900),
+        "grid-tall.html": html_table('<tr><td colspan="900">x</td></tr>', 300),
+        "mht-6000-parts.mht": mht_parts(6000),
     }
     paths: dict[str, Path] = {}
     for name, content in simple.items():

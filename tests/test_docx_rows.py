@@ -18,7 +18,6 @@ from bench.generate import make_record
 from convert.errors import UnreadableInputError, UnsafeInputError
 from convert.formats import load_format
 from convert.inputs.docx import read_lines
-from convert.parse import parse_report
 from convert.reader import read_report
 from convert.record import Record
 from convert.safety import OLE2_MAGIC, Limits

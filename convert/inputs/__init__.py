@@ -6,6 +6,7 @@ A new kind of input is one module with `detect(probe)` and `read(probe)`, and on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from convert import safety
 from convert.errors import NianbaoError, NotAReportError, UsageError
-from convert.inputs import archive, binary, data, doc, docx, image, pdf, text, workbook, xls
+from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, text, workbook, xls
 from convert.inputs.base import Document, Kind, Line, Probe
 from convert.record import Record
 from convert.safety import Limits
@@ -28,6 +29,7 @@ KINDS: list[Kind] = [
     archive.KIND,  # any other ZIP or OLE2 file
     pdf.KIND,
     image.KIND,
+    mht.KIND,  # a web archive (MIME text) before the text kinds, which would take it for text
     data.KIND,  # JSON / CSV beside the reports
     text.KIND,  # plain text, markdown, HTML in any usual encoding
     binary.KIND,  # everything else
@@ -108,9 +110,17 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
             chosen.files.append(path)
             continue
         before = len(chosen.files)
+        companions = _page_folders(path)
+        for folder in companions:
+            page = companions[folder]
+            chosen.skipped.append(
+                Skipped(folder, f"the pictures and styles a browser or Word saved with {page.name}: no report")
+            )
         for member in sorted(p for p in path.rglob("*") if p.is_file()):
             if any(part.startswith(".") for part in member.relative_to(path).parts):
                 continue
+            if any(parent in companions for parent in member.parents):
+                continue  # the folder was named once above
             if member.name.startswith("~$"):
                 chosen.skipped.append(Skipped(member, "an Office lock file: the document is open in Word/Excel/WPS"))
                 continue
@@ -122,6 +132,26 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
         if len(chosen.files) == before:
             chosen.empty.append(path)
     return chosen
+
+
+# What browsers and Word name the folder they save beside a web page X.htm: X_files (X.files in Chinese Word).
+_PAGE_FOLDER = re.compile(r"^(?P<stem>.+)(?:_files|\.files)$", re.IGNORECASE)
+_PAGE_SUFFIXES = (".htm", ".html", ".shtml", ".xhtml")
+
+
+def _page_folders(root: Path) -> dict[Path, Path]:
+    """The folders under root that a browser saved beside a web page (X_files beside X.htm), with that page."""
+    found: dict[Path, Path] = {}
+    for folder in sorted(p for p in root.rglob("*") if p.is_dir()):
+        m = _PAGE_FOLDER.match(folder.name)
+        hidden = any(part.startswith(".") for part in folder.relative_to(root).parts)
+        if not m or hidden or any(parent in found for parent in folder.parents):
+            continue
+        wanted = {m["stem"].lower() + suffix for suffix in _PAGE_SUFFIXES}
+        page = next((p for p in sorted(folder.parent.iterdir()) if p.name.lower() in wanted and p.is_file()), None)
+        if page is not None:
+            found[folder] = page
+    return found
 
 
 def _skip_reason(path: Path, limits: Limits) -> str | None:

@@ -86,9 +86,20 @@ def document(text: str, source: dict[str, Any] | None = None) -> Document:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
     source = dict(source or {})
     source.setdefault("sha256", hashlib.sha256(text.encode("utf-8")).hexdigest())
-    layout, lines = split_lines(text)
+    layout = detect_layout(text)
+    if layout == "html":
+        from convert.inputs.webpage import read_page
+
+        page = read_page(text)
+        lines = page.lines
+        if page.meta:
+            # The site's metadata (索引号, 发布机构 …): kept with the source, never read as the report.
+            source["page"] = page.meta
+    else:
+        _, lines = split_lines(text, layout)
     source["layout"] = layout
-    return Document(lines, source, text)
+    # A page's words are its lines' (in its markup, Word splits words across spans); a text's are the text.
+    return Document(lines, source, "" if layout == "html" else text)
 
 
 KIND = Kind("text", detect, read)
@@ -187,9 +198,40 @@ def clean_text(text: str) -> str:
     return _DROP.sub("", _BREAKS.sub("\n", text))
 
 
-def decode_text(data: bytes, clean: bool = True) -> tuple[str, str]:
+# An HTML page's declared charset (<meta charset>, http-equiv, an XML declaration) sits in its first bytes.
+CHARSET_SNIFF_BYTES = 8 * 1024
+_DECLARED = re.compile(
+    rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([a-z0-9_.:-]{1,40})|<\?xml[^>]{0,200}?encoding\s*=\s*["']([a-z0-9_.:-]{1,40})""",
+    re.IGNORECASE,
+)
+# Names pages give GBK by; GB18030 reads all of them.
+_GB_NAMES = frozenset({"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "ms936", "windows-936", "euc-cn", "csgb2312"})
+# Other Chinese encodings a page may declare: tried only when the page says so and UTF-8 does not fit.
+_OTHER_CJK = {"big5": "big5", "big5-hkscs": "big5hkscs", "x-x-big5": "big5"}
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in its first bytes (lower case), or None."""
+    m = _DECLARED.search(data[:CHARSET_SNIFF_BYTES])
+    if not m:
+        return None
+    return (m.group(1) or m.group(2)).decode("ascii").lower()
+
+
+def _candidates(data: bytes, declared: str | None) -> list[str]:
+    """Encodings to try, in order: UTF-8 then GB18030, unless the page declares GBK (where both would decode)."""
+    declared = (declared or declared_charset(data) or "").lower()
+    if declared in _GB_NAMES:
+        return ["gb18030", "utf-8"]
+    if declared in _OTHER_CJK:
+        return ["utf-8", _OTHER_CJK[declared], "gb18030"]
+    return ["utf-8", "gb18030"]
+
+
+def decode_text(data: bytes, clean: bool = True, declared: str | None = None) -> tuple[str, str]:
     """Decode report text bytes (BOM, BOM-less UTF-16/32, UTF-8, GB18030) to LF-normalised str and encoding.
 
+    A page's declared charset (declared, else its <meta charset>) decides between UTF-8 and GBK when both decode.
     clean=False leaves BOMs, line ends and control characters as they are (detection needs only the verdict).
     """
     decoded: tuple[str, str] | None = None
@@ -207,7 +249,7 @@ def decode_text(data: bytes, clean: bool = True) -> tuple[str, str]:
         decoded = _decode_wide(data)
     if decoded is None:
         # GB18030 is a superset of GBK and GB2312, the usual encodings of Chinese government text files.
-        for name in ("utf-8", "gb18030"):
+        for name in _candidates(data, declared):
             text = _try(data, name)
             if text is not None:
                 decoded = (text, name)
@@ -271,7 +313,9 @@ def split_lines(text: str, layout: str | None = None) -> tuple[str, list[Line]]:
     """Split a whole report into lines of cells; return the detected layout (html, markdown, text) too."""
     layout = layout or detect_layout(text)
     if layout == "html":
-        return layout, _html_lines(text)
+        from convert.inputs.webpage import read_page
+
+        return layout, read_page(text).lines
     lines: list[Line] = []
     for no, raw in enumerate(text.split("\n"), start=1):
         if layout == "markdown" and raw.strip().startswith("|"):
@@ -294,102 +338,3 @@ def split_lines(text: str, layout: str | None = None) -> tuple[str, list[Line]]:
             stripped = raw.strip()
             lines.append(Line(no, [stripped], continues=bool(stripped)))
     return layout, lines
-
-
-def _html_lines(text: str) -> list[Line]:
-    import lxml.html
-
-    try:
-        root = lxml.html.document_fromstring(text)
-    except (ValueError, lxml.etree.ParserError):
-        return [Line(i, [strip_markup(t).strip()]) for i, t in enumerate(text.split("\n"), start=1)]
-    for bad in root.xpath("//script|//style|//head"):
-        bad.getparent().remove(bad)
-    out: list[Line] = []
-    counter = [0]
-
-    def emit(cells: list[str], is_row: bool) -> None:
-        counter[0] += 1
-        out.append(Line(counter[0], cells, is_row=is_row))
-
-    blocks = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "blockquote", "pre", "br"}
-
-    def walk(el) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "table" and not el.xpath(".//table"):
-            _table_rows(el, emit)
-            emit([""], False)
-            return
-        has_block_child = any(
-            isinstance(c.tag, str) and (c.tag in blocks or c.tag == "table") for c in el.iterchildren()
-        )
-        if tag in blocks - {"br"} and not has_block_child:
-            for part in _text_with_breaks(el).split("\n"):
-                emit([strip_markup(part).strip()], False)
-            return
-        if el.text and el.text.strip():
-            emit([strip_markup(el.text).strip()], False)
-        for child in el.iterchildren():
-            walk(child)
-            if child.tail and child.tail.strip():
-                emit([strip_markup(child.tail).strip()], False)
-
-    body = root.find("body")
-    walk(body if body is not None else root)
-    return out
-
-
-def _text_with_breaks(el) -> str:
-    parts: list[str] = []
-    if el.text:
-        parts.append(el.text)
-    for child in el.iterchildren():
-        if child.tag == "br":
-            parts.append("\n")
-        else:
-            parts.append(_text_with_breaks(child))
-        if child.tail:
-            parts.append(child.tail)
-    return "".join(parts)
-
-
-def _cell_text(el) -> str:
-    # A <br> inside a table cell breaks a label across lines; the label is one word again.
-    text = _text_with_breaks(el).replace("\n", "")
-    return re.sub(r"[ \t\r]+", " ", strip_markup(text)).strip()
-
-
-def _table_rows(table, emit) -> None:
-    pending: dict[int, int] = {}  # column -> rows still covered by a rowspan above
-    for tr in table.xpath(".//tr"):
-        cells: list[str] = []
-        col = _fill_spans(cells, 0, pending)
-        for td in tr.xpath("./td|./th"):
-            col = _fill_spans(cells, col, pending)
-            span = _int_attr(td, "colspan")
-            rows = _int_attr(td, "rowspan")
-            cells.append(_cell_text(td))
-            # Merged cells become empty cells, as Word and WPS copies show them.
-            cells.extend([""] * (span - 1))
-            for k in range(span):
-                if rows > 1:
-                    pending[col + k] = rows - 1
-            col += span
-        _fill_spans(cells, col, pending)
-        emit(cells, True)
-
-
-def _fill_spans(cells: list[str], col: int, pending: dict[int, int]) -> int:
-    """Add an empty cell for every column a rowspan above still covers; return the next free column."""
-    while pending.get(col, 0) > 0:
-        pending[col] -= 1
-        cells.append("")
-        col += 1
-    return col
-
-
-def _int_attr(el, name: str) -> int:
-    try:
-        return max(1, min(int(el.get(name, "1")), 50))
-    except ValueError:
-        return 1

@@ -86,10 +86,27 @@ def agency_and_year(record: Record, lines: list[Line]) -> tuple[str | None, int 
         # 本年度 / 本机关 / 我局 name no agency: the title had none (a preface taken for it would say 本).
         agency = None if _PRONOUN.fullmatch(head) else head or None
     if agency is None:
+        agency = _page_agency(record)
+    if agency is None:
         record.warn("agency-unknown", {}, "agency")
     if year is None:
         year = _year_from_text(record, lines)
     return agency, year
+
+
+def _page_agency(record: Record) -> str | None:
+    """The agency a web page's own metadata names (发布机构), when the title names none; a warning says so."""
+    page = record.source.get("page")
+    if not isinstance(page, dict):
+        return None
+    issuer = next((page[k] for k in ("发布机构", "发文机关", "发文机构", "发布单位", "发文单位") if page.get(k)), "")
+    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(issuer)))
+    # A place's government or its office (the office publishes for it) names the place, as a title does.
+    name = re.sub(r"^(.+?(?:镇|乡|街道|县|市|区|州|盟|旗|省))(?:人民)?政府(?:办公室|办公厅)?$", r"\1", name)
+    if not name:
+        return None
+    record.warn("agency-from-page", {"agency": name}, "agency")
+    return name
 
 
 def _year_from_text(record: Record, lines: list[Line]) -> int | None:
