@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import resource
 import struct
 import time
@@ -299,6 +298,22 @@ def refused(path: Path, kind: type[Exception], *words: str, limits: Limits | Non
     return message
 
 
+@pytest.mark.parametrize("version", ["2019", "2021"])
+def test_tables_without_ruling_lines_are_read_from_their_gaps_and_no_wrong_cell_is_silent(
+    tmp_path: Path, version: str
+) -> None:
+    record = make_record(version, 35)
+    path = tmp_path / "unruled.pdf"
+    path.write_bytes(write_pdf(typeset(record), rules=False))
+    got = read_report(path)
+    wheres = {w.where for w in got.warnings}
+    wrong = [k for k, v in record.cells.items() if got.cells.get(k) != v]
+    # Rows whose wrapped labels put their numbers on a line of their own may be lost, but never silently.
+    assert all({k, k.rsplit(".", 1)[0], k.split(".")[0]} & wheres for k in wrong)
+    assert not [k for k in wrong if not k.startswith("requests.")]
+    assert len(wrong) < 0.25 * len(record.cells)
+
+
 def test_a_pdf_of_an_image_is_refused_as_a_scan(tmp_path: Path) -> None:
     pixels = bytes(range(256)) * 16  # a 64×64 grey picture
     image = stream(
@@ -412,13 +427,11 @@ def test_a_bomb_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists() or not any(out.iterdir())
 
 
-def _rules_drawn(content: bytes, how: str) -> tuple[bytes, dict[int, bytes]]:
-    """Redraw a page's ruled cells (「x y w h re S」) another way a PDF printer may: scaled, inside a form, or as
-    thin filled rectangles (Word's borders)."""
-    text, _, rules = content.partition(b"\n0.5 w\n")
-    boxes = [
-        tuple(float(v) for v in m.groups()) for m in re.finditer(rb"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re S", rules)
-    ]
+def _rules_drawn(shown: PageData, how: str) -> tuple[bytes, dict[int, bytes]]:
+    """Draw a page's text and its ruled cells another way a PDF printer may: scaled, inside a form, as thin
+    filled rectangles (Word's borders), or as lines without the tables' outer border."""
+    text = page_content(shown._replace(tables=[]))
+    boxes = [(x0, shown.height - bottom, x1 - x0, bottom - top) for t in shown.tables for x0, top, x1, bottom in t]
     if how == "scaled":
         drawn = b" ".join(b"%.3f %.3f %.3f %.3f re S" % tuple(v / 2 for v in box) for box in boxes)
         return text + b"\nq 2 0 0 2 0 0 cm 0.25 w " + drawn + b" Q", {}
@@ -426,18 +439,35 @@ def _rules_drawn(content: bytes, how: str) -> tuple[bytes, dict[int, bytes]]:
         drawn = b" ".join(b"%.3f %.3f %.3f %.3f re S" % (x - 10, y - 20, w, h) for x, y, w, h in boxes)
         form = stream(drawn, b" /Type /XObject /Subtype /Form /BBox [-50 -50 700 900] /Matrix [1 0 0 1 10 20]")
         return text + b"\n/Fm Do", {9: form}
-    bars = []
-    for x, y, w, h in boxes:
-        bars += [(x, y, w, 0.5), (x, y + h, w, 0.5), (x, y, 0.5, h), (x + w, y, 0.5, h)]
-    return text + b"\n" + b" ".join(b"%.3f %.3f %.3f %.3f re f" % bar for bar in bars), {}
+    if how == "filled":
+        bars = []
+        for x, y, w, h in boxes:
+            bars += [(x, y, w, 0.5), (x, y + h, w, 0.5), (x, y, 0.5, h), (x + w, y, 0.5, h)]
+        return text + b"\n" + b" ".join(b"%.3f %.3f %.3f %.3f re f" % bar for bar in bars), {}
+    lines = []
+    for table in shown.tables:
+        outer = (min(c[0] for c in table), min(c[1] for c in table), max(c[2] for c in table), max(c[3] for c in table))
+        for x0, top, x1, bottom in table:
+            for a, b in [
+                ((x0, top), (x1, top)),
+                ((x0, bottom), (x1, bottom)),
+                ((x0, top), (x0, bottom)),
+                ((x1, top), (x1, bottom)),
+            ]:
+                on_border = (a[1] == b[1] and a[1] in (outer[1], outer[3])) or (
+                    a[0] == b[0] and a[0] in (outer[0], outer[2])
+                )
+                if not on_border:
+                    lines.append(b"%.2f %.2f m %.2f %.2f l S" % (a[0], shown.height - a[1], b[0], shown.height - b[1]))
+    return text + b"\n0.5 w " + b" ".join(lines), {}
 
 
-@pytest.mark.parametrize("how", ["scaled", "form", "filled"])
+@pytest.mark.parametrize("how", ["scaled", "form", "filled", "frameless"])
 def test_ruling_lines_count_where_they_show_however_they_are_drawn(how: str) -> None:
     from convert.inputs.pdf import extract
 
     (shown,) = typeset(make_record("2021", 34))[1:2]
-    content, extra = _rules_drawn(page_content(shown), how)
+    content, extra = _rules_drawn(shown, how)
     objects = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

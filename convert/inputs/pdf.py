@@ -340,9 +340,54 @@ class _EdgePage:
 
 def _tables(edges: list[dict[str, Any]], tf: _Transform) -> list[list[tuple[float, float, float, float]]]:
     """The cells (x0, top, x1, bottom) of each ruled table of a page, found by pdfplumber's lines strategy."""
-    if len(edges) < 4:
+    if len(edges) < 3:
         return []
-    from pdfplumber.table import TableFinder
+    from pdfplumber.table import TableFinder, merge_edges
 
-    finder = TableFinder(_EdgePage(edges, tf.width, tf.height), TABLE_SETTINGS)  # type: ignore[arg-type]
+    snap = TABLE_SETTINGS["snap_tolerance"]
+    merged = merge_edges(edges, snap, snap, snap, snap)
+    finder = TableFinder(_EdgePage(merged + _frames(merged, snap), tf.width, tf.height), TABLE_SETTINGS)  # type: ignore[arg-type]
     return [[tuple(map(float, cell)) for cell in table.cells] for table in finder.tables]  # type: ignore[misc]
+
+
+def _frames(edges: list[dict[str, Any]], tolerance: float) -> list[dict[str, Any]]:
+    """The outer frame of each group of crossing lines: tables printed without their outer border (only the
+    lines inside) still close their outer cells. Where the border is there, the frame lies on it."""
+    horizontal = [e for e in edges if e["orientation"] == "h"]
+    vertical = [e for e in edges if e["orientation"] == "v"]
+    if len(horizontal) * len(vertical) > 250_000:
+        return []  # not a table's lines; and too many to pair up cheaply
+    group = list(range(len(edges)))
+
+    def find(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    index = {id(e): k for k, e in enumerate(edges)}
+    for h in horizontal:
+        for v in vertical:
+            if (
+                h["x0"] - tolerance <= v["x0"] <= h["x1"] + tolerance
+                and v["top"] - tolerance <= h["top"] <= v["bottom"] + tolerance
+            ):
+                group[find(index[id(h)])] = find(index[id(v)])
+    members: dict[int, list[dict[str, Any]]] = {}
+    for k, e in enumerate(edges):
+        members.setdefault(find(k), []).append(e)
+    frames = []
+    for lines in members.values():
+        if sum(e["orientation"] == "h" for e in lines) < 1 or sum(e["orientation"] == "v" for e in lines) < 1:
+            continue
+        if len(lines) < 3:
+            continue  # one line crossing another (a mark, a signature line): no table
+        x0, x1 = min(e["x0"] for e in lines), max(e["x1"] for e in lines)
+        top, bottom = min(e["top"] for e in lines), max(e["bottom"] for e in lines)
+        frames += [
+            _edge(x0, top, x1, top, "h"),
+            _edge(x0, bottom, x1, bottom, "h"),
+            _edge(x0, top, x0, bottom, "v"),
+            _edge(x1, top, x1, bottom, "v"),
+        ]
+    return frames

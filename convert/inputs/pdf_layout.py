@@ -56,6 +56,9 @@ MIN_CHARACTERS_PER_PAGE = 15
 MARGIN_BAND = 0.12
 # A gap wider than this many font sizes splits a line of free text into cells (a table without rules).
 CELL_GAP = 2.0
+# A gap wider than this many font sizes between two digits splits a line of free text too (numbers in columns).
+NUMBER_GAP = 0.8
+_NUMBER_CHARS = frozenset("0123456789,.-%")
 # A gap wider than this many font sizes between two Latin letters or digits is a space.
 SPACE_GAP = 0.25
 # A paragraph's lines are joined only in a text column at least this many characters wide.
@@ -268,8 +271,9 @@ def _pieces(line: list[Glyph], split_at: float | None) -> list[str]:
             if g.text == prev.text and abs(g.x0 - prev.x0) < 0.2 * size and abs(g.top - prev.top) < 0.2 * size:
                 continue  # the same character drawn again a hair to the side: a bold imitation
             gap = g.x0 - prev.x1
-            if split_at is not None and gap > split_at * size:
-                pieces.append([])
+            numbers = g.text in _NUMBER_CHARS and prev.text in _NUMBER_CHARS
+            if split_at is not None and gap > (NUMBER_GAP if numbers else split_at) * size:
+                pieces.append([])  # two numbers are never one: a gap wider than a space splits them
             elif gap > SPACE_GAP * size and not (
                 _is_cjk(g.text) or _is_cjk(prev.text) or g.text.isspace() or prev.text.isspace()
             ):
