@@ -323,29 +323,45 @@ def utf16(text: str) -> bytes:
     return b"<" + text.encode("utf-16-be").hex().upper().encode() + b">"
 
 
-def page_content(page: PageData, rules: bool = True) -> bytes:
-    """Draw a typeset page: each character where the typesetter put it, each table cell's box ruled."""
+def page_content(page: PageData, rules: str = "boxes") -> bytes:
+    """Draw a typeset page: each character where the typesetter put it, and the tables' rules: each cell's box
+    ("boxes"), only the lines inside each table, without its outer border ("inner"), or none ("none")."""
     ops = []
     for g in page.glyphs:
         baseline = page.height - g.bottom + 0.12 * g.size  # the font's descent is 0.12 of its size
         ops.append(b"BT /F1 %.2f Tf 1 0 0 1 %.2f %.2f Tm %s Tj ET" % (g.size, g.x0, baseline, utf16(g.text)))
-    if rules:
+    if rules != "none":
         ops.append(b"0.5 w")
-        for table in page.tables:
-            for x0, top, x1, bottom in table:
-                ops.append(b"%.2f %.2f %.2f %.2f re S" % (x0, page.height - bottom, x1 - x0, bottom - top))
+    h = page.height
+    for table in page.tables if rules != "none" else []:
+        left, top = min(c[0] for c in table), min(c[1] for c in table)
+        right, bottom = max(c[2] for c in table), max(c[3] for c in table)
+        for x0, y0, x1, y1 in table:
+            if rules == "boxes":
+                ops.append(b"%.2f %.2f %.2f %.2f re S" % (x0, h - y1, x1 - x0, y1 - y0))
+                continue
+            for (ax, ay), (bx, by) in (
+                ((x0, y0), (x1, y0)),
+                ((x0, y1), (x1, y1)),
+                ((x0, y0), (x0, y1)),
+                ((x1, y0), (x1, y1)),
+            ):
+                if (ay == by and ay in (top, bottom)) or (ax == bx and ax in (left, right)):
+                    continue  # the outer border is not drawn
+                ops.append(b"%.2f %.2f m %.2f %.2f l S" % (ax, h - ay, bx, h - by))
     return b"\n".join(ops)
 
 
 def write_pdf(
     pages: list[PageData],
-    rules: bool = True,
+    rules: str = "boxes",
     owner: bytes | None = None,
     user: bytes = b"",
     catalog: bytes = b"",
     extra: dict[int, bytes] | None = None,
 ) -> bytes:
-    """A PDF of typeset pages, as a PDF printer would write it (text with a character map, ruled tables).
+    """A PDF of typeset pages, as a PDF printer would write it (text with a character map, ruled tables; rules
+    as page_content takes them).
 
     owner: encrypt it (RC4, 40 bits, the standard security handler revision 2) with this owner password; it
     opens without a password unless user is given too. catalog: more entries of the catalog; extra: more objects
