@@ -210,6 +210,17 @@ def test_a_table_goes_on_over_the_page_break_and_what_the_break_cut_is_mended() 
     ]
 
 
+def test_a_table_goes_on_under_a_continued_note() -> None:
+    def table(top: float, texts: list[tuple[str, str]]) -> tuple[list[Glyph], list[tuple]]:
+        rows = [(0, top + 20 * k, 100, top + 20 * (k + 1), [a]) for k, (a, _) in enumerate(texts)]
+        rows += [(100, top + 20 * k, 160, top + 20 * (k + 1), [b]) for k, (_, b) in enumerate(texts)]
+        return ruled(rows)
+
+    first = page(1, glyphs("前面的文字" * 8, 0, 40), table(300, [("项目", "数量"), ("1.甲项", "3")]))
+    second = page(2, glyphs("续表", 0, 40), table(60, [("2.乙项", "4")]), glyphs("后面的文字", 0, 200))
+    assert lines_of([first, second])[1:] == [["项目", "数量"], ["1.甲项", "3"], ["2.乙项", "4"], [""], ["后面的文字"]]
+
+
 def test_page_numbers_and_running_headers_are_no_lines_but_a_title_like_them_stays() -> None:
     title = "某某镇2023年政府信息公开工作年度报告"
     pages = [

@@ -74,6 +74,10 @@ _NUMBERED = re.compile(
 )
 
 
+# A line above the rest of a table: 「续表」「续上表」「（续表）」「表1（续）」.
+_CONTINUED = re.compile(r"^\s*[（(]?(?:续上?表|.{0,8}[（(]续[)）])[)）]?\s*\S{0,12}$")
+
+
 # ---------------------------------------------------------------- blocks of a page
 
 
@@ -354,10 +358,14 @@ def _join_pages(per_page: list[list[Block]]) -> list[Block]:
     """Chain the pages' blocks; a table that ends one page and starts the next is one table."""
     out: list[Block] = []
     for blocks in per_page:
-        if blocks and out and isinstance(out[-1], Table) and isinstance(blocks[0], Table):
-            if _continues(out[-1].parts[-1], blocks[0].parts[0]):
-                out[-1].parts.extend(blocks[0].parts)
-                blocks = blocks[1:]
+        # 「续表」 above the rest of a table says what the layout shows anyway.
+        head = 1 if len(blocks) > 1 and isinstance(blocks[0], TextLine) and _CONTINUED.match(blocks[0].text) else 0
+        if len(blocks) > head and out and isinstance(out[-1], Table) and isinstance(blocks[head], Table):
+            below = blocks[head]
+            assert isinstance(below, Table)
+            if _continues(out[-1].parts[-1], below.parts[0]):
+                out[-1].parts.extend(below.parts)
+                blocks = blocks[head + 1 :]
         out.extend(blocks)
     return out
 
