@@ -221,6 +221,98 @@ def mht_parts(n: int) -> bytes:
     return head + part * n + b"--b--\r\n"
 
 
+def pdf_file(objects: dict[int, bytes], trailer: bytes = b"") -> bytes:
+    """A PDF of numbered objects (1 is the catalog) with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num in sorted(objects):
+        offsets[num] = len(out)
+        out += b"%d 0 obj\n" % num + objects[num] + b"\nendobj\n"
+    size = max(objects) + 1
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for i in range(1, size):
+        out += (b"%010d 00000 n \n" % offsets[i]) if i in offsets else b"0000000000 65535 f \n"
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (size, trailer, xref)
+    return bytes(out)
+
+
+def pdf_stream(data: bytes, extra: bytes = b"") -> bytes:
+    """A Flate-compressed stream object."""
+    packed = zlib.compress(data)
+    return b"<< /Length %d /Filter /FlateDecode%s >>\nstream\n" % (len(packed), extra) + packed + b"\nendstream"
+
+
+def pdf_page(content: bytes, resources: bytes = b"", more: dict[int, bytes] | None = None) -> bytes:
+    """A one-page PDF with this content stream object (objects 1-4), and more objects."""
+    return pdf_file(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << %s >> /Contents 4 0 R >>"
+            % resources,
+            4: content,
+            **(more or {}),
+        }
+    )
+
+
+def pdf_deflate_bomb(megabytes: int) -> bytes:
+    """A page whose content stream inflates to this many megabytes of zeros (full-flush blocks repeated)."""
+    c = zlib.compressobj(9)
+    chunk = bytes(MB)
+    first = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    size = megabytes * MB
+    data = first + again * (megabytes - 1) + b"\x03\x00" + struct.pack(">I", ((size % 65521) << 16) | 1)
+    return pdf_page(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
+
+
+def pdf_forms_bomb(depth: int = 9) -> bytes:
+    """Form XObjects each drawing the next ten times: 10**depth drawings."""
+    forms = {}
+    for k in range(depth):
+        last = k + 1 == depth
+        res = b"" if last else b" /Resources << /XObject << /X %d 0 R >> >>" % (11 + k)
+        body = b"0 0 m 10 10 l S" if last else b"/X Do\n" * 10
+        forms[10 + k] = pdf_stream(body, b" /Type /XObject /Subtype /Form /BBox [0 0 100 100]" + res)
+    return pdf_page(pdf_stream(b"/X Do"), b"/XObject << /X 10 0 R >>", forms)
+
+
+def pdf_pages(n: int) -> bytes:
+    """A PDF of n empty pages."""
+    kids = b" ".join(b"%d 0 R" % (10 + k) for k in range(n))
+    pages = {10 + k: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R >>" for k in range(n)}
+    return pdf_file(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n),
+            3: pdf_stream(b""),
+            **pages,
+        }
+    )
+
+
+def pdf_locked() -> bytes:
+    """A PDF that needs a password to open (the standard security handler; no password matches)."""
+    junk = bytes(range(32)).hex().encode()
+    encrypt = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -3904 >>" % (junk, junk)
+    ident = b"00112233445566778899aabbccddeeff"
+    return pdf_file(
+        {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [] /Count 0 >>", 3: encrypt},
+        b"/Encrypt 3 0 R /ID [<%s> <%s>] " % (ident, ident),
+    )
+
+
+def pdf_scan() -> bytes:
+    """A page that shows only a picture: no text layer."""
+    image = pdf_stream(
+        bytes(range(256)) * 16,
+        b" /Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray /BitsPerComponent 8",
+    )
+    return pdf_page(pdf_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"), b"/XObject << /Im0 5 0 R >>", {5: image})
+
+
 def build_catalogue(folder: Path) -> dict[str, Path]:
     """Write every bad input into folder; return name -> path (some paths do not exist on purpose)."""
     text = SAMPLE.read_text("utf-8") if SAMPLE.exists() else "年度报告\n"
@@ -233,6 +325,12 @@ def build_catalogue(folder: Path) -> dict[str, Path]:
         "zip.txt": zip_bytes({"a.txt": b"hello"}),
         "docx.txt": zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
         "pdf.txt": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
+        "scan.pdf": pdf_scan(),
+        "locked.pdf": pdf_locked(),
+        "pages-2000.pdf": pdf_pages(2000),
+        "bomb-inflate-2GB.pdf": pdf_deflate_bomb(2048),
+        "bomb-forms-1e9.pdf": pdf_forms_bomb(),
+        "bomb-objects-300k.pdf": pdf_page(pdf_stream(b"0 0 m 1 1 l S\n" * 300_000)),
         "gbk.txt": text.encode("gb18030"),
         "utf16le-nobom.txt": text.encode("utf-16-le"),
         "utf16be-bom.txt": b"\xfe\xff" + text.encode("utf-16-be"),

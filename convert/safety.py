@@ -60,6 +60,11 @@ class Limits:
     max_cells: int = 25_000_000
     # A report's text or HTML is tens of KB (samples: 7-11 KB); parsing is roughly linear, ~1 s per MB of junk.
     max_text_bytes: int = 10 * MB
+    # A report is 2-20 pages; a PDF is read in a child process with this much more memory and time (an 8-page
+    # report needs about 60 MB and 0.2 s; two workers each reading a bomb stay under 2 GB together).
+    max_pdf_pages: int = 200
+    max_pdf_seconds: int = 15
+    max_pdf_memory_bytes: int = 512 * MB
 
 
 DEFAULT_LIMITS = Limits()

@@ -56,6 +56,7 @@ class DocxOptions:
     two_line_title: bool = False  # 「…人民政府」 / 「2023 年政府信息公开工作年度报告」 as two paragraphs
     straddle: bool = False  # 二 starts a new page, so 三 (after 二) runs over a page break in the PDF
     repeat_header: bool = False  # 三's three header rows repeat on every page (w:tblHeader)
+    footers: bool = False  # a running header (the title) and a page number 「- 3 -」 at the foot of every page
     money_unit: bool = True  # money values printed with 万元, as convert/render.py does
     seed: int = 0  # which cell absorbs each phantom column, row by row
 
@@ -77,6 +78,8 @@ def render_docx(record: Record, path: Path | None = None, options: DocxOptions |
     document = docx.Document()
     _setup(document)
     title = record.title or f"{record.agency or ''}{record.year or ''}年政府信息公开工作年度报告"
+    if opts.footers:
+        _running_lines(document, title)
     for line in _title_lines(title, opts):
         _paragraph(document, line, size=18, bold=True, center=True)
     for text in record.text.get("preface", []):
@@ -280,6 +283,19 @@ def _paragraph(
     if indent:
         p.paragraph_format.first_line_indent = Pt(24)
     return p
+
+
+def _running_lines(document: Any, title: str) -> None:
+    """A header with the title and a footer 「- N -」 (a PAGE field) on every page, as published reports have."""
+    section = document.sections[0]
+    head = section.header.paragraphs[0]
+    head.text = title
+    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    foot = section.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    foot.add_run("- ")
+    foot._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr="PAGE"><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    foot.add_run(" -")
 
 
 def _title_lines(title: str, opts: DocxOptions) -> list[str]:

@@ -221,7 +221,7 @@ def test_gif_named_txt(tmp_path: Path) -> None:
 
 def test_pdf_named_txt(tmp_path: Path) -> None:
     data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
-    with pytest.raises(UnreadableInputError, match="looks like a PDF: convert it to text or markdown first"):
+    with pytest.raises(UnreadableInputError, match="corrupt PDF"):
         load(write(tmp_path, "report.txt", data))
 
 

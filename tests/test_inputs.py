@@ -43,7 +43,6 @@ PPTX = zip_bytes({"ppt/presentation.xml": b"<p/>"})
 
 # What each recognised-but-unread kind of file is told, whatever its name: (kind, bytes, the refusal).
 REFUSED = [
-    ("pdf", PDF, "looks like a PDF: convert it to text or markdown first"),
     ("image", PNG, "looks like a PNG image, not a text report"),
     ("image", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40), "looks like a JPEG image"),
     ("xls", ole("Workbook"), r"old Excel 97-2003 \.xls is not supported"),
@@ -96,7 +95,6 @@ def test_a_folder_lists_each_skipped_file_with_its_reason(tmp_path: Path, sample
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "zhuzhen-2019.txt").write_bytes((samples / "zhuzhen-2019.txt").read_bytes())
-    (folder / "scan.pdf").write_bytes(PDF)
     (folder / "page.png").write_bytes(PNG)
     (folder / "slides.pptx").write_bytes(PPTX)
     # Our own outputs beside the reports are skipped too, and said so.
@@ -106,8 +104,7 @@ def test_a_folder_lists_each_skipped_file_with_its_reason(tmp_path: Path, sample
     chosen = select([folder])
     assert chosen.inputs() == [folder / "zhuzhen-2019.txt"]
     reasons = {s.path.name: s.reason for s in chosen.skipped}
-    assert sorted(reasons) == ["page.png", "records.jsonl", "scan.pdf", "slides.pptx"]
-    assert reasons["scan.pdf"] == "looks like a PDF: convert it to text or markdown first"
+    assert sorted(reasons) == ["page.png", "records.jsonl", "slides.pptx"]
     assert reasons["page.png"].startswith("looks like a PNG image, not a text report")
     assert reasons["slides.pptx"].startswith("looks like a PowerPoint .pptx presentation")
     assert reasons["records.jsonl"].startswith("looks like JSON data")
@@ -125,20 +122,20 @@ def test_files_named_on_the_command_line_are_refused_not_skipped(tmp_path: Path)
     pdf.write_bytes(PDF)
     result = runner.invoke(app, ["read", str(pdf)])
     assert result.exit_code == 2
-    assert f"Error: {pdf}: looks like a PDF" in result.stderr and "Skipped" not in result.stderr
+    assert f"Error: {pdf}: corrupt PDF" in result.stderr and "Skipped" not in result.stderr
 
 
 def test_a_folder_with_nothing_to_read_says_why(tmp_path: Path) -> None:
-    (tmp_path / "scan.pdf").write_bytes(PDF)
+    (tmp_path / "scan.png").write_bytes(PNG)
     result = runner.invoke(app, ["convert", str(tmp_path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "Skipped:" in result.stderr and "looks like a PDF" in result.stderr
+    assert "Skipped:" in result.stderr and "looks like a PNG image" in result.stderr
     assert f"Error: folder {tmp_path} holds no report files" in result.stderr
 
 
 def test_content_decides_not_the_extension(tmp_path: Path, samples: Path) -> None:
     (tmp_path / "report.pdf").write_bytes((samples / "luoqi-2019.txt").read_bytes())
-    (tmp_path / "scan.txt").write_bytes(PDF)
+    (tmp_path / "scan.txt").write_bytes(PNG)
     chosen = select([tmp_path])
     assert chosen.files == [tmp_path / "report.pdf"]
     assert [s.path.name for s in chosen.skipped] == ["scan.txt"]
