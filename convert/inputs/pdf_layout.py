@@ -23,7 +23,7 @@ from convert.errors import UnreadableInputError
 from convert.formats import core, known_versions, load_format
 from convert.inputs.base import Document, Line
 from convert.inputs.text import is_noise
-from convert.values import parse
+from convert.parse.values import parse
 
 
 class Glyph(NamedTuple):

@@ -17,7 +17,7 @@ from typing import Any
 
 from convert.errors import UnsafeInputError
 from convert.inputs.base import Line
-from convert.values import parse
+from convert.parse.values import parse
 
 # A report's table is a few dozen rows of at most ~100 grid columns, Word's narrow columns included.
 MAX_GRID_COLUMNS = 1000
