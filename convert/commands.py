@@ -37,15 +37,24 @@ def output_paths(inputs: list[Path], out: Path) -> list[Path]:
         return [out]
     if out.suffix.lower() == ".xlsx":
         raise UsageError(f"{len(inputs)} inputs need an output folder, not the file {out}")
-    names: dict[str, Path] = {}
+    taken: set[str] = set()
     result = []
     for path in inputs:
-        target = out / f"{path.stem}.xlsx"
-        if target.name in names:
-            # Two reports with the same name from different folders: keep both, named by folder.
-            target = out / f"{path.parent.name}-{path.stem}.xlsx"
-        names[target.name] = path
-        result.append(target)
+        ext = path.suffix.lstrip(".").lower()
+        # The same report as .docx and .pdf, or two folders' 城关镇.txt: each keeps its own workbook.
+        options = [
+            path.stem,
+            f"{path.stem}-{ext}",
+            f"{path.parent.name}-{path.stem}",
+            f"{path.parent.name}-{path.stem}-{ext}",
+        ]
+        name = next((o for o in options if o and f"{o}.xlsx".lower() not in taken), None)
+        n = 2
+        while name is None:
+            name = f"{path.stem}-{n}" if f"{path.stem}-{n}.xlsx".lower() not in taken else None
+            n += 1
+        taken.add(f"{name}.xlsx".lower())
+        result.append(out / f"{name}.xlsx")
     return result
 
 

@@ -191,3 +191,13 @@ def test_a_new_kind_is_one_entry_in_the_list(tmp_path: Path, samples: Path, monk
     assert [r["agency"] for r in records] == ["洛碛镇", "竹镇镇"]
     assert records[1]["source"]["name"] == "zhuzhen.fake"
     assert "Skipped" not in result.stderr
+
+
+def test_inputs_whose_workbooks_would_share_a_name_get_distinct_names(tmp_path: Path) -> None:
+    from convert.commands import output_paths
+
+    a, b = tmp_path / "x" / "城关镇.docx", tmp_path / "x" / "城关镇.pdf"
+    c, d = tmp_path / "y" / "城关镇.txt", tmp_path / "y" / "城关镇.TXT"
+    names = [p.name for p in output_paths([a, b, c, d], tmp_path / "out")]
+    assert names == ["城关镇.xlsx", "城关镇-pdf.xlsx", "城关镇-txt.xlsx", "y-城关镇.xlsx"]
+    assert len({n.lower() for n in names}) == 4
