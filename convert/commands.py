@@ -91,17 +91,17 @@ def check_one(
 ) -> dict[str, Any]:
     """Check one report or workbook; return its findings and a short summary of the record."""
     from convert import inputs
-    from convert.checks import check_continuity, check_rules
+    from convert.checks import Finding, check_continuity, check_rules
 
     probe = inputs.identify(path)
-    findings = []
+    findings: list[Finding] = []
     if probe.kind is inputs.workbook.KIND:
         from convert.readback import check_workbook
 
         inputs.workbook.vet(probe)
         record, findings = check_workbook(path, data=probe.data)
     else:
-        from convert.checks import WARNING, Finding
+        from convert.checks import WARNING
         from convert.reader import to_record
 
         record = to_record(probe.kind.read(probe))

@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from convert.errors import NianbaoError, UnsafeInputError
 
@@ -58,6 +58,8 @@ def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_byte
         _, status = os.waitpid(pid, 0)
     if not finished:
         raise UnsafeInputError(f"refused: reading {what} took over {seconds:g} s (a damaged file or a bomb)")
+    outcome: str | None
+    value: Any
     try:
         outcome, value = pickle.loads(data) if data else (None, None)
     except (pickle.UnpicklingError, EOFError, ValueError):
@@ -69,8 +71,8 @@ def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_byte
             "a damaged file or a bomb"
         )
     if outcome == "ok":
-        return value  # type: ignore[no-any-return]
-    if outcome == "error":
+        return cast(T, value)
+    if outcome == "error" and isinstance(value, BaseException):
         raise value
     if outcome == "memory":
         raise UnsafeInputError(

@@ -454,7 +454,7 @@ def _decimals(number_format: str) -> int:
     return len(m.group(1)) if m else 0
 
 
-def _to_value(raw: int | float, kind: str, number_format: str) -> Value:
+def _to_value(raw: int | float, kind: str, number_format: str) -> int | Decimal:
     """Return a stored number as the record's value: int for whole counts, exact Decimal for money."""
     if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**53:
         raw = int(raw)

@@ -26,7 +26,8 @@ MAX_FORM_DEPTH = 16
 MAX_SEGMENTS_PER_PAGE = 200_000
 # Table-finder settings: pdfplumber's lines strategy. Lines closer than 3 pt are one line, so the thin
 # "phantom" columns that .doc round trips leave (< 1 mm) vanish.
-TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3}
+SNAP_TOLERANCE = 3
+TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": SNAP_TOLERANCE}
 # A segment this close to horizontal or vertical (in points over its length) is a ruling line.
 AXIS_SLACK = 0.5
 
@@ -344,7 +345,7 @@ def _tables(edges: list[dict[str, Any]], tf: _Transform) -> list[list[tuple[floa
         return []
     from pdfplumber.table import TableFinder, merge_edges
 
-    snap = TABLE_SETTINGS["snap_tolerance"]
+    snap = SNAP_TOLERANCE
     merged = merge_edges(edges, snap, snap, snap, snap)
     finder = TableFinder(_EdgePage(merged + _frames(merged, snap), tf.width, tf.height), TABLE_SETTINGS)  # type: ignore[arg-type]
     return [[tuple(map(float, cell)) for cell in table.cells] for table in finder.tables]  # type: ignore[misc]

@@ -175,27 +175,27 @@ def _grid_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
     for key, parts in formulas.items():
         if not key.startswith(table.key + "."):
             continue
-        r, c = lay.cells[key]
+        at_row, at_col = lay.cells[key]
         if _row_sum(key, parts):
-            lay.reported[key] = (r, rep_col)
+            lay.reported[key] = (at_row, rep_col)
             lay.row_of["reported:" + key] = lay.row_of[key]
         else:
-            below[c] = key
-    filled_right = {r for r, c in lay.reported.values()}
-    for r in row_at.values():
-        if r not in filled_right:
-            lay.fillers.append((r, rep_col))
+            below[at_col] = key
+    filled_right = {at_row for at_row, _ in lay.reported.values()}
+    for at_row in row_at.values():
+        if at_row not in filled_right:
+            lay.fillers.append((at_row, rep_col))
     if below:
         total_row = next(r.label for r in table.rows if row_at[r.key] == lay.cells[next(iter(below.values()))][0])
         label = total_row + tables.reported_row_suffix
         lay.boxes.append(Box(rep_row, 0, rep_row, depth - 1, label, "label"))
         lay.row_labels["@reported"] = (label, rep_row, tuple(range(depth)))
-        for c in range(c0, rep_col + 1):
-            if c in below:
-                lay.reported[below[c]] = (rep_row, c)
-                lay.row_of["reported:" + below[c]] = "@reported"
+        for at_col in range(c0, rep_col + 1):
+            if at_col in below:
+                lay.reported[below[at_col]] = (rep_row, at_col)
+                lay.row_of["reported:" + below[at_col]] = "@reported"
             else:
-                lay.fillers.append((rep_row, c))
+                lay.fillers.append((rep_row, at_col))
     label_widths = look.label_widths.get(str(depth))
     if label_widths is None:
         label_widths = (look.label_width,) * (depth - 1) + (look.last_label_width,)
@@ -283,9 +283,9 @@ def _wide_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
     rep_cols = set()
     for key in formulas:
         if key.startswith(table.key + "."):
-            r, c = lay.cells[key]
-            lay.reported[key] = (rep_row, c)
-            rep_cols.add(c)
+            _, at_col = lay.cells[key]
+            lay.reported[key] = (rep_row, at_col)
+            rep_cols.add(at_col)
     # Label the reported row in the gaps between reported cells, right-aligned against them.
     c = 0
     while c < width:

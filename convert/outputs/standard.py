@@ -142,9 +142,8 @@ def write_workbook(record: Record, path: str | Path, *, force: bool = False, rev
     check_target(path, force)
     source = record.source or {}
     # A record read back from a workbook names its origin report; keep pointing at the report.
-    origin = (
-        source.get("origin") if source.get("kind") == "workbook" and isinstance(source.get("origin"), dict) else source
-    )
+    named = source.get("origin")
+    origin = named if source.get("kind") == "workbook" and isinstance(named, dict) else source
     meta = Meta(
         fmt,
         record.title,

@@ -63,20 +63,20 @@ def _columns(table: Table, versions: list[str], mixed: bool, texts: Summary) -> 
     order: list[str] = []
     for v in versions:
         t = load_format(v).tables[table.key]
-        prev = None
+        prev: str | None = None
         for row in t.rows:
             for c in row.columns:
                 key = f"{t.key}.{row.key}.{c}"
                 if key not in seen:
                     seen[key] = Column(key, row.label, t.column(c).label)
                     # Keep a later version's extra rows next to their neighbours.
-                    order.insert(order.index(prev) + 1 if prev in order else len(order), key)
+                    order.insert(order.index(prev) + 1 if prev is not None and prev in order else len(order), key)
                 prev = key
     cols = [seen[k] for k in order]
     for cw in (x for x in crosswalks() if mixed and x.table == table.key):
-        for c in table.columns:
-            parts = tuple(f"{cw.table}.{r}.{c.key}" for r in cw.total_rows)
-            cols.append(Column(f"{cw.table}.{cw.total_key}.{c.key}", cw.total_label, c.label, parts))
+        for col in table.columns:
+            parts = tuple(f"{cw.table}.{r}.{col.key}" for r in cw.total_rows)
+            cols.append(Column(f"{cw.table}.{cw.total_key}.{col.key}", cw.total_label, col.label, parts))
     return cols
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from convert.errors import StoreError
+from convert.errors import NianbaoError, StoreError
 from convert.record import Record, Value
 
 # Spreadsheet programs run a CSV field that starts with one of these as a formula (OWASP CSV injection).
@@ -221,7 +221,7 @@ class Store(ABC):
 
 def add_files(
     store: Store, paths: list[Path], *, author: str, reason: str | None = None
-) -> Iterator[tuple[Path, AddResult | Exception]]:
+) -> Iterator[tuple[Path, AddResult | NianbaoError]]:
     """Read each report (or converted workbook) and add it; yield each path with its result or its error."""
     from convert.inputs import prepared
 
@@ -231,8 +231,8 @@ def add_files(
 
 def _add_each(
     store: Store, paths: list[Path], *, author: str, reason: str | None
-) -> Iterator[tuple[Path, AddResult | Exception]]:
-    from convert.errors import NianbaoError, UsageError
+) -> Iterator[tuple[Path, AddResult | NianbaoError]]:
+    from convert.errors import UsageError
     from convert.reader import read_report
 
     for path in paths:

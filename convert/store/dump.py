@@ -59,7 +59,7 @@ def _write_jsonl(rows: Sequence[LongRow], path: Path) -> None:
 def _write_parquet(rows: Sequence[LongRow], path: Path) -> None:
     """Write one Parquet table with typed columns (year int64, the rest UTF-8 text, blank as null)."""
     pa = _pyarrow()
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     schema = pa.schema(
         [
@@ -78,8 +78,8 @@ def _write_parquet(rows: Sequence[LongRow], path: Path) -> None:
 def _pyarrow() -> ModuleType:
     """Return pyarrow (with its parquet module), or refuse in one line saying how to install it."""
     try:
-        import pyarrow  # type: ignore[import-untyped]
-        import pyarrow.parquet  # type: ignore[import-untyped]  # a pyarrow built without Parquet fails here
+        import pyarrow
+        import pyarrow.parquet  # a pyarrow built without Parquet fails here
     except ImportError as exc:
         raise UsageError(f"the parquet dump needs pyarrow; install it with {PARQUET_EXTRA}") from exc
     return pyarrow
