@@ -634,3 +634,20 @@ def test_a_folder_of_pdfs_reads_each_and_names_the_broken_one(tmp_path: Path) ->
     agencies = [json.loads(line)["agency"] for line in result.stdout.splitlines()]
     assert agencies == [g.agency for g in PDF_GOLDENS]
     assert f"Error: {tmp_path / 'broken.pdf'}: corrupt PDF" in result.stderr
+
+
+def test_without_the_pdf_extra_a_pdf_names_the_extra_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # As on a default install: the PDF libraries are an extra (nianbao[pdf]).
+    monkeypatch.setitem(sys.modules, "pdfplumber", None)
+    monkeypatch.setitem(sys.modules, "pdfplumber.table", None)
+    report = Path(__file__).parent / "data" / "reports" / "pdf-form-2019.pdf"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["convert", str(report), "-o", str(out), "--jobs", "1"])
+    assert result.exit_code == 2, result.output
+    assert "pip install 'nianbao[pdf]'" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir())

@@ -13,7 +13,7 @@ import ctypes
 import math
 from typing import Any
 
-from convert.errors import UnreadableInputError, UnsafeInputError
+from convert.errors import UnreadableInputError, UnsafeInputError, UsageError
 from convert.inputs.base import Document, Kind, Probe
 from convert.inputs.pdf_layout import Glyph, PageData, document
 from convert.isolate import run_isolated
@@ -61,10 +61,9 @@ def _load_libraries() -> None:
     try:
         import pdfplumber.table  # noqa: F401
         import pypdfium2  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - both are dependencies
-        raise UnreadableInputError(
-            f"reading PDFs needs pdfplumber and pypdfium2 ({exc}): reinstall nianbao with its dependencies"
-        ) from exc
+    except ImportError as exc:
+        # An extra, so that a default install stays light; the message names it.
+        raise UsageError("reading PDFs needs the PDF extra: pip install 'nianbao[pdf]'") from exc
 
 
 # ---------------------------------------------------------------- in the child
