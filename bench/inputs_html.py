@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate import make_record
+from bench.score import score
 from convert.errors import NianbaoError
 from convert.inputs import load
 from convert.reader import to_record
@@ -68,12 +69,6 @@ class Outcome:
     error: str = ""
 
 
-def named(key: str, wheres: set[str]) -> bool:
-    """Tell whether a warning names the cell, its row or its table."""
-    table, row, _ = key.split(".", 2)
-    return bool({key, f"{table}.{row}", table} & wheres)
-
-
 def measure(path: Path, truth: Record) -> Outcome:
     """Read one page and compare it with its record."""
     out = Outcome(path.name, cells=len(truth.cells))
@@ -86,16 +81,8 @@ def measure(path: Path, truth: Record) -> Outcome:
         out.wrong = [(k, v, None) for k, v in truth.cells.items()]
         return out
     out.seconds = time.perf_counter() - t
-    wheres = {w.where or "" for w in got.warnings}
-    for key, want in truth.cells.items():
-        have = got.cells.get(key)
-        if have == want and (have is None) == (want is None):
-            out.exact += 1
-        else:
-            out.wrong.append((key, want, have))
-            if not named(key, wheres):
-                out.silent.append(key)
-    out.meta_ok = (got.agency, got.year, got.format) == (truth.agency, truth.year, truth.format)
+    scored = score(truth, got)
+    out.exact, out.wrong, out.silent, out.meta_ok = scored.exact, scored.wrong, scored.silent, scored.meta_ok
     return out
 
 

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import make_record  # noqa: E402
+from bench.score import score  # noqa: E402
 from convert.record import Record, Value  # noqa: E402
 from tests.docgen import DocxOptions, convert_documents, render_docx  # noqa: E402
 from tests.pdf_typeset import Options, typeset, write_pdf  # noqa: E402
@@ -126,12 +127,6 @@ def build(all_cases: list[Case], folder: Path) -> None:
         print(f"LibreOffice printed {len(todo)} PDFs in {time.perf_counter() - start:.1f} s")
 
 
-def named(key: str, wheres: set[str]) -> bool:
-    """Tell whether a warning's where names the cell, its row or its table."""
-    table, row, _ = key.split(".")
-    return bool({key, f"{table}.{row}", table} & wheres)
-
-
 def measure(case: Case) -> Outcome:
     """Read one PDF and compare it with its record."""
     from convert.errors import NianbaoError
@@ -151,17 +146,9 @@ def measure(case: Case) -> Outcome:
         return out
     out.seconds = time.perf_counter() - start
     out.pages = int(got.source.get("pages", 0))
-    wheres = {w.where for w in got.warnings if w.where}
     out.cells = len(truth.cells)
-    for key, want in truth.cells.items():
-        have = got.cells.get(key)
-        if have == want and (have is None) == (want is None):
-            out.exact += 1
-        else:
-            out.wrong.append((key, want, have))
-            if not named(key, wheres):
-                out.unnamed.append(key)
-    out.meta_ok = (got.agency, got.year, got.format) == (truth.agency, truth.year, truth.format)
+    scored = score(truth, got)
+    out.exact, out.wrong, out.unnamed, out.meta_ok = scored.exact, scored.wrong, scored.silent, scored.meta_ok
     return out
 
 

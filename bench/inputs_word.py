@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.generate import make_record  # noqa: E402 - after the path set-up
+from bench.score import score  # noqa: E402
 from convert.errors import NianbaoError  # noqa: E402
 from convert.inputs.doc import MIN_FILES_PER_START  # noqa: E402
 from convert.reader import read_report  # noqa: E402
@@ -69,16 +70,15 @@ class Tally:
             self.wrong_reports += 1
             self.examples.append(got)
             return
-        self.meta_ok += (got.agency, got.year, got.format) == (truth.agency, truth.year, truth.format)
-        wrong = [k for k, v in truth.cells.items() if got.cells.get(k) != v]
-        self.exact += len(truth.cells) - len(wrong)
-        if wrong:
+        scored = score(truth, got)
+        self.meta_ok += scored.meta_ok
+        self.exact += scored.exact
+        if scored.wrong:
             self.wrong_reports += 1
-            named = [w.where for w in got.warnings if w.where]
-            silent = [k for k in wrong if not any(k == n or k.startswith(n + ".") for n in named)]
-            if silent:
+            if scored.silent:
                 self.silent_reports += 1
-                self.examples.append(f"{silent[0]}: {truth.cells[silent[0]]!r} read as {got.cells.get(silent[0])!r}")
+                key = scored.silent[0]
+                self.examples.append(f"{key}: {truth.cells[key]!r} read as {got.cells.get(key)!r}")
 
     def line(self, name: str) -> str:
         """One row of the figures table."""

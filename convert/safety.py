@@ -271,7 +271,7 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
     if any(info.flag_bits & 0x1 for info in infos):
         raise UnreadableInputError("workbook is password-protected: remove the password and save again")
     if CONTENT_TYPES_PART not in names:
-        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_zip_looks_like(lowered)})")
+        raise UnreadableInputError(f"not an .xlsx workbook (looks like {zip_looks_like(lowered)})")
 
     # A DTD is the only place entities can be declared; refuse any XML part that has one.
     for info in infos:
@@ -283,7 +283,7 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
         raise UnsafeInputError(".xlsm with macros is refused: macros are never run or kept; save as .xlsx")
     workbook_part = _workbook_part_name(content_types)
     if workbook_part not in names:
-        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_zip_looks_like(lowered)})")
+        raise UnreadableInputError(f"not an .xlsx workbook (looks like {zip_looks_like(lowered)})")
     workbook = _parse_part(zf, names[workbook_part])
     sheets = [el for el in workbook.iter() if _local(el.tag) == "sheet"]
     if len(sheets) > limits.max_sheets:
@@ -303,8 +303,10 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
         log.info("workbook has external links; they are ignored and never followed")
 
 
-def _zip_looks_like(lowered_names: set[str]) -> str:
-    """Describe a ZIP that is not a workbook by what it contains."""
+def zip_looks_like(lowered_names: set[str]) -> str:
+    """Describe a ZIP by what it contains (for the message when it is not the document a reader expected)."""
+    if "xl/workbook.xml" in lowered_names:
+        return "an Excel workbook"
     if "word/document.xml" in lowered_names:
         return "a Word .docx document"
     if "ppt/presentation.xml" in lowered_names:

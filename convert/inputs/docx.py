@@ -139,7 +139,7 @@ def _check_package(zf: zipfile.ZipFile, limits: Limits) -> Element:
             )
     types = names.get("[content_types].xml")
     if types is None:
-        raise UnreadableInputError(f"not a .docx document (looks like {_zip_looks_like(set(names))})")
+        raise UnreadableInputError(f"not a .docx document (looks like {safety.zip_looks_like(set(names))})")
     if b"macroenabled" in _read_part(zf, types, MAX_RELS_PART_BYTES).lower():
         raise UnsafeInputError(MACROS_MESSAGE)
     for low, info in names.items():
@@ -147,7 +147,7 @@ def _check_package(zf: zipfile.ZipFile, limits: Limits) -> Element:
             _check_relationships(zf, info)
     main = _main_part(zf, names)
     if main is None:
-        raise UnreadableInputError(f"not a .docx document (looks like {_zip_looks_like(set(names))})")
+        raise UnreadableInputError(f"not a .docx document (looks like {safety.zip_looks_like(set(names))})")
     if main.file_size > MAX_DOCUMENT_PART_BYTES:
         raise UnsafeInputError(
             f"refused: {main.filename} is {human_bytes(main.file_size)}, over the "
@@ -157,7 +157,7 @@ def _check_package(zf: zipfile.ZipFile, limits: Limits) -> Element:
     if root.tag == "{http://purl.oclc.org/ooxml/wordprocessingml/main}document":
         raise UnreadableInputError("a Strict Open XML document: save it from Word as a Word Document (.docx)")
     if root.tag != f"{W}document":
-        raise UnreadableInputError(f"not a .docx document (looks like {_zip_looks_like(set(names))})")
+        raise UnreadableInputError(f"not a .docx document (looks like {safety.zip_looks_like(set(names))})")
     return root
 
 
@@ -236,16 +236,6 @@ def _main_part(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> zipfil
                 if target in names:
                     return names[target]
     return names.get("word/document.xml")
-
-
-def _zip_looks_like(lowered: set[str]) -> str:
-    if "xl/workbook.xml" in lowered:
-        return "an Excel workbook"
-    if "ppt/presentation.xml" in lowered:
-        return "a PowerPoint presentation"
-    if "mimetype" in lowered and "content.xml" in lowered:
-        return "an OpenDocument file (.odt/.ods): save it as .docx"
-    return "a ZIP archive"
 
 
 # -- the body -----------------------------------------------------------------------------------------------------------
