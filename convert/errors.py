@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NianbaoError(Exception):
-    """Base of all our errors; the message says what is wrong and what to do."""
+    """Base of all our errors: a catalogue code and its fields; the message says what is wrong and what to do."""
 
     exit_code = 1
+
+    def __init__(self, code: str, /, **fields: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.fields = fields
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (--jobs, the isolated reader): keep the code and the fields.
+        return (_rebuild, (type(self), self.code, self.fields))
+
+    def __str__(self) -> str:
+        from convert.checks.catalogue import known, render
+
+        # Rendered late, in the language of whoever shows it; a text that is no code is shown as written.
+        return render(self.code, self.fields) if known(self.code) else self.code
+
+
+def _rebuild(cls: type[NianbaoError], code: str, fields: dict[str, Any]) -> NianbaoError:
+    return cls(code, **fields)
 
 
 class UsageError(NianbaoError):

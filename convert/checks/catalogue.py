@@ -18,6 +18,7 @@ from convert.formats import templates_dir
 ENV_LANG = "NIANBAO_LANG"
 DEFAULT_LANGUAGE = "zh"
 SEVERITIES = ("error", "warning")
+TEXT = "text"  # the severity of an entry of texts.toml: a line of the interface, an error, a label
 CASE = "case"  # the field that picks one of a code's cases
 
 _chosen: str | None = None
@@ -165,17 +166,29 @@ def _show(value: Any, lang: Language) -> str:
 @cache
 def catalogue() -> Catalogue:
     """Load and validate workbook_templates/messages.toml (once)."""
-    path = templates_dir() / "messages.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FormatDataError(f"cannot load {path}: {exc}") from exc
+    raw: dict[str, Any] = {}
+    for name in ("messages.toml", "texts.toml"):
+        path = templates_dir() / name
+        try:
+            raw.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise FormatDataError(f"cannot load {path}: {exc}") from exc
     return parse_catalogue(raw)
 
 
+def text(code: str, /, **fields: Any) -> str:
+    """Render an interface text (or any code) of the catalogue in the current language."""
+    return render(code, fields)
+
+
+def known(code: str) -> bool:
+    """Tell whether the catalogue has this code."""
+    return code in catalogue().messages
+
+
 def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
-    """Build the catalogue from the TOML data; FormatDataError names what is wrong."""
-    _keys("messages.toml", raw, required={"languages", "messages"})
+    """Build the catalogue from the TOML data (messages.toml and texts.toml); FormatDataError names what is wrong."""
+    _keys("messages.toml", raw, required={"languages", "messages"}, optional={"texts"})
     langs: dict[str, Language] = {}
     for code, spec in _table("languages", raw["languages"]).items():
         _keys(f"[languages.{code}]", spec, required={"name", "list_separator", "blank"})
@@ -185,12 +198,19 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
     if DEFAULT_LANGUAGE not in langs:
         raise FormatDataError(f"messages.toml: the default language {DEFAULT_LANGUAGE!r} has no [languages] entry")
     langs = {DEFAULT_LANGUAGE: langs[DEFAULT_LANGUAGE], **langs}
-    entries = _table("messages", raw["messages"])
+    entries = dict(_table("messages", raw["messages"]))
+    texts = _table("texts", raw.get("texts", {}))
+    for code, spec in texts.items():
+        if code in entries:
+            raise FormatDataError(f"[texts.{code}] has the code of a [messages.{code}]; codes must be unique")
+        # An interface text is an entry without a severity of its own.
+        _keys(f"[texts.{code}]", spec, required=set(), optional={"cases", "like", *langs})
+        entries[code] = {"severity": TEXT, **spec}
     messages: dict[str, Message] = {}
     for code, spec in entries.items():
-        where = f"[messages.{code}]"
+        where = f"[{'texts' if code in texts else 'messages'}.{code}]"
         _keys(where, spec, required={"severity"}, optional={"cases", "like", *langs})
-        if spec["severity"] not in SEVERITIES:
+        if spec["severity"] not in SEVERITIES + (TEXT,):
             raise FormatDataError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {spec['severity']!r}")
         kinds = [k for k in ("cases", "like") if k in spec] + (["templates"] if set(langs) & set(spec) else [])
         if len(kinds) != 1:
