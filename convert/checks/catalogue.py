@@ -42,6 +42,7 @@ class Message:
     severity: str
     templates: Mapping[str, Mapping[str, str]]
     fields: Mapping[str, frozenset[str]]
+    review: bool = False  # a warning of this code leaves a number unsure: its report is 待核 at best
 
     def case_of(self, fields: Mapping[str, Any]) -> str:
         """Return the case these fields pick; FormatDataError when they do not fit the templates."""
@@ -120,6 +121,11 @@ def message(code: str) -> Message:
 def severity(code: str) -> str:
     """Return a code's usual severity (error or warning)."""
     return message(code).severity
+
+
+def needs_review(code: str) -> bool:
+    """Tell whether a warning of this code makes its report 待核 (messages.toml `review = true`)."""
+    return message(code).review
 
 
 def check_fields(code: str, fields: Mapping[str, Any]) -> None:
@@ -209,7 +215,10 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
     messages: dict[str, Message] = {}
     for code, spec in entries.items():
         where = f"[{'texts' if code in texts else 'messages'}.{code}]"
-        _keys(where, spec, required={"severity"}, optional={"cases", "like", *langs})
+        _keys(where, spec, required={"severity"}, optional={"cases", "like", "review", *langs})
+        review = spec.get("review", False)
+        if not isinstance(review, bool):
+            raise FormatDataError(f"{where}: review must be true or false")
         if spec["severity"] not in SEVERITIES + (TEXT,):
             raise FormatDataError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {spec['severity']!r}")
         kinds = [k for k in ("cases", "like") if k in spec] + (["templates"] if set(langs) & set(spec) else [])
@@ -240,7 +249,7 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
             if CASE in first:
                 raise FormatDataError(f"{where}: the field {{{CASE}}} is reserved for picking a case")
             fields[case] = frozenset(first)
-        messages[code] = Message(code, spec["severity"], templates, fields)
+        messages[code] = Message(code, spec["severity"], templates, fields, review)
     return Catalogue(langs, messages)
 
 
