@@ -122,10 +122,13 @@ def check_one(
         from convert.outputs.annotate import annotate_workbook
 
         annotate_workbook(path, findings, annotate, force=force)
+    from convert.checks.verdict import judge
+
     summary = None
     if record is not None:
         summary = {"agency": record.agency, "year": record.year, "format": record.format}
-    return {"record": summary, "findings": [f.to_json() for f in findings]}
+    verdict = judge(record, findings)
+    return {"record": summary, "verdict": verdict.to_json(), "findings": [f.to_json() for f in findings]}
 
 
 def _check_one(path: Path, previous: Path | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:
