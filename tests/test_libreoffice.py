@@ -69,7 +69,7 @@ def test_broken_total_counts_as_failure_on_the_cover(resaved: dict[str, tuple[Re
 
 def test_the_cover_verdict_is_live_and_agrees_with_the_check(resaved: dict[str, tuple[Record, Path, Path]]) -> None:
     seen = set()
-    for name, (record, _, theirs) in resaved.items():
+    for name, (_, _, theirs) in resaved.items():
         wb = openpyxl.load_workbook(theirs, data_only=True)
         (sheet, ref), *_ = list(wb.defined_names["meta_verdict"].destinations)
         back, findings = check_workbook(theirs)
