@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,23 @@ class MergeResult:
     years: list[int]
     versions: list[str]
     findings: list[dict[str, Any]]
+    states: dict[str, int] = field(default_factory=dict)  # how many reports are pass, fail, review
 
     @property
     def exit_code(self) -> int:
-        """Return 1 when an input was refused or a report fails a rule, else 0."""
-        return 1 if self.refused or any(f["severity"] == "error" for f in self.findings) else 0
+        """Return 0 only when every report is 通过 and nothing was refused or broke continuity, else 1."""
+        unsure = any(n for state, n in self.states.items() if state != "pass")
+        return 1 if self.refused or unsure or any(f["severity"] == "error" for f in self.findings) else 0
 
 
 def _row_from_record(record: Record, source: str) -> MergeRow:
-    from convert.checks import ERROR, check_rules
+    from convert.checks import ERROR, WARNING, Finding, check_rules
+    from convert.checks.verdict import judge
 
     fmt = load_format(record.format)
-    errors = [(f.code, f.fields, f.key) for f in check_rules(record, fmt) if f.severity == ERROR]
+    findings = check_rules(record, fmt)
+    errors = [(f.code, f.fields, f.key) for f in findings if f.severity == ERROR]
+    doubts = [Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings]
     return MergeRow(
         agency=record.agency or Path(source).stem,
         year=record.year,
@@ -53,6 +58,7 @@ def _row_from_record(record: Record, source: str) -> MergeRow:
         values=tuple(record.cells.get(k) for k in fmt.cell_keys),
         errors=errors,
         warnings=sorted({w.code for w in record.warnings}),
+        state=judge(record, findings + doubts, fmt).state,
     )
 
 
@@ -175,7 +181,10 @@ def merge_rows(
     from convert.outputs.summary import write_summary
 
     write_summary(out, rows, refused, findings, total_year, total_version, force=force)
-    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings)
+    from convert.checks.verdict import tally
+
+    states = tally(r.state for r in rows)
+    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings, states)
 
 
 def _manifest(path: Path) -> dict[str, tuple[str, ...]]:

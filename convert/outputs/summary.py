@@ -256,12 +256,13 @@ class _Styles:
         self.subtotal_label = wb.add_format(props["subtotal_label"])
         self.key = wb.add_format(props["key"])
         self.bad = wb.add_format(props["bad"])
+        self.review = wb.add_format(props["review"])
 
 
 def _status(row: MergeRow) -> str:
-    """Return 通过 or 不通过 by the row's rule checks."""
+    """Return the row's verdict in the workbook's words: 通过, 不通过 or 待核."""
     check = load_template().standard.check
-    return check.fail if row.errors else check.pass_
+    return {"pass": check.pass_, "fail": check.fail}.get(row.state, check.incomplete)
 
 
 def _set_widths(ws: Worksheet, widths: list[float]) -> None:
@@ -353,13 +354,15 @@ def _write_detail(
     ws.freeze_panes(HEADER_ROWS, 1)
     ws.autofilter(3, 0, max(r - 1, 3), last_col)
     status = at["status"]
-    ws.conditional_format(
-        HEADER_ROWS,
-        status,
-        max(r - 1, HEADER_ROWS),
-        status,
-        {"type": "cell", "criteria": "==", "value": f'"{fail}"', "format": st.bad},
-    )
+    review = load_template().standard.check.incomplete
+    for value, look in ((fail, st.bad), (review, st.review)):
+        ws.conditional_format(
+            HEADER_ROWS,
+            status,
+            max(r - 1, HEADER_ROWS),
+            status,
+            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look},
+        )
 
 
 def _column_sums(rows: list[MergeRow]) -> dict[str, dict[str, Value]]:
@@ -426,13 +429,14 @@ def _write_check_detail(
         _write_check_row(ws, r, col, cells, st)
         r += 1
     status = col["status"]
-    for value in (fail, texts.refused):
+    looks = ((fail, st.bad), (texts.refused, st.bad), (load_template().standard.check.incomplete, st.review))
+    for value, look in looks:
         ws.conditional_format(
             1,
             status,
             max(r - 1, 1),
             status,
-            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": st.bad},
+            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look},
         )
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(r - 1, 1), len(checks.columns) - 1)

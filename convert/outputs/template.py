@@ -548,6 +548,7 @@ class SummaryStyles:
     subtotal_label: Style
     key: Style
     bad: Style
+    review: Style
 
     def check_values(self, where: str) -> None:
         """Every extended style exists, and no style extends itself."""
