@@ -355,13 +355,13 @@ def _write_detail(
     ws.autofilter(3, 0, max(r - 1, 3), last_col)
     status = at["status"]
     review = load_template().standard.check.incomplete
-    for value, look in ((fail, st.bad), (review, st.review)):
+    for word, look in ((fail, st.bad), (review, st.review)):
         ws.conditional_format(
             HEADER_ROWS,
             status,
             max(r - 1, HEADER_ROWS),
             status,
-            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look},
+            {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": look},
         )
 
 
