@@ -34,8 +34,8 @@ from convert.outputs.layout import (
     section_title,
     sheet_layouts,
     sum_values,
-    text_width,
 )
+from convert.outputs.printing import setup_page
 from convert.outputs.template import CheckSheet, load_template, resolve_styles
 from convert.outputs.xlsxfast import check_target, write_atomically, write_string
 from convert.record import Record, Value, dumps
@@ -196,7 +196,7 @@ def build_workbook(
     for section in fmt.sections:
         ws = wb.add_worksheet(section.sheet[:31])
         landscape = layouts[section.key].landscape if section.key in layouts else std.print.text == "landscape"
-        _page_setup(ws, meta, landscape=landscape)
+        page_setup(ws, meta, landscape=landscape)
         if section.kind == "text":
             keys = ["preface", section.key] if section.key == "overview" else [section.key]
             _write_text_sheet(wb, ws, styles, section, keys, text)
@@ -209,7 +209,7 @@ def build_workbook(
             refs.update({k: f"{sheet}!{_abs(*p)}" for k, p in lay.cells.items()})
             reported_refs.update({k: f"{sheet}!{_abs(*p)}" for k, p in lay.reported.items()})
     check = wb.add_worksheet(std.check_sheet)
-    _page_setup(check, meta, landscape=std.print.check == "landscape")
+    page_setup(check, meta, landscape=std.print.check == "landscape")
     counts = _write_check_sheet(check, styles, fmt, values, refs, reported_values, reported_refs)
     warnings = list(warnings)
     counts["meta_doubts"] = sum(_doubtful(w.code) for w in warnings)
@@ -242,21 +242,22 @@ def _abs(row: int, col: int) -> str:
     return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
 
 
-def _page_setup(ws: Worksheet, meta: Meta, *, landscape: bool) -> None:
+def page_setup(
+    ws: Worksheet, meta: Meta, *, landscape: bool, pages_wide: int | None = None, pages_tall: int | None = None
+) -> None:
+    """Set up a sheet's printing: A4, fit to the width (or pages_wide pages), the agency and year in the header."""
     setup = load_template().standard.print
-    ws.set_paper(setup.paper)
-    ws.fit_to_pages(setup.fit_width, setup.fit_height)
-    if landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    margins = setup.margins
-    ws.set_margins(left=margins.left, right=margins.right, top=margins.top, bottom=margins.bottom)
     # & starts a code in a header: an agency's own & is doubled; the header has room for 255 characters.
     agency = (meta.agency or "").replace("&", "&&")[:80]
     year = setup.year.format(year=meta.year) if meta.year is not None else ""
-    ws.set_header(setup.header.format(agency=agency, year=year))
-    ws.set_footer(setup.footer.format(agency=agency, year=year))
+    setup_page(
+        ws,
+        landscape=landscape,
+        header=setup.header.format(agency=agency, year=year),
+        footer=setup.footer.format(agency=agency, year=year),
+        pages_wide=pages_wide,
+        pages_tall=pages_tall,
+    )
 
 
 def _write_box(ws: Worksheet, styles: Styles, box: Box) -> None:
@@ -389,6 +390,7 @@ def _write_text_sheet(
     look = load_template().standard.text
     width = look.width
     ws.set_column(0, 0, width, styles.paragraph)
+    ws.set_column(1, 1, load_template().standard.print.spare_column)
     row = 0
     for key in keys:
         paragraphs = list(text.get(key, []))
@@ -403,6 +405,8 @@ def _write_text_sheet(
             write_string(ws, row, 0, para, styles.paragraph)
             ws.set_row(row, row_height(para, width, look.line_height, look.min_height))
             row += 1
+    # The spare column inside the print area: LibreOffice fits a sheet to the width only over columns.
+    ws.print_area(0, 0, max(row - 1, 0), 1)
     ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True, "delete_rows": True})
 
 
@@ -432,7 +436,7 @@ def _write_check_sheet(
     def show(value: Value) -> str:
         return check.blank if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
 
-    def where(position: str, key: str) -> None:
+    def where(position: str, key: str) -> str:
         # The position in the table's words, linking to its first cell.
         ref = reported_refs.get(key) or refs.get(key)
         words = describe(position, fmt)
@@ -440,6 +444,21 @@ def _write_check_sheet(
             write_string(ws, row, col["where"], words, styles.key)
         else:
             ws.write_url(row, col["where"], f"internal:{ref}", styles.link, string=words)
+        return words
+
+    widths = {c.key: c.width for c in check.columns}
+    # A smaller font puts more characters on a line, and needs less height for it.
+    props = resolve_styles(load_template().standard.styles)
+    base = props["base"]["font_size"]
+    ratio = {"title": 1.0, "where": props["link"]["font_size"] / base, "cells": props["key"]["font_size"] / base}
+
+    def wrap(title: str, words: str, cells: str) -> None:
+        # A long text wraps in its column: the row is as tall as its longest one needs, so lines never overlap.
+        texts = ((title, "title"), (words, "where"), (cells, "cells"))
+        ws.set_row(
+            row,
+            max(row_height(t, widths[k] / ratio[k], check.line_height * ratio[k], check.min_height) for t, k in texts),
+        )
 
     equations, reported = _check_rows(check, fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
     for rule, title, position, lefts, rights, f_left, f_right, f_result in equations:
@@ -452,13 +471,14 @@ def _write_check_sheet(
             counts[tally[result]] += 1
         write_string(ws, row, col["rule"], rule, styles.key)
         write_string(ws, row, col["title"], title, styles.label)
-        where(position, keys[0])
+        words = where(position, keys[0])
         ws.write_formula(row, col["left"], f_left, styles.number, _number(left))
         ws.write_formula(row, col["right"], f_right, styles.number, _number(right))
         ws.write_formula(row, col["result"], f_result, styles.result, result)
         by_column = fmt.rule(rule).per == "row"
         cells = "  ".join(f"{_short(fmt, k, by_column)}={show(val(k))}" for k in keys)
         write_string(ws, row, col["cells"], cells, styles.key)
+        wrap(title, words, cells)
         row += 1
     for key, f_left, f_right, f_result, text in reported:
         rep, comp = reported_values[key], values[key]
@@ -467,17 +487,19 @@ def _write_check_sheet(
             counts[tally[result]] += 1
         write_string(ws, row, col["rule"], REPORTED_RULE, styles.key)
         write_string(ws, row, col["title"], check.reported_title, styles.label)
-        where(key, key)
+        words = where(key, key)
         ws.write_formula(row, col["left"], f_left, styles.number, _number(rep) if rep is not None else 0)
         ws.write_formula(row, col["right"], f_right, styles.number, _number(comp))
         ws.write_formula(row, col["result"], f_result, styles.result, result)
         write_string(ws, row, col["cells"], text, styles.key)
+        wrap(check.reported_title, words, text)
         row += 1
     result_col = col["result"]
     rng = f"{xl_rowcol_to_cell(1, result_col)}:{xl_rowcol_to_cell(max(row - 1, 1), result_col)}"
     for value, look in ((check.fail, styles.mismatch), (check.incomplete, styles.review), (check.pass_, styles.ok)):
         ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look})
     ws.freeze_panes(1, 0)
+    ws.repeat_rows(0)
     ws.autofilter(0, 0, max(row - 1, 1), len(check.columns) - 1)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True})
     return counts
@@ -583,14 +605,14 @@ def _write_cover(
     cover = std.cover
     check = std.check
     fmt = meta.fmt
-    _page_setup(ws, meta, landscape=std.print.cover == "landscape")
+    page_setup(ws, meta, landscape=std.print.cover == "landscape")
     for c, width in enumerate(cover.widths):
         ws.set_column(c, c, width)
     ws.merge_range(0, 0, 0, 2, "", styles.title)
     write_string(ws, 0, 0, meta.title or std.default_title, styles.title)
     ws.set_row(0, cover.title_height)
     provenance = wb.add_worksheet(std.provenance_sheet)
-    _page_setup(provenance, meta, landscape=False)
+    page_setup(provenance, meta, landscape=False)
     for c, width in enumerate(cover.widths):
         provenance.set_column(c, c, width)
     revision = dumps(meta.revision) if meta.revision is not None else None
@@ -631,9 +653,12 @@ def _write_cover(
         sheet, row = rows[item.name]
         name = item.name
         write_string(sheet, row, 0, item.label, styles.header)
+        # A label, value or note longer than its column wraps: the row is as tall as the longest needs.
+        shown = (item.label, "" if name in formulas else str(values[name] or ""), item.note)
+        height = _wrapped_height(shown, cover.widths, cover.block_line_height, cover.block_min_height)
         if name == "meta_verdict":
             sheet.write_formula(row, 1, formulas[name], styles.verdict, values[name])
-            sheet.set_row(row, cover.verdict_height)
+            sheet.set_row(row, max(cover.verdict_height, height))
             cell = _abs(row, 1)
             for value, look in ((check.fail, styles.mismatch), (check.incomplete, styles.review)):
                 sheet.conditional_format(
@@ -644,7 +669,9 @@ def _write_cover(
             )
         elif name in formulas:
             sheet.write_formula(row, 1, formulas[name], styles.number, values[name])
+            sheet.set_row(row, height)
         else:
+            sheet.set_row(row, height)
             value = values[name]
             if isinstance(value, int):
                 sheet.write_number(row, 1, value, styles.value if name == "meta_year" else styles.number)
@@ -697,12 +724,14 @@ def _cover_block(
     for items in rows:
         for c, text in enumerate(items):
             write_string(ws, row, c, text, styles.text_cell)
-        height = row_height(
-            max(items, key=text_width), cover.block_width, cover.block_line_height, cover.block_min_height
-        )
-        ws.set_row(row, height)
+        ws.set_row(row, _wrapped_height(items, cover.widths, cover.block_line_height, cover.block_min_height))
         row += 1
     return row + 1
+
+
+def _wrapped_height(texts: Iterable[str], widths: Iterable[float], line: float, minimum: float) -> float:
+    """Return the height of a row whose texts wrap in columns of these widths: the tallest one's."""
+    return max(row_height(t, w, line, minimum) for t, w in zip(texts, widths, strict=False))
 
 
 __all__ = [
