@@ -170,7 +170,10 @@ def check(
     paths: Paths,
     as_json: AsJson = False,
     previous: Annotated[
-        Path | None, typer.Option("--previous", help="Last year's report or workbook of the same agency.")
+        list[Path] | None,
+        typer.Option(
+            "--previous", help="Last year's reports or workbooks, files or a folder (repeatable): matched by agency."
+        ),
     ] = None,
     annotate: Annotated[
         Path | None, typer.Option("--annotate", help="Write a copy of the workbook with each finding highlighted.")
@@ -187,13 +190,26 @@ def check(
         results.append({"path": str(outcome.path), **outcome.value})
 
     files = _inputs(paths)
-    code = _finish(check_inputs(files, previous, annotate, force, jobs, _state["debug"]), emit, "checked")
+    before = _previous(previous, jobs)
+    code = _finish(check_inputs(files, before, annotate, force, jobs, _state["debug"]), emit, "checked")
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
     else:
         _print_check(results)
     errors = any(f["severity"] == "error" for r in results for f in r["findings"])
     raise typer.Exit(code or (1 if errors else 0))
+
+
+def _previous(paths: list[Path] | None, jobs: int | None) -> Any:
+    """Read last year's reports for --previous; say which could not be read (the check goes on without them)."""
+    if not paths:
+        return None
+    from convert.commands import read_previous
+
+    before = read_previous(_inputs(paths), jobs, _state["debug"])
+    for path, error in before.refused:
+        _err(f"{path}: {error}")
+    return before
 
 
 def _print_check(results: list[dict[str, Any]]) -> None:
@@ -546,6 +562,7 @@ def merge(
     group_by: Annotated[
         Path | None, typer.Option("--group-by", help="MANIFEST.csv: file or agency, then group columns (county, city).")
     ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The summary's title (某某县2025年度…汇总).")] = None,
     force: Force = False,
     jobs: Jobs = None,
 ) -> None:
@@ -557,12 +574,13 @@ def merge(
             raise UsageError("give either input files or --store, not both")
         if year is None:
             raise UsageError("--store needs --year")
-        result = merge_store(store, year, out, group_by=group_by, force=force)
+        result = merge_store(store, year, out, group_by=group_by, title=title, force=force)
     else:
         files = _inputs(paths or [])
         result = merge_inputs(
-            files, out, year=year, latest=latest, group_by=group_by, force=force, jobs=jobs, debug=_state["debug"]
-        )
+            files, out, year=year, latest=latest, group_by=group_by, force=force, jobs=jobs, debug=_state["debug"],
+            title=title,
+        )  # fmt: skip
     for path, error in result.refused:
         _err(f"{path}: {error}")
     errors = sum(1 for f in result.findings if f["severity"] == "error")
@@ -571,6 +589,50 @@ def merge(
         f"(format {result.total_version}); years {', '.join(map(str, result.years))}; "
         f"{len(result.refused)} refused; {errors} continuity finding(s)"
     )
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handled
+def notice(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Reports, workbooks, folders, or a summary workbook.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write the notices (.docx) into.")],
+    previous: Annotated[
+        list[Path] | None,
+        typer.Option("--previous", help="Last year's reports, files or a folder: matched by agency for carry-over."),
+    ] = None,
+    latest: Annotated[
+        bool, typer.Option("--latest", help="When an agency and year come twice, keep the later input.")
+    ] = False,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="Who sends the notices (某某县政务公开办).")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="The date to reply by (2026年1月31日).")] = None,
+    force: Force = False,
+    jobs: Jobs = None,
+) -> None:
+    """Write a 整改通知 (.docx) for each report that is not 通过, and an overview workbook of them."""
+    from convert.checks.catalogue import text
+    from convert.checks.verdict import state_label
+    from convert.notice import write_notices
+
+    result = write_notices(
+        _inputs(paths), out, previous=_previous(previous, jobs), latest=latest, issuer=issuer, due=due,
+        force=force, jobs=jobs, debug=_state["debug"],
+    )  # fmt: skip
+    for source, error in result.refused:
+        _err(f"{source}: {error}")
+    for row, path in result.written:
+        errors = sum(p.kind == "error" for p in row.problems)
+        reviews = sum(p.kind == "review" for p in row.problems)
+        typer.echo(
+            text("notice-written", path=str(path), agency=row.agency, year=row.year or "",
+                 verdict=state_label(row.state), errors=errors, reviews=reviews)
+        )  # fmt: skip
+    typer.echo(
+        text("notice-done", count=result.reports, notices=len(result.written), passed=len(result.passed),
+             refused=len(result.refused), overview=str(result.overview))
+    )  # fmt: skip
     raise typer.Exit(result.exit_code)
 
 

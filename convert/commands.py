@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,52 @@ def convert_inputs(
     return prepared(files, run_many(_convert_one, items, jobs, label="convert"), jobs)
 
 
-def check_one(
-    path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False
-) -> dict[str, Any]:
-    """Check one report or workbook; return its findings and a short summary of the record."""
+@dataclass
+class Previous:
+    """Last year's reports, kept to what the carry-over check reads, to match each report to its agency's."""
+
+    records: list[Record] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # files that could not be read, and why
+
+    def match(self, record: Record) -> Record | None:
+        """Return the agency's report of the year before; the one report given, when only one was."""
+        if len(self.records) == 1 and not self.refused:
+            return self.records[0]
+        for before in self.records:
+            if before.agency == record.agency and (
+                record.year is None or before.year is None or before.year == record.year - 1
+            ):
+                return before
+        return None
+
+
+def _carried(path: Path, debug: bool) -> Outcome:
+    def work() -> Record:
+        from convert.formats import known_versions, load_format
+
+        record = read_any(path)
+        # Only what the carry-over check reads: the batch sends these to every worker.
+        prefixes = tuple(f"{r.table}.{r.last_year}." for v in known_versions() for r in load_format(v).continuity)
+        cells = {k: v for k, v in record.cells.items() if k.startswith(prefixes)}
+        return Record(format=record.format, cells=cells, agency=record.agency, year=record.year)
+
+    return guarded(path, work, debug)
+
+
+def read_previous(paths: Sequence[str | Path], jobs: int | None = None, debug: bool = False) -> Previous:
+    """Read last year's reports (files or folders) for the carry-over check."""
+    files = expand_inputs(paths)
+    out = Previous()
+    for outcome in prepared(files, run_many(_carried, [(p, debug) for p in files], jobs, label="previous"), jobs):
+        if outcome.ok:
+            out.records.append(outcome.value)
+        else:
+            out.refused.append((str(outcome.path), outcome.error))
+    return out
+
+
+def check_path(path: Path, previous: Previous | None = None) -> tuple[Record | None, list[Any], Any]:
+    """Check one report or workbook: its record, every finding (carry-over too, given last year's), its probe."""
     from convert import inputs
     from convert.checks import Finding, check_continuity, check_rules
 
@@ -112,10 +155,21 @@ def check_one(
             for w in record.warnings
             if w.code != "rule-failed"
         ]
-    if previous is not None and record is not None:
-        findings += check_continuity(record, read_any(previous))
+    before = previous.match(record) if previous is not None and record is not None else None
+    if before is not None and record is not None:
+        findings += check_continuity(record, before)
     for f in findings:
         f.source = str(path)
+    return record, findings, probe
+
+
+def check_one(
+    path: Path, previous: Previous | None = None, annotate: Path | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Check one report or workbook; return its findings and a short summary of the record."""
+    from convert import inputs
+
+    record, findings, probe = check_path(path, previous)
     if annotate is not None:
         if probe.kind is not inputs.workbook.KIND:
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
@@ -131,23 +185,30 @@ def check_one(
     return {"record": summary, "verdict": verdict.to_json(), "findings": [f.to_json() for f in findings]}
 
 
-def _check_one(path: Path, previous: Path | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:
+def _check_one(path: Path, previous: Previous | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:
     return guarded(path, lambda: check_one(path, previous, annotate, force), debug)
 
 
 def check_inputs(
     paths: Sequence[str | Path],
-    previous: str | Path | None = None,
+    previous: Previous | Sequence[str | Path] | str | Path | None = None,
     annotate: str | Path | None = None,
     force: bool = False,
     jobs: int | None = None,
     debug: bool = False,
 ) -> Iterator[Outcome]:
-    """Check every input; yield findings per input, in input order."""
+    """Check every input; yield findings per input, in input order.
+
+    previous: last year's reports (files or folders, or read_previous's result): each report is checked
+    against its own agency's for the carry-over.
+    """
     files = expand_inputs(paths)
     if annotate is not None and len(files) != 1:
         raise UsageError("--annotate takes one workbook at a time")
-    prev = Path(previous) if previous else None
+    if previous is None or isinstance(previous, Previous):
+        prev = previous
+    else:
+        prev = read_previous([previous] if isinstance(previous, str | Path) else previous, jobs, debug)
     ann = Path(annotate) if annotate else None
     return prepared(
         files,

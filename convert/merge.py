@@ -1,24 +1,30 @@
-"""Merge many reports into one summary workbook: detail rows per report, live totals in the standard layout."""
+"""Merge many reports into one summary workbook: detail rows per report, live totals in the standard layout.
+
+Reports are ordered as a person expects: by a grouping manifest's order when one is given, else by the
+拼音 of the agency's name (pypinyin), names that read the same keeping their input order. The same
+agency and year from two files is one report when the numbers agree (a .docx and its .pdf); when they
+differ it is a conflict shown on the township's row, never an error that stops the merge.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import NianbaoError, UsageError
 from convert.formats import known_versions, load_format
-from convert.merge_model import MergeRow
-from convert.record import Record
+from convert.merge_model import ERROR, NOTE, MergeRow, Problem
+from convert.record import Record, Value
 
-
-class DuplicateReportError(NianbaoError):
-    """The same agency and year came from two inputs."""
-
-    exit_code = 1
+# How the rows of a summary are ordered (MergeResult.order): a manifest's order, or 拼音.
+BY_MANIFEST, BY_PINYIN = "manifest", "pinyin"
 
 
 @dataclass
@@ -34,6 +40,10 @@ class MergeResult:
     versions: list[str]
     findings: list[dict[str, Any]]
     states: dict[str, int] = field(default_factory=dict)  # how many reports are pass, fail, review
+    order: str = BY_PINYIN
+    same: int = 0  # reports that came as two files with the same numbers (counted once)
+    conflicts: int = 0  # agencies and years that came twice with different numbers
+    dropped: list[str] = field(default_factory=list)  # files --latest left out
 
     @property
     def exit_code(self) -> int:
@@ -42,24 +52,36 @@ class MergeResult:
         return 1 if self.refused or unsure or any(f["severity"] == "error" for f in self.findings) else 0
 
 
-def _row_from_record(record: Record, source: str) -> MergeRow:
-    from convert.checks import ERROR, WARNING, Finding, check_rules
-    from convert.checks.verdict import judge
+def row_from(record: Record, findings: Iterable[Any], source: str, *, each: bool = False) -> MergeRow:
+    """Reduce a report and its findings to a merge row: its cells, its problems in words, its verdict.
+
+    each: every problem one by one (a notice), not the summary's short list of them.
+    """
+    from convert.notice import problems_of
 
     fmt = load_format(record.format)
-    findings = check_rules(record, fmt)
-    errors = [(f.code, f.fields, f.key) for f in findings if f.severity == ERROR]
-    doubts = [Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings]
+    problems, verdict = problems_of(record, findings, fmt, each=each)
     return MergeRow(
         agency=record.agency or Path(source).stem,
         year=record.year,
         format=record.format,
         source=source,
         values=tuple(record.cells.get(k) for k in fmt.cell_keys),
-        errors=errors,
-        warnings=sorted({w.code for w in record.warnings}),
-        state=judge(record, findings + doubts, fmt).state,
+        problems=problems,
+        state=verdict.state,
+        title=record.title,
     )
+
+
+def _row_from_record(record: Record, source: str) -> MergeRow:
+    from convert.checks import WARNING, Finding, check_rules
+
+    fmt = load_format(record.format)
+    # The reader's own rule-failed warnings say again what check_rules finds.
+    doubts = [
+        Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings if w.code != "rule-failed"
+    ]
+    return row_from(record, check_rules(record, fmt) + doubts, source)
 
 
 def _read_row(path: Path, debug: bool) -> Outcome:
@@ -78,6 +100,7 @@ def merge_inputs(
     year: int | None = None,
     latest: bool = False,
     group_by: str | Path | None = None,
+    title: str | None = None,
     force: bool = False,
     jobs: int | None = None,
     debug: bool = False,
@@ -86,6 +109,7 @@ def merge_inputs(
     files = expand_inputs(paths)
     out = Path(out)
     _check_out(out, force)
+    manifest = read_manifest(Path(group_by)) if group_by else None
     outcomes = prepared(
         files,
         run_many(
@@ -93,17 +117,24 @@ def merge_inputs(
         ),
         jobs,
     )
-    return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
+    return merge_rows(outcomes, out, year=year, latest=latest, manifest=manifest, title=title, force=force)
 
 
 def merge_store(
-    store: str | Path | None, year: int, out: str | Path, *, group_by: str | Path | None = None, force: bool = False
+    store: str | Path | None,
+    year: int,
+    out: str | Path,
+    *,
+    group_by: str | Path | None = None,
+    title: str | None = None,
+    force: bool = False,
 ) -> MergeResult:
     """Merge the latest revision of every record of one year in a store."""
     from convert.store import open_store, store_path
 
     out = Path(out)
     _check_out(out, force)
+    manifest = read_manifest(Path(group_by)) if group_by else None
     with open_store(store_path(str(store) if store else None)) as db:
         entries = db.list(year=year)
         outcomes = []
@@ -114,7 +145,7 @@ def merge_store(
             outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
     if not outcomes:
         raise UsageError(f"the store holds no record of {year}")
-    return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
+    return merge_rows(outcomes, out, year=year, latest=False, manifest=manifest, title=title, force=force)
 
 
 def _entry_key(entry: Any) -> tuple[str, int]:
@@ -130,96 +161,284 @@ def _check_out(out: Path, force: bool) -> None:
         raise UsageError(f"{out} already exists; use --force to replace it")
 
 
+# ---------------------------------------------------------------------------------------------
+# One row per report: the same report from two files is one, two different ones a conflict
+
+
+@dataclass
+class Combined:
+    """The rows of a batch, one per agency and year, and what combining them found."""
+
+    rows: list[MergeRow]
+    refused: list[tuple[str, str]]
+    same: int = 0
+    conflicts: int = 0
+    dropped: list[str] = field(default_factory=list)
+
+
+def combine(outcomes: Iterable[Outcome], *, year: int | None = None, latest: bool = False) -> Combined:
+    """Keep one row per agency and year, in input order; say on the row what its other files were."""
+    from convert.checks.verdict import RANK
+    from convert.outputs.template import load_template
+
+    checks = load_template().summary.checks
+    out = Combined([], [])
+    seen: dict[tuple[str, int | None], int] = {}
+    for outcome in outcomes:
+        if not outcome.ok:
+            out.refused.append((str(outcome.path), outcome.error))
+            continue
+        row: MergeRow = outcome.value
+        if year is not None and row.year != year:
+            continue
+        key = (row.agency, row.year)
+        if key not in seen:
+            seen[key] = len(out.rows)
+            out.rows.append(row)
+            continue
+        kept = out.rows[seen[key]]
+        differ = _differences(kept, row)
+        if not differ:
+            # One report in two files (a .docx and its .pdf): the one read with fewer doubts counts.
+            better, other = (row, kept) if RANK[row.state] > RANK[kept.state] else (kept, row)
+            better.also.append(other.source)
+            better.problems.append(Problem(NOTE, "same-report", "", checks.same_report.format(file=other.source)))
+            out.rows[seen[key]] = better
+            out.same += 1
+        elif latest:
+            row.also.append(kept.source)
+            row.problems.append(
+                Problem(NOTE, "dropped-duplicate", "", checks.dropped.format(file=kept.source, kept=row.source))
+            )
+            out.rows[seen[key]] = row
+            out.dropped.append(kept.source)
+        else:
+            # Two different reports of one agency and year: the first counts until a person says which is right.
+            kept.also.append(row.source)
+            cells = checks.cell_separator.join(
+                checks.conflict_cell.format(where=where, this=_show(a), other=_show(b)) for where, a, b in differ[:5]
+            ) + ("…" if len(differ) > 5 else "")
+            message = checks.conflict.format(file=row.source, count=len(differ), cells=cells)
+            kept.problems.insert(0, Problem(ERROR, "same-report-differs", "", message))
+            kept.state = "fail"
+            out.conflicts += 1
+    return out
+
+
+def _differences(a: MergeRow, b: MergeRow) -> list[tuple[str, Value, Value]]:
+    """Return the cells two rows of one agency and year disagree on, in words, with both values."""
+    if a.format == b.format and a.values == b.values:
+        return []
+    if not a.values or not b.values:
+        return []  # a row read back from a summary's checks sheet has no cells to compare
+    from convert.notice import printed_cell
+
+    cells_a, cells_b = a.cells(), b.cells()
+    keys = list(dict.fromkeys([*cells_a, *cells_b]))
+    return [
+        (printed_cell(k, a.format if k in cells_a else b.format), cells_a.get(k), cells_b.get(k))
+        for k in keys
+        if cells_a.get(k) != cells_b.get(k)
+    ]
+
+
+def _show(value: Value) -> str:
+    from convert.outputs.template import load_template
+
+    return load_template().standard.check.blank if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Order: a manifest's, else 拼音
+
+
+@dataclass
+class Manifest:
+    """A grouping manifest: per file or agency its group columns, and its line's place in the file."""
+
+    path: Path
+    groups: dict[str, tuple[str, ...]]
+    order: dict[str, int]
+
+    def find(self, row: MergeRow) -> str | None:
+        """Return the manifest's name for a row: its file name, its file's stem, or its agency."""
+        for name in (row.source, Path(row.source).stem, row.agency):
+            if name in self.groups:
+                return name
+        return None
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a grouping manifest (CSV, or tab-separated as Excel's Unicode text), decoded like report text.
+
+    Excel on Chinese Windows saves CSV in GBK and Unicode text in UTF-16; both read, as UTF-8 with or
+    without BOM does. The first column names a file or an agency, the next ones its groups.
+    """
+    from convert.inputs.text import decode_text
+
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except OSError as exc:
+        raise UsageError("manifest-unreadable", path=str(path), reason=exc.strerror or str(exc)) from exc
+    except NianbaoError as exc:
+        raise UsageError("manifest-unreadable", path=str(path), reason=str(exc)) from exc
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    lines = [[c.strip() for c in line] for line in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    if not lines or len(lines[0]) < 2:
+        raise UsageError("manifest-header", path=str(path))
+    groups: dict[str, tuple[str, ...]] = {}
+    order: dict[str, int] = {}
+    for n, line in enumerate(lines[1:]):
+        if line and line[0] and line[0] not in groups:
+            groups[line[0]] = tuple(line[1:])
+            order[line[0]] = n
+    return Manifest(path, groups, order)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@lru_cache(maxsize=65536)
+def pinyin_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """Return a name's sort key by 拼音 with tones (东 dong1 < 七 qi1 < 三 san1); digits by their number."""
+    from pypinyin import Style, lazy_pinyin
+
+    key: list[tuple[int, int, str]] = []
+    for syllable in lazy_pinyin(name, style=Style.TONE3, neutral_tone_with_five=True):
+        for part in _DIGITS.split(syllable.lower()):
+            if part.isdigit():
+                key.append((0, int(part), part))
+            elif part:
+                key.append((1, 0, part))
+    return tuple(key)
+
+
+def order_rows(rows: list[MergeRow], manifest: Manifest | None) -> str:
+    """Sort rows in place: by year, then the manifest's groups and lines, else 拼音; return which order."""
+    if manifest is not None:
+        for row in rows:
+            name = manifest.find(row)
+            row.group = manifest.groups[name] if name is not None else ("未分组",)
+    # Groups keep the manifest's order (the office's own order of counties), not the alphabet's.
+    rank = {g: i for i, g in enumerate(dict.fromkeys((manifest.groups if manifest else {}).values()))}
+
+    def key(row: MergeRow) -> tuple[Any, ...]:
+        name = manifest.find(row) if manifest is not None else None
+        line = manifest.order[name] if manifest is not None and name is not None else len(rows)
+        return (row.year or 0, rank.get(row.group, len(rank)), row.group, line, pinyin_key(row.agency))
+
+    rows.sort(key=key)  # stable: names that read the same keep their input order
+    return BY_MANIFEST if manifest is not None else BY_PINYIN
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary
+
+
 def merge_rows(
     outcomes: Iterable[Outcome],
     out: Path,
     *,
     year: int | None = None,
     latest: bool = False,
-    group_by: str | Path | None = None,
+    manifest: Manifest | None = None,
+    title: str | None = None,
     force: bool = False,
 ) -> MergeResult:
-    """Dedupe, sort and write merge rows (one per report) as a summary workbook."""
-    groups = _manifest(Path(group_by)) if group_by else None
-    rows: list[MergeRow] = []
-    refused: list[tuple[str, str]] = []
-    seen: dict[tuple[str, int | None], int] = {}
-    for outcome in outcomes:
-        if not outcome.ok:
-            refused.append((str(outcome.path), outcome.error))
-            continue
-        row: MergeRow = outcome.value
-        if year is not None and row.year != year:
-            continue
-        key = (row.agency, row.year)
-        if key in seen:
-            if not latest:
-                raise DuplicateReportError(
-                    f"{row.agency} {row.year} comes twice: {rows[seen[key]].source} and {row.source}; "
-                    "remove one, or use --latest to keep the later input"
-                )
-            rows[seen[key]] = row
-            continue
-        seen[key] = len(rows)
-        if groups is not None:
-            row.group = (
-                groups.get(row.source) or groups.get(Path(row.source).stem) or groups.get(row.agency) or ("未分组",)
-            )
-        rows.append(row)
+    """Combine, order and write merge rows (one per report) as a summary workbook."""
+    combined = combine(outcomes, year=year, latest=latest)
+    rows = combined.rows
     if not rows:
         raise UsageError("nothing to merge: no input could be read" + (f" for {year}" if year else ""))
-    # Groups keep the manifest's order (the office's own order of counties), not the alphabet's.
-    rank = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
-    rows.sort(key=lambda r: (r.year or 0, rank.get(r.group, len(rank)), r.group, r.agency))
+    order = order_rows(rows, manifest)
     years = sorted({r.year for r in rows if r.year is not None})
     total_year = year if year is not None else (years[-1] if years else None)
     in_total = [r for r in rows if r.year == total_year] or rows
     versions = sorted({r.format for r in rows})
     total_versions = sorted({r.format for r in in_total})
     total_version = total_versions[0] if len(total_versions) == 1 else known_versions()[-1]
-    findings = _continuity(rows)
-    from convert.outputs.summary import write_summary
+    findings, previous = attach_continuity(rows)
+    from convert.outputs.summary import Extras, write_summary
 
-    write_summary(out, rows, refused, findings, total_year, total_version, force=force)
+    extras = Extras(
+        title=title,
+        order=order,
+        manifest=manifest.path.name if manifest is not None else None,
+        same=combined.same,
+        conflicts=combined.conflicts,
+        dropped=len(combined.dropped),
+        carry_over=len({(f["agency"], f["year"]) for f in findings}),
+        previous=previous,
+    )
+    write_summary(out, rows, combined.refused, total_year, total_version, extras, force=force)
     from convert.checks.verdict import tally
 
     states = tally(r.state for r in rows)
-    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings, states)
+    return MergeResult(
+        out,
+        len(rows),
+        combined.refused,
+        total_year,
+        total_version,
+        years,
+        versions,
+        findings,
+        states,
+        order,
+        combined.same,
+        combined.conflicts,
+        combined.dropped,
+    )
 
 
-def _manifest(path: Path) -> dict[str, tuple[str, ...]]:
-    """Read MANIFEST.csv: a file or agency column, then the group columns (county, city …)."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if not header or len(header) < 2:
-                raise UsageError(f"{path}: a manifest needs a header with a file or agency column and a group column")
-            out = {}
-            for line in reader:
-                if line and line[0].strip():
-                    out[line[0].strip()] = tuple(c.strip() for c in line[1:])
-            return out
-    except OSError as exc:
-        raise UsageError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+def attach_continuity(rows: list[MergeRow]) -> tuple[list[dict[str, Any]], dict[int, MergeRow]]:
+    """Check carry-over wherever an agency's previous year is among the rows; each break is its row's problem.
 
-
-def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:
-    """Check carry-over continuity wherever consecutive years of the same agency are present."""
+    Return the findings (JSON, as --json shows them) and, by a row's position, its agency's previous year.
+    """
     from convert.checks import check_continuity
+    from convert.notice import problems_of
 
     by_key = {(r.agency, r.year): r for r in rows}
     out: list[dict[str, Any]] = []
-    for (agency, yr), row in by_key.items():
-        before = by_key.get((agency, yr - 1)) if yr is not None else None
+    previous: dict[int, MergeRow] = {}
+    for i, row in enumerate(rows):
+        before = by_key.get((row.agency, row.year - 1)) if row.year is not None else None
         if before is None:
             continue
-        now = Record(format=row.format, cells=row.cells(), agency=agency, year=yr)
-        prev = Record(format=before.format, cells=before.cells(), agency=agency, year=yr - 1)  # type: ignore[operator]
-        for f in check_continuity(now, prev):
+        previous[i] = before
+        now = Record(format=row.format, cells=row.cells(), agency=row.agency, year=row.year)
+        prev = Record(format=before.format, cells=before.cells(), agency=before.agency, year=before.year)
+        found = check_continuity(now, prev)
+        if not found:
+            continue
+        breaks, _ = problems_of(None, found, load_format(row.format))
+        # The township's own row carries the break and its verdict: never 通过 beside a break.
+        row.problems[:0] = [p for p in breaks if p.kind == ERROR]
+        row.state = "fail"
+        for f in found:
             item = f.to_json()
             item["source"] = row.source
-            item["agency"] = agency
-            item["year"] = yr
+            item["agency"] = row.agency
+            item["year"] = row.year
             out.append(item)
-    return out
+    return out, previous
+
+
+__all__ = [
+    "BY_MANIFEST",
+    "BY_PINYIN",
+    "Combined",
+    "Manifest",
+    "MergeResult",
+    "attach_continuity",
+    "combine",
+    "merge_inputs",
+    "merge_rows",
+    "merge_store",
+    "order_rows",
+    "pinyin_key",
+    "read_manifest",
+    "row_from",
+]

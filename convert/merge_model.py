@@ -10,6 +10,22 @@ from typing import Any
 from convert.formats import Format, load_format
 from convert.record import Value
 
+# A problem's kind: an error to correct, a number to verify (its report is 待核), a note for reference.
+ERROR, REVIEW, NOTE = "error", "review", "note"
+KINDS = (ERROR, REVIEW, NOTE)
+
+
+@dataclass
+class Problem:
+    """One problem of a report in words, as the summary's checks sheet and the notices show it."""
+
+    kind: str  # error, review or note
+    code: str  # the finding's stable code
+    where: str  # the printed cell, row, column or table in words (表三「…」行「自然人」列); "" for the report
+    message: str
+    actual: Any = None  # what the report printed
+    expected: Any = None  # what the rules make it
+
 
 @dataclass
 class MergeRow:
@@ -20,10 +36,11 @@ class MergeRow:
     format: str
     source: str
     values: tuple[Value, ...]
-    errors: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # code, message fields, key
-    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     group: tuple[str, ...] = ()
     state: str = "pass"  # the verdict: pass, fail or review (convert/checks/verdict.py)
+    title: str | None = None  # the report's own title, for the notice that names it
+    also: list[str] = field(default_factory=list)  # other files of the same report (a .pdf of the .docx)
 
     def cells(self) -> dict[str, Value]:
         """Return the cells by key."""
@@ -53,4 +70,4 @@ def total(values: Iterable[Value]) -> Value:
     return sum(present, start=Decimal(0) if any(isinstance(v, Decimal) for v in present) else 0)
 
 
-__all__ = ["MergeRow", "total", "value_of"]
+__all__ = ["ERROR", "KINDS", "NOTE", "REVIEW", "MergeRow", "Problem", "total", "value_of"]

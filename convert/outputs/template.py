@@ -25,6 +25,7 @@ STYLE_PROPERTIES = {
     "align": str,
     "valign": str,
     "text_wrap": bool,
+    "shrink": bool,
     "border": int,
     "bottom": int,
     "bg_color": str,
@@ -119,16 +120,26 @@ class Margins:
 
 
 @dataclass(frozen=True)
+class Page:
+    """The paper's size in inches (portrait), to lay out page breaks and charts."""
+
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
 class Print:
     """The page setup of every sheet."""
 
     paper: int
+    page: Page
     fit_width: int
     fit_height: int
     margins: Margins
     cover: str
     check: str
     text: str
+    spare_column: float
     header: str = _text("agency", "year")
     footer: str = _text("agency", "year")
     year: str = _text("year")
@@ -314,6 +325,8 @@ class CheckSheet:
     incomplete: str
     blank: str
     reported_title: str
+    line_height: float
+    min_height: float
     reported_cells: str = _text("reported", "computed")
 
     KEYS = ("rule", "title", "where", "left", "right", "result", "cells")
@@ -365,7 +378,6 @@ class Cover:
     verdict_height: float
     block_line_height: float
     block_min_height: float
-    block_width: float
     fields: tuple[CoverField, ...]
     notes: CoverBlock
     extra: CoverBlock
@@ -437,11 +449,17 @@ class SummaryNotes:
     unknown_years: str
     separator: str
     by_year: str
+    order_pinyin: str
     merged: str = _text("count", "years", "versions")
     totals: str = _text("year", "count", "prefix")
     mixed: str = _text("version")
     crosswalk: str = _text("note", "label")
     refused: str = _text("count", "warnings", "check_sheet")
+    order_manifest: str = _text("manifest")
+    same_report: str = _text("count", "check_sheet")
+    conflicts: str = _text("count", "check_sheet")
+    dropped: str = _text("count", "check_sheet")
+    carry_over: str = _text("count", "check_sheet")
 
 
 @dataclass(frozen=True)
@@ -450,6 +468,7 @@ class Detail:
 
     label_height: float
     column_label_height: float
+    label_line_height: float
     column_width: float
     group_separator: str
     columns: tuple[Column, ...]
@@ -465,15 +484,31 @@ class Detail:
 
 
 @dataclass(frozen=True)
+class Kinds:
+    """The words for a problem's kind: to correct, to verify, for reference."""
+
+    error: str
+    review: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Checks:
-    """The per-report checks sheet."""
+    """The per-report checks sheet: one row per problem of a report, its verdict repeated."""
 
     columns: tuple[Column, ...]
-    max_errors: int
-    error_separator: str
-    warning_separator: str
+    kinds: Kinds
+    max_problems: int
+    cell_separator: str
+    line_height: float
+    min_height: float
+    more: str = _text("count")
+    same_report: str = _text("file")
+    conflict: str = _text("file", "count", "cells")
+    conflict_cell: str = _text("where", "this", "other")
+    dropped: str = _text("file", "kept")
 
-    KEYS = ("agency", "year", "format", "source", "status", "errors", "rules", "warnings")
+    KEYS = ("agency", "year", "format", "source", "status", "kind", "where", "message", "actual", "expected", "code")
 
     def check_values(self, where: str) -> None:
         """Every column key once."""
@@ -506,7 +541,6 @@ class Chart:
     subtype: str
     title: str
     series: tuple[str, ...]
-    anchor: str
 
 
 @dataclass(frozen=True)
@@ -520,8 +554,10 @@ class ChartSheet:
     title_size: int
     width: int
     min_height: int
+    max_height: int
     agency_height: int
     height_margin: int
+    axis_size: int
     legend: str
     series: tuple[Series, ...]
     charts: tuple[Chart, ...]
@@ -538,12 +574,50 @@ class ChartSheet:
 
 
 @dataclass(frozen=True)
+class Compare:
+    """The sheet comparing each agency's year with its previous one: 本年新收 and the carry-over."""
+
+    sheet: str
+    key: str
+    columns: tuple[Column, ...]
+    no_previous: str
+    title: str = _text("year", "previous")
+    problem: str = _text("where", "message")
+
+    KEYS = ("agency", "previous", "current", "change", "carry", "detail")
+
+    def check_values(self, where: str) -> None:
+        """Every column key once."""
+        _column_keys(self.columns, self.KEYS, f"{where}.columns")
+
+
+@dataclass(frozen=True)
+class SummaryPrint:
+    """How the summary's own sheets print (the standard sheets print as [standard.print] says)."""
+
+    detail: str
+    checks: str
+    compare: str
+    chart: str
+    detail_scale: int
+
+    def check_values(self, where: str) -> None:
+        """Orientations are portrait or landscape; the scale a percentage Excel accepts."""
+        for name in ("detail", "checks", "compare", "chart"):
+            _orientation(getattr(self, name), f"{where}.{name}")
+        if not 10 <= self.detail_scale <= 100:
+            raise FormatDataError(f"{where}.detail_scale: expected a percentage from 10 to 100")
+
+
+@dataclass(frozen=True)
 class SummaryStyles:
     """The formats of the detail, checks and chart sheets."""
 
     base: Style
     num: Style
     text: Style
+    wrap: Style
+    title: Style
     subtotal: Style
     subtotal_label: Style
     key: Style
@@ -569,7 +643,9 @@ class Summary:
     notes: SummaryNotes
     detail: Detail
     checks: Checks
+    compare: Compare
     chart: ChartSheet
+    print: SummaryPrint
     styles: SummaryStyles
     proactive_version_sheet: str = _text("version")
     title: str = _text("year", "count")
@@ -586,6 +662,11 @@ class Summary:
         """Return the full name of the charts sheet."""
         return self.prefix + self.chart_sheet
 
+    @property
+    def compare_sheet_name(self) -> str:
+        """Return the full name of the sheet comparing each agency with its previous year."""
+        return self.prefix + self.compare.sheet
+
 
 @dataclass(frozen=True)
 class Annotate:
@@ -598,6 +679,44 @@ class Annotate:
     comment_height: int
 
 
+# ---------------------------------------------------------------------------------------------
+# The 整改通知 (convert/notice.py): a Word document per report, and an overview workbook
+
+
+@dataclass(frozen=True)
+class NoticeOverview:
+    """The overview workbook: one row per notice."""
+
+    sheet: str
+    orientation: str
+    columns: tuple[Column, ...]
+    max_problems: int
+    separator: str
+    line_height: float
+    min_height: float
+    title: str = _text("count")
+
+    KEYS = ("number", "agency", "year", "source", "status", "errors", "reviews", "problems", "file", "reply")
+
+    def check_values(self, where: str) -> None:
+        """Every column key once; the orientation is portrait or landscape."""
+        _column_keys(self.columns, self.KEYS, f"{where}.columns")
+        _orientation(self.orientation, f"{where}.orientation")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The look of the notices: fonts (as Word names them), sizes in points, margins in centimetres."""
+
+    title_font: str
+    body_font: str
+    title_size: float
+    body_size: float
+    small_size: float
+    margins: Margins
+    overview: NoticeOverview
+
+
 @dataclass(frozen=True)
 class Template:
     """Everything in layout.toml."""
@@ -605,6 +724,7 @@ class Template:
     standard: Standard
     summary: Summary
     annotate: Annotate
+    notice: Notice
 
 
 # ---------------------------------------------------------------------------------------------
@@ -728,6 +848,9 @@ def _column_keys(columns: tuple[Column, ...], keys: tuple[str, ...], where: str)
 __all__ = [
     "STYLE_PROPERTIES",
     "CheckSheet",
+    "Column",
+    "Notice",
+    "Print",
     "Standard",
     "Style",
     "Summary",
