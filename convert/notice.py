@@ -40,19 +40,25 @@ def printed_cell(key: str, fmt: Format | str) -> str:
     section = next((s for s in fmt.sections if s.key == table_key), None)
     if table is None or section is None:
         return key
-    parts = [text("where-table", number=section.number)]
     row_key, _, column_key = rest.partition(".")
+    row = column = None
     if row_key and row_key != "*":
-        words = _row_words(table, row_key)
-        if words is None:
+        row = _row_words(table, row_key)
+        if row is None:
             return key
-        parts.append(text("where-row", row=words))
     if column_key and column_key != "*":
         try:
-            parts.append(text("where-column", column=table.column(column_key).label))
+            column = table.column(column_key).label
         except KeyError:
             return key
-    return text("where-separator").join(parts)
+    number = section.number
+    if row is not None and column is not None:
+        return text("where-cell", number=number, row=row, column=column)
+    if row is not None:
+        return text("where-row", number=number, row=row)
+    if column is not None:
+        return text("where-column", number=number, column=column)
+    return text("where-table", number=number)
 
 
 def _row_words(table: Table, row_key: str) -> str | None:
