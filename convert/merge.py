@@ -317,9 +317,12 @@ def pinyin_key(name: str) -> tuple[tuple[int, int, str], ...]:
 def order_rows(rows: list[MergeRow], manifest: Manifest | None) -> str:
     """Sort rows in place: by year, then the manifest's groups and lines, else 拼音; return which order."""
     if manifest is not None:
+        from convert.outputs.template import load_template
+
+        ungrouped = (load_template().summary.detail.ungrouped,)
         for row in rows:
             name = manifest.find(row)
-            row.group = manifest.groups[name] if name is not None else ("未分组",)
+            row.group = manifest.groups[name] if name is not None else ungrouped
     # Groups keep the manifest's order (the office's own order of counties), not the alphabet's.
     rank = {g: i for i, g in enumerate(dict.fromkeys((manifest.groups if manifest else {}).values()))}
 

@@ -471,6 +471,7 @@ class Detail:
     label_line_height: float
     column_width: float
     group_separator: str
+    ungrouped: str
     columns: tuple[Column, ...]
     title: str = _text("sheet")
     group_subtotal: str = _text("group")
