@@ -102,21 +102,22 @@ class TableWarnings:
             keys = [where for _, _, where in items]
             rows = _unique(k.split(".")[1] for k in keys)
             columns = _unique(k.split(".")[2] for k in keys)
-            grouped = {
+            cells: dict[str, Any] = {
                 "case": "cells",
                 "table": self.name,
                 "count": len(items),
-                "texts": shown(_unique(f["text"] for _, f, _ in items)),
+                "texts": shown(quoted(_unique(f["text"] for _, f, _ in items))),
                 "rows": shown(quoted(self.table.row(r).label for r in rows)),
                 "columns": shown(quoted(self._column_label(c) for c in columns)),
             }
-            return code, grouped, f"{table}.{rows[0]}" if len(rows) == 1 else table
+            return code, cells, f"{table}.{rows[0]}" if len(rows) == 1 else table
         if code == "row-misaligned":
-            grouped = {"case": cause[1], "table": self.name, "count": len(items)}
+            grouped: dict[str, Any] = {"case": cause[1], "table": self.name, "count": len(items)}
             grouped["rows"] = shown(quoted(f["row"] for _, f, _ in items))
             if cause[1] == "rows-blank":
                 # No reading at all leaves every column of the row blank.
-                grouped["unsure"] = sum(f.get("unsure", f.get("columns", 0)) for _, f, _ in items)
+                blank = [f["unsure"] if "unsure" in f else f["columns"] for _, f, _ in items]
+                grouped["unsure"] = sum(blank)
             return code, grouped, table
         if cause[0] == "set-aside":
             # Each row with the numbers it set aside (or moved), so that a person can find every one of them.

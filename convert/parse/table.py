@@ -17,6 +17,9 @@ from convert.parse.subtotals import Subtotals
 from convert.parse.values import Parsed, parse
 from convert.record import Record
 
+# The readings of a misaligned row that leave cells blank because several placements add up.
+UNSURE = ("totals-unsure", "ends")
+
 
 class TableReader:
     """Read one table of a section: anchor rows on labels, then fit their cells to the columns."""
@@ -175,8 +178,10 @@ class TableReader:
             # A page number, or a piece of a header label a PDF or a copy cut over two lines, is no text of the report.
             words = [c for c in unknown if not is_noise(c.text) and not header_piece(self.labels, c.text)]
             if words:
-                fields = {"case": "text", "table": self.said.name, "texts": [f"「{c.text.strip()}」" for c in words]}
-                self.said.warn("unplaced-line", fields, self.table.key)
+                texts = [f"「{c.text.strip()}」" for c in words]
+                self.said.warn(
+                    "unplaced-line", {"case": "text", "table": self.said.name, "texts": texts}, self.table.key
+                )
 
     def _subtotal_row(self, label: Cell, cells: list[Cell]) -> None:
         """Fit a 小计 row's cells to the columns as its group's rows are fitted, and check it against them."""
@@ -282,22 +287,19 @@ class TableReader:
         if not dropped and not moved:
             self.said.warn("row-misaligned", reading, where)
             return
+        how = reading["case"].removeprefix("table-")
+        case = "moved" if not dropped else "dropped" if how == "totals" else "unsure" if how in UNSURE else "unread"
         # The reading's own fields: how many cells for how many columns, and the row as printed.
-        fields: dict[str, Any] = {"row": row, "count": reading["count"], "columns": reading["columns"]}
-        fields["cells"] = reading["cells"]
-        case = reading["case"].removeprefix("table-")
-        if dropped:
-            numbers = [v for _, v in dropped]
-            if case == "totals":
-                fields |= {"case": "dropped", "numbers": numbers, "positions": [at for at, _ in dropped]}
-            elif case in ("totals-unsure", "ends"):
-                fields |= {"case": "unsure", "numbers": numbers, "positions": [at for at, _ in dropped]}
-                fields["unsure"] = reading["unsure"]
-            else:
-                fields |= {"case": "unread", "numbers": numbers}
+        fields: dict[str, Any] = {"case": case, "row": row}
+        fields |= {"count": reading["count"], "columns": reading["columns"], "cells": reading["cells"]}
+        if case == "moved":
+            fields["moves"] = [f"{number(v)} ({labels[a]} → {labels[b]})" for v, a, b in moved]
         else:
-            moves = [f"{number(v)} ({labels[a]} → {labels[b]})" for v, a, b in moved]
-            fields |= {"case": "moved", "moves": moves}
+            fields["numbers"] = [v for _, v in dropped]
+        if case in ("dropped", "unsure"):
+            fields["positions"] = [at for at, _ in dropped]
+        if case == "unsure":
+            fields["unsure"] = reading["unsure"]
         self.said.warn("number-set-aside", fields, where)
 
     # -- the wide table (四: one printed row of fifteen cells per case) ---------------------
