@@ -107,7 +107,8 @@ def test_a_short_row_keeps_only_what_the_totals_fix(english: None) -> None:
         [40],
         [1],
     )
-    assert "40 (number 1 of the row) could not be placed" in warning.message and "6 cell(s) left blank" in warning.message
+    assert "40 (number 1 of the row) could not be placed" in warning.message
+    assert "6 cell(s) left blank" in warning.message
     assert needs_review(warning.code)
 
 

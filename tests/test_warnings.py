@@ -135,6 +135,17 @@ def test_a_subtotal_row_is_compared_column_by_column_as_printed() -> None:
     ]
     wrong = _only(parse_report(text.replace(old, "\t\t小计\t1\t1\t1\t\t0\t0\t5\t2")), "subtotal-mismatch")
     assert (wrong.where, wrong.fields["group"], wrong.fields["cells"]) == ("requests", "（四）无法提供", ["其他 5 ≠ 0"])
+    # The report contradicts itself: which number is wrong only a person can tell.
+    assert needs_review(wrong.code)
+
+
+def test_a_cell_that_holds_no_number_asks_for_a_review_and_a_placeholder_does_not() -> None:
+    text = (REPORTS / "md-county-2021.md").read_text(encoding="utf-8")
+    old = "| 行政事业性收费 | 1.2345 | | |"
+    unreadable = _only(parse_report(text.replace(old, "| 行政事业性收费 | 不详 | | |")), "unreadable-value")
+    assert unreadable.where == "proactive.fees.amount" and needs_review(unreadable.code)
+    placeholder = _only(parse_report(text.replace(old, "| 行政事业性收费 | — | | |")), "placeholder")
+    assert not needs_review(placeholder.code)
 
 
 def _allowed_wheres(version: str) -> set[str]:
