@@ -100,18 +100,16 @@ def check_one(
 
         inputs.workbook.vet(probe)
         record, findings = check_workbook(path, data=probe.data)
+        if record is not None:
+            # The reader's doubts listed on the cover stay doubts until someone removes them there.
+            seen = {(f.code, f.key) for f in findings}
+            findings += [f for f in _doubts(record) if (f.code, f.key) not in seen and f.code not in _OWN_CODES]
     else:
-        from convert.checks import WARNING
         from convert.reader import to_record
 
         record = to_record(probe.kind.read(probe))
-        findings = check_rules(record)
         # What the reader was unsure of is part of the check: a wrong cell must never pass unnoticed.
-        findings += [
-            Finding(w.code, WARNING, w.fields, key=w.where, text=w.text)
-            for w in record.warnings
-            if w.code != "rule-failed"
-        ]
+        findings = check_rules(record) + _doubts(record)
     if previous is not None and record is not None:
         findings += check_continuity(record, read_any(previous))
     for f in findings:
@@ -129,6 +127,19 @@ def check_one(
         summary = {"agency": record.agency, "year": record.year, "format": record.format}
     verdict = judge(record, findings)
     return {"record": summary, "verdict": verdict.to_json(), "findings": [f.to_json() for f in findings]}
+
+
+# Warnings the read-back itself adds to a workbook's record; they are findings already.
+_OWN_CODES = frozenset({"missing-sheet", "bad-value", "missing-name"})
+
+
+def _doubts(record: Record) -> list[Any]:
+    """Return the record's reader warnings as check findings (rule-failed is the check's own)."""
+    from convert.checks import WARNING, Finding
+
+    return [
+        Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings if w.code != "rule-failed"
+    ]
 
 
 def _check_one(path: Path, previous: Path | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:
