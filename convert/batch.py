@@ -40,10 +40,12 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
 
 def prepared(files: Sequence[Path], outcomes: Iterator[Outcome], jobs: int | None = None) -> Iterator[Outcome]:
     """Yield a batch's outcomes, doing first what its inputs need once (LibreOffice converts every .doc/.wps)."""
+    from convert.atomic import protecting
     from convert.inputs import prepared as prepare
 
     # Entered at the first outcome asked for, so before run_many forks its workers; left when the batch ends.
-    with prepare(files, jobs=default_jobs() if jobs is None else max(1, jobs)):
+    # While it runs no output may replace one of its inputs (the workers inherit the guard).
+    with prepare(files, jobs=default_jobs() if jobs is None else max(1, jobs)), protecting(files):
         yield from outcomes
 
 

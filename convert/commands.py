@@ -119,9 +119,11 @@ def check_one(
     if annotate is not None:
         if probe.kind is not inputs.workbook.KIND:
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
+        from convert.atomic import protecting
         from convert.outputs.annotate import annotate_workbook
 
-        annotate_workbook(path, findings, annotate, force=force)
+        with protecting([path, previous]):
+            annotate_workbook(path, findings, annotate, force=force)
     summary = None
     if record is not None:
         summary = {"agency": record.agency, "year": record.year, "format": record.format}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import check_output, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import NianbaoError, UsageError
 from convert.formats import known_versions, load_format
@@ -79,7 +80,8 @@ def merge_inputs(
     """Read reports and workbooks (files or folders, in any mix) and write one summary workbook."""
     files = expand_inputs(paths)
     out = Path(out)
-    _check_out(out, force)
+    with protecting([*files, group_by]):
+        _check_out(out, force)
     outcomes = prepared(
         files,
         run_many(
@@ -87,7 +89,9 @@ def merge_inputs(
         ),
         jobs,
     )
-    return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
+    # The summary is written after the batch ends: its inputs stay protected until then.
+    with protecting([*files, group_by]):
+        return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
 
 
 def merge_store(
@@ -98,7 +102,7 @@ def merge_store(
 
     out = Path(out)
     _check_out(out, force)
-    with open_store(store_path(str(store) if store else None)) as db:
+    with open_store(store_path(str(store) if store else None)) as db, protecting([group_by]):
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:
@@ -106,9 +110,10 @@ def merge_store(
             record, info = db.get(agency, yr)
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
             outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
-    if not outcomes:
-        raise UsageError(f"the store holds no record of {year}")
-    return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
+        if not outcomes:
+            raise UsageError(f"the store holds no record of {year}")
+        # Written while the store is open, so the summary can never replace it.
+        return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
 
 
 def _entry_key(entry: Any) -> tuple[str, int]:
@@ -120,8 +125,7 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"the summary must be an .xlsx file: {out}")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
+    check_output(out, force)
 
 
 def merge_rows(

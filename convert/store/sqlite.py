@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import STORE, STORE_COMPANIONS, protect, unprotect
 from convert.errors import ConflictError, StoreError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
@@ -87,6 +88,8 @@ class SQLiteStore(Store):
         self.conn = conn
         self.path = path
         self.location = str(path)
+        # While the store is open no output may replace it (store dump -o nianbao.db --force).
+        self._guard = protect([path], STORE, STORE_COMPANIONS)
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -311,6 +314,7 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         """Close the connection."""
+        unprotect(self._guard)
         self.conn.close()
 
 
