@@ -102,7 +102,7 @@ def merge_store(
 
     out = Path(out)
     _check_out(out, force)
-    with open_store(store_path(str(store) if store else None)) as db, protecting([group_by]):
+    with open_store(store_path(str(store) if store else None), create=False) as db, protecting([group_by]):
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convert.cli import app
+from convert.store.sqlite import APPLICATION_ID
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,3 +155,120 @@ def test_an_existing_fifo_is_never_replaced(tmp_path: Path, store: Path) -> None
 def test_the_refusals_speak_english_too(book: Path, english: None) -> None:
     result = run("convert", book, "-o", book, "--force", "--jobs", "1")
     assert result.exit_code == 2 and "is an input of this command" in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Only our own stores are opened: marked with PRAGMA application_id; read-only commands change nothing.
+
+
+def foreign_database(path: Path) -> bytes:
+    """Make another program's SQLite database (rollback journal, a table of its own); return its bytes."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+def pragma(db: Path, name: str) -> object:
+    """Return a PRAGMA's value, read with plain SQLite."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def every_store_command(db: Path, tmp_path: Path, book: Path) -> list[list[str | Path]]:
+    """Return one call of every command that opens a store, reading or writing."""
+    return [
+        ["store", "list", "--store", db],
+        ["store", "show", "竹镇镇", "2019", "--store", db],
+        ["store", "history", "竹镇镇", "2019", "--store", db],
+        ["store", "export", "竹镇镇", "2019", "-o", tmp_path / "e.xlsx", "--store", db],
+        ["store", "dump", "--format", "csv", "-o", tmp_path / "d.csv", "--store", db],
+        ["merge", "--store", db, "--year", "2019", "-o", tmp_path / "m.xlsx"],
+        ["reconcile", book, "--store", db],
+        ["reconcile", book, "--store", db, "--apply", "--add", "--author", "me"],
+        ["store", "add", ZHUZHEN, "--store", db],
+    ]
+
+
+def test_a_foreign_database_is_refused_and_left_unchanged(tmp_path: Path, book: Path) -> None:
+    db = tmp_path / "other.db"
+    before = foreign_database(db)
+    for args in every_store_command(db, tmp_path, book):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "不是 nianbao 仓库" in result.stderr, (args, result.stderr)
+        assert db.read_bytes() == before, args
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "zhuzhen.xlsx"], args
+    assert pragma(db, "journal_mode") == "delete"
+
+
+def test_a_file_that_is_no_database_is_refused_and_left_unchanged(tmp_path: Path, book: Path) -> None:
+    db = tmp_path / "notes.db"
+    db.write_text("my notes, not a database\n" * 200, encoding="utf-8")
+    before = db.read_bytes()
+    for args in every_store_command(db, tmp_path, book):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert db.read_bytes() == before, args
+
+
+def test_reading_commands_never_create_a_store(tmp_path: Path, book: Path) -> None:
+    db = tmp_path / "typo.db"
+    for args in every_store_command(db, tmp_path, book)[:7]:
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert not db.exists(), args
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert run("store", "list", "--store", empty).exit_code == 1
+    assert run("merge", "--store", empty, "--year", "2019", "-o", tmp_path / "m.xlsx").exit_code == 1
+    assert empty.stat().st_size == 0 and not (tmp_path / "m.xlsx").exists()
+    # An empty file is a store to start: a writing command makes it one.
+    assert run("store", "add", ZHUZHEN, "--store", empty).exit_code == 0
+    assert pragma(empty, "application_id") == APPLICATION_ID
+
+
+def test_our_stores_are_marked(store: Path) -> None:
+    assert pragma(store, "application_id") == APPLICATION_ID
+
+
+def test_a_store_made_before_the_mark_still_opens_and_is_marked_when_written(store: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA application_id = 0")  # what nianbao wrote before issue #18
+    conn.close()
+    result = run("store", "list", "--store", store)
+    assert result.exit_code == 0 and "5 report(s)" in result.stdout
+    for args in (
+        ["store", "show", "竹镇镇", "2019", "--store", store],
+        ["store", "dump", "--format", "csv", "-o", tmp_path / "d.csv", "--store", store],
+        ["merge", "--store", store, "--year", "2019", "-o", tmp_path / "m.xlsx"],
+    ):
+        assert run(*args).exit_code == 0, args
+    assert pragma(store, "application_id") == 0  # reading marks nothing
+    assert run("store", "add", SAMPLES / "luoqi-2019.txt", "--store", store).exit_code == 0
+    assert pragma(store, "application_id") == APPLICATION_ID
+
+
+def test_reconcile_apply_writes_through_a_store_opened_for_reading(store: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = tmp_path / "z.xlsx"
+    assert run("store", "export", "竹镇镇", "2019", "-o", book, "--store", store).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    for name in ("requests_carried_over_natural_person", "requests_carried_forward_natural_person"):
+        [(sheet, ref)] = list(wb.defined_names[name].destinations)
+        wb[sheet][ref.replace("$", "")].value = 1
+    wb.save(book)
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA application_id = 0")  # made before issue #18
+    conn.close()
+    assert run("reconcile", book, "--store", store).exit_code == 0
+    assert pragma(store, "application_id") == 0 and revisions(store) == 5  # a dry run writes nothing
+    result = run("reconcile", book, "--store", store, "--apply", "--author", "me")
+    assert result.exit_code == 0, result.output
+    assert revisions(store) == 6 and pragma(store, "application_id") == APPLICATION_ID
