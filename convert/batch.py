@@ -28,14 +28,15 @@ class Outcome:
         return not self.error
 
 
-def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
+def expand_inputs(paths: Sequence[str | Path], outputs: Sequence[str | Path | None] = ()) -> list[Path]:
     """Expand folders into the files of a kind convert.inputs reads, sorted; keep files as given.
 
-    convert.inputs.select also says why each other file of a folder was skipped.
+    convert.inputs.select also says why each other file of a folder was skipped; outputs (a workbook, or
+    a folder of workbooks) are what the command writes, never taken from a folder as its inputs.
     """
     from convert.inputs import select
 
-    return select(paths).inputs()
+    return select(paths, outputs=outputs).inputs()
 
 
 def prepared(files: Sequence[Path], outcomes: Iterator[Outcome], jobs: int | None = None) -> Iterator[Outcome]:

@@ -73,8 +73,8 @@ def convert_inputs(
     paths: Sequence[str | Path], out: str | Path, force: bool = False, jobs: int | None = None, debug: bool = False
 ) -> Iterator[Outcome]:
     """Write one standard workbook per input; yield the output path per input, in input order."""
-    files = expand_inputs(paths)
     out = Path(out)
+    files = expand_inputs(paths, outputs=[out])
     targets = output_paths(files, out)
     if targets and targets[0].parent != out:
         targets[0].parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +143,7 @@ def check_inputs(
     debug: bool = False,
 ) -> Iterator[Outcome]:
     """Check every input; yield findings per input, in input order."""
-    files = expand_inputs(paths)
+    files = expand_inputs(paths, outputs=[annotate])
     if annotate is not None and len(files) != 1:
         raise UsageError("--annotate takes one workbook at a time")
     prev = Path(previous) if previous else None

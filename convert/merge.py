@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from convert.atomic import check_output, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
+from convert.checks.catalogue import text
 from convert.errors import NianbaoError, UsageError
 from convert.formats import known_versions, load_format
+from convert.inputs import Skipped
 from convert.merge_model import MergeRow
 from convert.record import Record
 
@@ -34,6 +36,7 @@ class MergeResult:
     years: list[int]
     versions: list[str]
     findings: list[dict[str, Any]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # inputs left out on purpose (summaries), why
 
     @property
     def exit_code(self) -> int:
@@ -58,10 +61,15 @@ def _row_from_record(record: Record, source: str) -> MergeRow:
 
 
 def _read_row(path: Path, debug: bool) -> Outcome:
-    def work() -> MergeRow:
+    def work() -> MergeRow | Skipped:
         from convert.commands import read_any
+        from convert.readback import is_summary
 
-        return _row_from_record(read_any(path), path.name)
+        record = read_any(path)
+        if is_summary(record):
+            # A summary's totals are the sum of reports: merging it again would count them twice.
+            return Skipped(path, text("skipped-summary"))
+        return _row_from_record(record, path.name)
 
     return guarded(path, work, debug)
 
@@ -78,8 +86,8 @@ def merge_inputs(
     debug: bool = False,
 ) -> MergeResult:
     """Read reports and workbooks (files or folders, in any mix) and write one summary workbook."""
-    files = expand_inputs(paths)
     out = Path(out)
+    files = expand_inputs(paths, outputs=[out])
     with protecting([*files, group_by]):
         _check_out(out, force)
     outcomes = prepared(
@@ -141,10 +149,14 @@ def merge_rows(
     groups = _manifest(Path(group_by)) if group_by else None
     rows: list[MergeRow] = []
     refused: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     seen: dict[tuple[str, int | None], int] = {}
     for outcome in outcomes:
         if not outcome.ok:
             refused.append((str(outcome.path), outcome.error))
+            continue
+        if isinstance(outcome.value, Skipped):
+            skipped.append((str(outcome.path), outcome.value.reason))
             continue
         row: MergeRow = outcome.value
         if year is not None and row.year != year:
@@ -179,7 +191,7 @@ def merge_rows(
     from convert.outputs.summary import write_summary
 
     write_summary(out, rows, refused, findings, total_year, total_version, force=force)
-    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings)
+    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings, skipped)
 
 
 def _manifest(path: Path) -> dict[str, tuple[str, ...]]:

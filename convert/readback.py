@@ -17,7 +17,9 @@ from convert.checks.catalogue import severity as usual_severity
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError
 from convert.formats import Format, core, known_versions, load_format, normalize
 from convert.outputs.layout import (
+    CUSTOM_KIND,
     CUSTOM_REVISION,
+    SUMMARY,
     SheetLayout,
     defined_name,
     heading_name,
@@ -83,6 +85,9 @@ class _Reading:
         revision = self._revision(meta)
         if revision is not None:
             source["revision"] = revision
+        # Its property says so; its detail sheets too, should a program drop the properties when saving it.
+        if book.custom.get(CUSTOM_KIND) == SUMMARY or book.skipped:
+            source[SUMMARY] = True
         self.record = Record(
             format=version,
             cells=cells,
@@ -521,6 +526,11 @@ def _read(path: str | Path, data: bytes | None = None) -> _Reading:
     return _Reading(_load(io.BytesIO(data)), path, hashlib.sha256(data).hexdigest())
 
 
+def is_summary(record: Record) -> bool:
+    """Tell whether a record was read from a summary workbook (the totals of many reports, never one report)."""
+    return bool(record.source.get(SUMMARY))
+
+
 def read_workbook(path: str | Path, *, data: bytes | None = None) -> Record:
     """Read a standard workbook back into the record it was written from (reported totals as printed).
 
@@ -549,4 +559,4 @@ def check_workbook(path: str | Path, *, data: bytes | None = None) -> tuple[Reco
     return record, findings
 
 
-__all__ = ["check_workbook", "read_workbook"]
+__all__ = ["check_workbook", "is_summary", "read_workbook"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.checks import Finding, has_errors
-from convert.errors import ConflictError, StoreError, UsageError
+from convert.errors import ConflictError, NotAReportError, StoreError, UsageError
 from convert.formats import load_format
 from convert.record import TEXT_KEYS, Record, Value
 from convert.store import Store, default_author, value_text
@@ -207,7 +207,7 @@ def reconcile(
     add: bool = False,
 ) -> ReconcileResult:
     """Compare an edited workbook with its record in the store; with apply, store it as a new revision if safe."""
-    from convert.readback import check_workbook
+    from convert.readback import check_workbook, is_summary
 
     path = Path(book_path)
     if force and not (reason and reason.strip()):
@@ -216,6 +216,8 @@ def reconcile(
     record, findings = check_workbook(path)
     if record is None:
         return ReconcileResult(path, REFUSED, None, None, "not a nianbao workbook; nothing to reconcile", findings)
+    if is_summary(record):
+        raise NotAReportError("summary-not-a-report")
     agency, year = record.agency, record.year
     if not agency or year is None:
         raise StoreError(f"{path}: the cover names no agency or year, so no record can be matched; fill them in")

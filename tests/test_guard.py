@@ -272,3 +272,112 @@ def test_reconcile_apply_writes_through_a_store_opened_for_reading(store: Path, 
     result = run("reconcile", book, "--store", store, "--apply", "--author", "me")
     assert result.exit_code == 0, result.output
     assert revisions(store) == 6 and pragma(store, "application_id") == APPLICATION_ID
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. A rerun never doubles anything: a summary is never a report, an output is never an input.
+
+
+def total(book: Path) -> int:
+    """Return 三's new applications total (requests.new_received.total) as nianbao reads the workbook."""
+    import json
+
+    result = run("read", book)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["cells"]["requests.new_received.total"]
+
+
+@pytest.fixture
+def books(tmp_path: Path) -> Path:
+    """Return a folder of the five samples converted to workbooks."""
+    folder = tmp_path / "books"
+    result = run("convert", SAMPLES, "-o", folder, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_merging_again_into_the_same_folder_does_not_double_the_totals(books: Path) -> None:
+    summary = books / "summary.xlsx"
+    first = run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1")
+    assert first.exit_code == 0, first.output
+    once = total(summary)
+    again = run("merge", books, "-o", summary, "--year", "2019", "--force", "--jobs", "1")
+    assert again.exit_code == 0, again.output
+    assert "merged 3 report(s)" in again.stdout
+    assert total(summary) == once
+    assert f"Skipped: {summary}: " in again.stderr
+
+
+def test_a_summary_is_never_merged_as_a_report(books: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "s.xlsx"
+    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == 0
+    copy = books / "old-summary.xlsx"
+    copy.write_bytes(summary.read_bytes())
+    for args in ([books], [copy, *sorted(books.glob("*-2019.xlsx"))]):
+        result = run("merge", *args, "-o", tmp_path / "again.xlsx", "--year", "2019", "--force", "--jobs", "2")
+        assert result.exit_code == 0, result.output
+        assert "merged 3 report(s)" in result.stdout
+        assert f"Skipped: {copy}: " in result.stderr and "汇总" in result.stderr
+        assert total(tmp_path / "again.xlsx") == total(summary)
+
+
+def test_a_summary_is_never_stored_as_a_report(books: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "s.xlsx"
+    assert run("merge", books, "-o", summary, "--jobs", "1").exit_code == 0
+    db = tmp_path / "nb.db"
+    result = run("store", "add", summary, "--store", db)
+    assert result.exit_code == 0, result.output
+    assert f"Skipped: {summary}: " in result.stderr
+    assert "0 report(s)" in run("store", "list", "--store", db).stdout  # nothing was stored
+    assert run("store", "add", ZHUZHEN, "--store", db).exit_code == 0
+    result = run("reconcile", summary, "--store", db, "--apply", "--add", "--author", "me")
+    assert result.exit_code == 1, result.output
+    assert revisions(db) == 1
+
+
+def test_a_summary_converted_again_is_still_a_summary(books: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "s.xlsx"
+    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == 0
+    standard = tmp_path / "again" / "standard.xlsx"
+    standard.parent.mkdir()
+    assert run("convert", summary, "-o", standard, "--jobs", "1").exit_code == 0
+    result = run("merge", standard, *sorted(books.glob("*-2019.xlsx")), "-o", tmp_path / "m.xlsx", "--jobs", "1")
+    assert result.exit_code == 0 and "merged 3 report(s)" in result.stdout, result.output
+
+
+def test_read_and_check_of_a_summary_still_give_its_totals(books: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "s.xlsx"
+    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == 0
+    parts = sum(total(b) for b in sorted(books.glob("*-2019.xlsx")))
+    assert total(summary) == parts
+    result = run("check", summary, "--json")
+    assert result.exit_code == 0, result.output
+
+
+def test_converting_a_folder_into_a_folder_inside_it_twice_reads_no_output(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for sample in sorted(SAMPLES.glob("*.txt"))[:2]:
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    out = folder / "out"
+    first = run("convert", folder, "-o", out, "--jobs", "1")
+    assert first.exit_code == 0, first.output
+    made = sorted(p.name for p in out.iterdir())
+    again = run("convert", folder, "-o", out, "--force", "--jobs", "1")
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in out.iterdir()) == made  # no out/x-xlsx.xlsx from reading out/x.xlsx
+    assert "converted 2 inputs" in again.stderr
+    assert f"Skipped: {out}: " in again.stderr
+
+
+def test_converting_a_folder_into_itself_twice_reads_no_output(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for sample in sorted(SAMPLES.glob("*.txt"))[:2]:
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    assert run("convert", folder, "-o", folder, "--jobs", "1").exit_code == 0
+    made = sorted(p.name for p in folder.iterdir())
+    again = run("convert", folder, "-o", folder, "--force", "--jobs", "1")
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in folder.iterdir()) == made
+    assert again.stderr.count("Skipped: ") == 2

@@ -20,7 +20,9 @@ from xlsxwriter.worksheet import Worksheet
 from convert import __version__
 from convert.formats import Format, Section, load_format
 from convert.outputs.layout import (
+    CUSTOM_KIND,
     CUSTOM_REVISION,
+    SUMMARY,
     Box,
     SheetLayout,
     computed_keys,
@@ -159,6 +161,9 @@ def write_workbook(record: Record, path: str | Path, *, force: bool = False, rev
 
     def build(wb: Workbook) -> None:
         build_workbook(wb, meta, content, content, record.text, record.notes, record.extra, record.warnings)
+        if source.get(SUMMARY):
+            # The totals of a summary stay a summary's: never merged or stored as one report.
+            wb.set_custom_property(CUSTOM_KIND, SUMMARY)
 
     return write_atomically(path, build, force=force)
 
