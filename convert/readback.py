@@ -194,7 +194,12 @@ class _Reading:
             items = [self.cover.values.get((r, c)) for c in range(3)]
             if all(v is None for v in items):
                 return rows
-            rows.append(["" if v is None else str(v) for v in items])
+            texts = ["" if v is None else str(v) for v in items]
+            if items[0] is None and rows:
+                # A text longer than a cell holds went on in this row (standard.py _cover_block): join it.
+                rows[-1] = [before + more for before, more in zip(rows[-1], texts, strict=True)]
+            else:
+                rows.append(texts)
             r += 1
 
     # -- texts ----------------------------------------------------------------------------------
@@ -222,12 +227,23 @@ class _Reading:
                         break
             starts.sort()
             last = sheet.max_row()
+            continued = normalize(self.std.text.continued)
             for i, (row, key) in enumerate(starts):
                 end = starts[i + 1][0] if i + 1 < len(starts) else last + 1
+                joins = False  # the row above was a paragraph this row may go on with
                 for r in range(row + 1, end):
                     v = sheet.values.get((r, 0))
-                    if v is not None:
-                        out[key].append(v if isinstance(v, str) else _plain_text(v))
+                    if v is None:
+                        joins = False
+                        continue
+                    text = v if isinstance(v, str) else _plain_text(v)
+                    mark = sheet.values.get((r, 1))
+                    if joins and isinstance(mark, str) and normalize(mark) == continued:
+                        # A paragraph longer than a cell holds went on in this row (standard.py): join it.
+                        out[key][-1] += text
+                    else:
+                        out[key].append(text)
+                    joins = True
         return out
 
     # -- cells ----------------------------------------------------------------------------------

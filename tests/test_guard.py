@@ -381,3 +381,121 @@ def test_converting_a_folder_into_itself_twice_reads_no_output(tmp_path: Path) -
     assert again.exit_code == 0, again.output
     assert sorted(p.name for p in folder.iterdir()) == made
     assert again.stderr.count("Skipped: ") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. A text longer than a cell holds (32,767 characters) goes over several rows and is joined on reading.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from convert.outputs.standard import write_workbook  # noqa: E402
+from convert.outputs.xlsxfast import MAX_CELL_TEXT, cell_chunks  # noqa: E402
+from convert.reader import read_report  # noqa: E402
+from convert.readback import read_workbook  # noqa: E402
+from convert.record import Record  # noqa: E402
+
+LONG = "一是" + ("坚持公开透明，便民服务，" * 9000)[:99_990] + "。"  # 100,000 characters
+
+
+def long_report(folder: Path) -> Path:
+    """Return 竹镇镇 2019 with its first overview paragraph 100,000 characters long."""
+    lines = ZHUZHEN.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("一是充分保障"))
+    lines[at] = LONG
+    path = folder / "long.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def every_cell_fits(book: Path) -> None:
+    """Assert that no cell of the workbook holds more than Excel's limit."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    longest = max(len(str(c.value)) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
+    assert longest <= MAX_CELL_TEXT
+
+
+def test_a_100000_character_paragraph_converts_and_reads_back_exactly(tmp_path: Path) -> None:
+    report = long_report(tmp_path)
+    record = read_report(report)
+    assert LONG in record.text["overview"]
+    out = tmp_path / "long.xlsx"
+    result = run("convert", report, "-o", out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    every_cell_fits(out)
+    back = read_workbook(out)
+    assert back.text == record.text and back.cells == record.cells
+    result = run("check", out)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_100000_character_paragraph_goes_through_the_store(tmp_path: Path) -> None:
+    report = long_report(tmp_path)
+    db = tmp_path / "nb.db"
+    assert run("store", "add", report, "--store", db).exit_code == 0
+    book = tmp_path / "export.xlsx"
+    result = run("store", "export", "竹镇镇", "2019", "-o", book, "--store", db)
+    assert result.exit_code == 0, result.output
+    every_cell_fits(book)
+    result = run("reconcile", book, "--store", db, "--json")
+    assert result.exit_code == 0, result.output
+    assert '"status": "nothing-to-apply"' in result.stdout
+    result = run("reconcile", book, "--store", db, "--apply", "--author", "me")
+    assert result.exit_code == 0 and revisions(db) == 1, result.output
+    # Edit another cell: the long paragraph is stored again as it was, in one piece.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    for name in ("requests_carried_over_natural_person", "requests_carried_forward_natural_person"):
+        [(sheet, ref)] = list(wb.defined_names[name].destinations)
+        wb[sheet][ref.replace("$", "")].value = 1
+    wb.save(book)
+    result = run("reconcile", book, "--store", db, "--apply", "--author", "me")
+    assert result.exit_code == 0 and revisions(db) == 2, result.output
+    import json
+
+    shown = json.loads(run("store", "show", "竹镇镇", "2019", "--store", db, "--json").stdout)
+    assert LONG in shown["record"]["text"]["overview"]
+    assert shown["record"]["text"] == read_report(report).text
+
+
+def test_long_notes_unplaced_rows_and_warnings_read_back_exactly(tmp_path: Path) -> None:
+    record = read_report(ZHUZHEN)
+    key = next(iter(record.cells))
+    record.notes = {key: "注：" + "说明" * 40_000}
+    record.extra = [{"table": "requests", "label": "未列明的行" * 10_000, "cells": ["1"] * 3, "line": 7}]
+    record.warnings = []
+    record.warn("unplaced-line", {"case": "text", "table": "requests", "text": "长" * 70_000}, "line 9")
+    out = write_workbook(record, tmp_path / "x.xlsx")
+    every_cell_fits(out)
+    back = read_workbook(out)
+    assert back.notes == record.notes and back.extra == record.extra
+    assert [w.message for w in back.warnings if w.code == "unplaced-line"] == [record.warnings[0].message]
+
+
+# Characters of every width: CJK, ASCII, a character outside the BMP (a surrogate pair in UTF-16), a combining mark.
+PIECES = st.sampled_from(["政", "a", " ", "𠀀", "é", "\u0301", "，", "1"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lengths=st.lists(st.integers(0, 3 * MAX_CELL_TEXT + 5), min_size=1, max_size=3),
+    pattern=st.lists(PIECES, min_size=1, max_size=8).map("".join),
+)
+def test_paragraphs_of_any_length_round_trip_through_a_workbook(
+    tmp_path: Path, lengths: list[int], pattern: str
+) -> None:
+    paragraphs = [(pattern * (n // len(pattern) + 1))[:n].strip() or "x" for n in lengths]
+    for para in paragraphs:
+        chunks = cell_chunks(para)
+        assert "".join(chunks) == para
+        assert all(len(c.encode("utf-16-le")) <= 2 * MAX_CELL_TEXT for c in chunks)
+    record = read_report(ZHUZHEN)
+    record.text["overview"] = paragraphs + ["after"]
+    record.text["problems"] = list(reversed(paragraphs))
+    out = write_workbook(record, tmp_path / "p.xlsx", force=True)
+    back: Record = read_workbook(out)
+    assert back.text["overview"] == record.text["overview"]
+    assert back.text["problems"] == record.text["problems"]
