@@ -147,6 +147,24 @@ def output_mode(path: Path) -> int:
         return 0o666 & ~current_umask()
 
 
+def keep_owner(tmp: Path, path: Path) -> None:
+    """Give tmp the owner and group of the file at path it will replace, as far as this user may."""
+    try:
+        old, new = path.stat(), tmp.stat()
+    except OSError:
+        return  # nothing replaced: the output is the user's own, as any new file
+    if (old.st_uid, old.st_gid) == (new.st_uid, new.st_gid):
+        return
+    # Only root may give a file to another user; anyone may give it a group of theirs. Set before the mode:
+    # a change of owner clears the set-id bits.
+    for uid in (old.st_uid, -1):
+        try:
+            os.chown(tmp, uid, old.st_gid)
+            return
+        except OSError:
+            continue
+
+
 @contextmanager
 def atomic_output(path: Path, *, force: bool) -> Iterator[Path]:
     """Yield a temp path beside path; on success it replaces path, on any failure it is removed."""
@@ -160,6 +178,7 @@ def atomic_output(path: Path, *, force: bool) -> Iterator[Path]:
         if path.exists() and not force:
             raise UsageError(f"{path} already exists; use --force to replace it")
         _refuse_guarded(path)
+        keep_owner(tmp, path)
         # mkstemp makes the temp file private (0o600); the output gets the permissions open() would give it.
         os.chmod(tmp, output_mode(path))
         os.replace(tmp, path)

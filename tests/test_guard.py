@@ -1,15 +1,26 @@
-"""Never lose, corrupt or double anything (issue #18): outputs never replace an input, the store or a device."""
+"""Never lose, corrupt or double anything (issue #18): outputs, foreign stores, reruns, long texts, permissions."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convert.cli import app
+from convert.outputs.standard import write_workbook
+from convert.outputs.xlsxfast import MAX_CELL_TEXT, cell_chunks
+from convert.readback import read_workbook
+from convert.reader import read_report
+from convert.record import Record
 from convert.store.sqlite import APPLICATION_ID
 
 runner = CliRunner()
@@ -386,14 +397,6 @@ def test_converting_a_folder_into_itself_twice_reads_no_output(tmp_path: Path) -
 # ---------------------------------------------------------------------------------------------
 # 5. A text longer than a cell holds (32,767 characters) goes over several rows and is joined on reading.
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from convert.outputs.standard import write_workbook  # noqa: E402
-from convert.outputs.xlsxfast import MAX_CELL_TEXT, cell_chunks  # noqa: E402
-from convert.reader import read_report  # noqa: E402
-from convert.readback import read_workbook  # noqa: E402
-from convert.record import Record  # noqa: E402
 
 LONG = "一是" + ("坚持公开透明，便民服务，" * 9000)[:99_990] + "。"  # 100,000 characters
 
@@ -493,9 +496,151 @@ def test_paragraphs_of_any_length_round_trip_through_a_workbook(
         assert "".join(chunks) == para
         assert all(len(c.encode("utf-16-le")) <= 2 * MAX_CELL_TEXT for c in chunks)
     record = read_report(ZHUZHEN)
-    record.text["overview"] = paragraphs + ["after"]
+    record.text["overview"] = [*paragraphs, "after"]
     record.text["problems"] = list(reversed(paragraphs))
     out = write_workbook(record, tmp_path / "p.xlsx", force=True)
     back: Record = read_workbook(out)
     assert back.text["overview"] == record.text["overview"]
     assert back.text["problems"] == record.text["problems"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 14. Outputs get ordinary permissions and keep those (and the owner) of the file they replace; a store on
+# read-only media can be read; a suggested command line is quoted.
+
+
+def every_output(tmp_path: Path, store: Path, book: Path) -> list[tuple[Path, list[str | Path]]]:
+    """Return each kind of output with the command that writes it."""
+    out = tmp_path / "outputs"
+    out.mkdir(exist_ok=True)
+    return [
+        (out / "c.xlsx", ["convert", ZHUZHEN, "-o", out / "c.xlsx", "--jobs", "1"]),
+        (out / "m.xlsx", ["merge", SAMPLES, "-o", out / "m.xlsx", "--jobs", "1"]),
+        (out / "a.xlsx", ["check", book, "--annotate", out / "a.xlsx"]),
+        (out / "e.xlsx", ["store", "export", "竹镇镇", "2019", "-o", out / "e.xlsx", "--store", store]),
+        (out / "d.csv", ["store", "dump", "--format", "csv", "-o", out / "d.csv", "--store", store]),
+        (out / "d.jsonl", ["store", "dump", "--format", "jsonl", "-o", out / "d.jsonl", "--store", store]),
+    ]
+
+
+def test_every_output_gets_the_permissions_of_any_new_file(tmp_path: Path, store: Path, book: Path) -> None:
+    old = os.umask(0o002)
+    try:
+        for path, args in every_output(tmp_path, store, book):
+            result = run(*args)
+            assert result.exit_code == 0, (args, result.output)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o664, args
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_force_keeps_the_mode_and_owner_of_the_file_it_replaces(tmp_path: Path, store: Path, book: Path) -> None:
+    for path, args in every_output(tmp_path, store, book):
+        path.write_text("old", encoding="utf-8")
+        path.chmod(0o640)
+        os.chown(path, 65534, 65534)
+        result = run(*args, "--force")
+        assert result.exit_code == 0, (args, result.output)
+        st = path.stat()
+        assert path.read_bytes() != b"old", args
+        assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, 65534, 65534), args
+
+
+def test_force_keeps_the_group_a_user_may_give(tmp_path: Path, book: Path) -> None:
+    groups = [g for g in os.getgroups() if g != os.getegid()] or ([65534] if os.geteuid() == 0 else [])
+    if not groups:
+        pytest.skip("the user belongs to no other group")
+    path = tmp_path / "c.xlsx"
+    path.write_text("old", encoding="utf-8")
+    os.chown(path, -1, groups[0])
+    result = run("convert", ZHUZHEN, "-o", path, "--force", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_gid == groups[0]
+
+
+def read_only_run(folder: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run nianbao with folder on read-only media: a read-only bind mount (root), else a folder without write rights."""
+    command = [sys.executable, "-m", "convert", *map(str, args)]
+    env = {**os.environ, "NIANBAO_LANG": "en"}
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+        finally:
+            folder.chmod(0o755)
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("needs unshare to mount a folder read-only")
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    done = subprocess.run(
+        [unshare, "-m", "sh", "-c", script, "sh", str(folder), *command],
+        capture_output=True, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    if "mount" in done.stderr and done.returncode != 0 and "Read-only" not in done.stderr:
+        pytest.skip(f"cannot mount read-only here: {done.stderr.strip()}")
+    return done
+
+
+def test_a_store_on_read_only_media_can_be_read(store: Path, tmp_path: Path) -> None:
+    media = store.parent
+    before = store.read_bytes()
+    result = read_only_run(media, "store", "list", "--store", store)
+    assert result.returncode == 0, result.stderr
+    assert "5 report(s)" in result.stdout
+    out = tmp_path.parent / f"{tmp_path.name}-out.csv"
+    try:
+        result = read_only_run(media, "store", "dump", "--format", "csv", "-o", out, "--store", store)
+        assert result.returncode == 0, result.stderr
+    finally:
+        out.unlink(missing_ok=True)
+    result = read_only_run(media, "store", "add", SAMPLES / "luoqi-2019.txt", "--store", store)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert store.read_bytes() == before
+
+
+def test_the_conflict_message_quotes_the_agency_for_the_shell(tmp_path: Path) -> None:
+    import shlex
+
+    agency = "竹镇镇 $(touch pwned) [x]"
+    record = read_report(ZHUZHEN)
+    record.agency = agency
+    book = write_workbook(record, tmp_path / "b.xlsx")
+    db = tmp_path / "nb.db"
+    result = run("reconcile", book, "--store", db, "--apply", "--add", "--author", "me")
+    assert result.exit_code == 0, result.output
+    result = run("reconcile", book, "--store", db, "--apply", "--author", "me")  # not exported: a conflict
+    assert result.exit_code == 1, result.output
+    suggested = result.stderr.split("`")[1]
+    words = shlex.split(suggested)
+    assert words[:3] == ["nianbao", "store", "export"] and agency in words, suggested
+    assert words[words.index(agency) + 1] == "2019"
+
+
+def test_a_suggested_command_line_is_what_the_shell_reads() -> None:
+    import shlex
+
+    from convert.store.base import command_line
+
+    for words in (
+        ["nianbao", "store", "export", "竹镇镇", "2019"],
+        ["a b", "$(x)", "it's", "[x]", "-", "\u3000", "a\nb"],
+    ):
+        assert shlex.split(command_line(*words)) == words
+    assert command_line("nianbao", "store", "export", "竹镇镇", "2019") == "nianbao store export 竹镇镇 2019"
+
+
+def test_an_agency_that_looks_like_an_option_is_suggested_after_double_dash(tmp_path: Path) -> None:
+    import shlex
+
+    record = read_report(ZHUZHEN)
+    record.agency = "-x 镇"
+    book = write_workbook(record, tmp_path / "b.xlsx")
+    db = tmp_path / "nb.db"
+    assert run("reconcile", book, "--store", db, "--apply", "--add", "--author", "me").exit_code == 0
+    result = run("reconcile", book, "--store", db, "--apply", "--author", "me")
+    words = shlex.split(result.stderr.split("`")[1])
+    # Run as suggested (the export refuses nothing but the existing file): the agency is found.
+    words[words.index("BOOK.xlsx")] = str(tmp_path / "again.xlsx")
+    exported = run(*words[1:3], "--store", db, *words[3:])
+    assert exported.exit_code == 0, (words, exported.output)

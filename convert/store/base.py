@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
+import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -22,6 +24,15 @@ if TYPE_CHECKING:
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 LongRow = tuple[str, int, str, str, str | None]
+
+
+# A word a POSIX shell takes as it is: letters and digits of any script, and these signs.
+_SHELL_WORD = re.compile(r"[\w@%+=:,./-]+")
+
+
+def command_line(*words: str) -> str:
+    """Return a command line to suggest: a word a shell would read otherwise (space, $, quotes …) is quoted."""
+    return " ".join(w if _SHELL_WORD.fullmatch(w) and w.isprintable() else shlex.quote(w) for w in words)
 
 
 def default_author() -> str:
@@ -250,7 +261,8 @@ def _add_each(
                 continue
             if record.source.get("kind") == "workbook" and record.source.get("revision"):
                 raise UsageError(
-                    f"{path} was exported from the store; bring its edits back with `nianbao reconcile {path}`"
+                    f"{path} was exported from the store; bring its edits back with "
+                    f"`{command_line('nianbao', 'reconcile', str(path))}`"
                 )
             result = store.add(
                 record,

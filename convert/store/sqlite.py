@@ -6,6 +6,7 @@ All the SQL of the SQLite backend is here: schema, migrations, triggers, queries
 from __future__ import annotations
 
 import builtins
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -342,10 +343,20 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
-    """Open the file for reading only: nothing in it is changed, and no file is created."""
+    """Open the file for reading only: nothing in it is changed, and no store is created; read-only media too."""
     uri = path.absolute().as_uri()
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        wal = Path(f"{path}-wal")
+        if os.access(path.parent, os.W_OK) or (wal.exists() and wal.stat().st_size):
+            raise
+        # A WAL store on read-only media: SQLite cannot make the -shm file it reads through. Nothing can write
+        # there, and no -wal holds commits the file lacks, so the file alone is the whole store.
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
     return conn
 
 
