@@ -60,10 +60,13 @@ def output_paths(inputs: list[Path], out: Path) -> list[Path]:
 
 def _convert_one(path: Path, target: Path, force: bool, debug: bool) -> Outcome:
     def work() -> str:
+        from convert.atomic import protecting
         from convert.outputs.standard import write_workbook
 
         record = read_any(path)
-        write_workbook(record, target, force=force)
+        # The batch protects all its inputs (forked workers inherit that); its own input, here too, where not.
+        with protecting([path]):
+            write_workbook(record, target, force=force)
         return str(target)
 
     return guarded(path, work, debug)
