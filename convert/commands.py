@@ -60,10 +60,13 @@ def output_paths(inputs: list[Path], out: Path) -> list[Path]:
 
 def _convert_one(path: Path, target: Path, force: bool, debug: bool) -> Outcome:
     def work() -> str:
+        from convert.atomic import protecting
         from convert.outputs.standard import write_workbook
 
         record = read_any(path)
-        write_workbook(record, target, force=force)
+        # The batch protects all its inputs (forked workers inherit that); its own input, here too, where not.
+        with protecting([path]):
+            write_workbook(record, target, force=force)
         return str(target)
 
     return guarded(path, work, debug)
@@ -73,8 +76,8 @@ def convert_inputs(
     paths: Sequence[str | Path], out: str | Path, force: bool = False, jobs: int | None = None, debug: bool = False
 ) -> Iterator[Outcome]:
     """Write one standard workbook per input; yield the output path per input, in input order."""
-    files = expand_inputs(paths)
     out = Path(out)
+    files = expand_inputs(paths, outputs=[out])
     targets = output_paths(files, out)
     if targets and targets[0].parent != out:
         targets[0].parent.mkdir(parents=True, exist_ok=True)
@@ -117,9 +120,11 @@ def check_one(
     if annotate is not None:
         if probe.kind is not inputs.workbook.KIND:
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
+        from convert.atomic import protecting
         from convert.outputs.annotate import annotate_workbook
 
-        annotate_workbook(path, findings, annotate, force=force)
+        with protecting([path, previous]):
+            annotate_workbook(path, findings, annotate, force=force)
     from convert.checks.verdict import judge
 
     summary = None
@@ -155,7 +160,7 @@ def check_inputs(
     debug: bool = False,
 ) -> Iterator[Outcome]:
     """Check every input; yield findings per input, in input order."""
-    files = expand_inputs(paths)
+    files = expand_inputs(paths, outputs=[annotate])
     if annotate is not None and len(files) != 1:
         raise UsageError("--annotate takes one workbook at a time")
     prev = Path(previous) if previous else None

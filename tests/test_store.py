@@ -23,7 +23,7 @@ from convert.errors import StoreError, UsageError
 from convert.reader import read_report
 from convert.record import Record
 from convert.store import Store, add_files, neutralise, open_store, store_path, value_text
-from convert.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from convert.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +122,7 @@ def test_schema_is_versioned_in_wal_mode(sqlite_db: Path) -> None:
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a later nianbao's store
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError, match="newer"), open_store(path):
@@ -131,7 +132,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_not_a_store_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("just some text, not SQLite\n" * 100, encoding="utf-8")
-    with pytest.raises(StoreError), open_store(path):
+    with pytest.raises(UsageError, match="不是 nianbao 仓库"), open_store(path):
         pass
 
 

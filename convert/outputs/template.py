@@ -253,6 +253,7 @@ class TextSheet:
     line_height: float
     min_height: float
     preface_heading: str
+    continued: str
 
 
 @dataclass(frozen=True)
