@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convert.errors import NianbaoError, UsageError
+from convert.errors import NianbaoError, Phrase, UnsafeInputError, UsageError
 
 
 @dataclass
@@ -67,7 +67,7 @@ def run_many(
     """
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError("jobs-too-few")
     show = sys.stderr.isatty() and len(items) > 1 if progress is None else progress
     bar = _Progress(len(items), label) if show else None
     try:
@@ -115,14 +115,22 @@ def guarded(path: Path, work: Callable[[], Any], debug: bool = False) -> Outcome
     except (MemoryError, RecursionError) as exc:
         if debug:
             raise
-        return Outcome(path, error=f"input too large or too deeply nested to read ({type(exc).__name__})", exit_code=2)
+        return Outcome(path, error=str(UnsafeInputError("input-too-deep", kind=type(exc).__name__)), exit_code=2)
     except Exception as exc:
         if debug:
             raise
         # A bug of ours must not stop the batch nor print a traceback; --debug shows it.
-        return Outcome(
-            path, error=f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", exit_code=1
-        )
+        error = NianbaoError("internal-error", kind=type(exc).__name__, detail=str(exc))
+        return Outcome(path, error=str(error), exit_code=1)
+
+
+# What the bar says it is doing, for each batch label, in the reader's language.
+_LABELS = {
+    "read": Phrase("progress-read"),
+    "convert": Phrase("progress-convert"),
+    "check": Phrase("progress-check"),
+    "merge": Phrase("progress-merge"),
+}
 
 
 class _Progress:
@@ -141,7 +149,7 @@ class _Progress:
             transient=True,
         )
         self.progress.start()
-        self.task = self.progress.add_task(label or "working", total=total)
+        self.task = self.progress.add_task(str(_LABELS.get(label, Phrase("progress-working"))), total=total)
 
     def advance(self) -> None:
         """Count one input done."""

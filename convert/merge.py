@@ -107,7 +107,7 @@ def merge_store(
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
             outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
     if not outcomes:
-        raise UsageError(f"the store holds no record of {year}")
+        raise UsageError("merge-store-empty", year=year)
     return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
 
 
@@ -119,9 +119,9 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"the summary must be an .xlsx file: {out}")
+        raise UsageError("merge-not-xlsx", path=str(out))
     if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
+        raise UsageError("output-exists", path=str(out))
 
 
 def merge_rows(
@@ -149,8 +149,7 @@ def merge_rows(
         if key in seen:
             if not latest:
                 raise DuplicateReportError(
-                    f"{row.agency} {row.year} comes twice: {rows[seen[key]].source} and {row.source}; "
-                    "remove one, or use --latest to keep the later input"
+                    "merge-duplicate", agency=row.agency, year=row.year, first=rows[seen[key]].source, second=row.source
                 )
             rows[seen[key]] = row
             continue
@@ -161,7 +160,9 @@ def merge_rows(
             )
         rows.append(row)
     if not rows:
-        raise UsageError("nothing to merge: no input could be read" + (f" for {year}" if year else ""))
+        if year:
+            raise UsageError("merge-nothing-of-year", year=year)
+        raise UsageError("merge-nothing")
     # Groups keep the manifest's order (the office's own order of counties), not the alphabet's.
     rank = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
     rows.sort(key=lambda r: (r.year or 0, rank.get(r.group, len(rank)), r.group, r.agency))
@@ -185,14 +186,14 @@ def _manifest(path: Path) -> dict[str, tuple[str, ...]]:
             reader = csv.reader(fh)
             header = next(reader, None)
             if not header or len(header) < 2:
-                raise UsageError(f"{path}: a manifest needs a header with a file or agency column and a group column")
+                raise UsageError("manifest-no-header", path=str(path))
             out = {}
             for line in reader:
                 if line and line[0].strip():
                     out[line[0].strip()] = tuple(c.strip() for c in line[1:])
             return out
     except OSError as exc:
-        raise UsageError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+        raise UsageError("manifest-unreadable", path=str(path), reason=exc.strerror or str(exc)) from exc
 
 
 def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:

@@ -58,16 +58,16 @@ def test_not_a_report_exit_1_and_the_others_still_read(tmp_path: Path, samples: 
     bad.write_text("会议纪要\n今天开会。\n", encoding="utf-8")
     result = runner.invoke(app, ["read", str(bad), str(samples / "luoqi-2019.txt"), "--jobs", "1"])
     assert result.exit_code == 1
-    assert "Error:" in result.stderr and "annual report" in result.stderr
+    assert f"错误：{bad}：" in result.stderr and "不是政府信息公开工作年度报告" in result.stderr
     assert "Traceback" not in result.output
     assert len([x for x in result.stdout.splitlines() if x.startswith("{")]) == 1
-    assert "1 failed" in result.stderr
+    assert "共读取 2 份：1 份成功，1 份失败" in result.stderr
 
 
 def test_missing_file_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["read", str(tmp_path / "nope.txt")])
     assert result.exit_code == 2
-    assert re.search(r"Error: .*nope.txt.*cannot open", result.stderr)
+    assert re.search(r"错误：.*nope.txt：无法打开", result.stderr)
 
 
 def test_bad_option_exit_2() -> None:
@@ -103,17 +103,19 @@ def test_version() -> None:
 
 
 def test_limits_can_be_lowered_and_raised(samples: Path) -> None:
-    report = str(samples / "zhuzhen-2019.txt")
-    refused = runner.invoke(app, ["--limit", "max_text_bytes=1000", "read", report])
-    assert refused.exit_code == 2 and "over the 1000 B limit" in refused.stderr
-    allowed = runner.invoke(app, ["--limit", "max_text_bytes=100000", "read", report])
-    assert allowed.exit_code == 0
-    bad = runner.invoke(app, ["--limit", "no_such_limit=3", "read", report])
-    assert bad.exit_code == 2 and "unknown limit no_such_limit" in bad.stderr
-    # Put the default back: the runner shares this process with the other tests.
     from convert.safety import Limits, configure_limits
 
-    configure_limits({"max_text_bytes": Limits().max_text_bytes})
+    report = str(samples / "zhuzhen-2019.txt")
+    try:
+        refused = runner.invoke(app, ["--limit", "max_text_bytes=1000", "read", report])
+        assert refused.exit_code == 2 and "超过报告 1000 B 的上限" in refused.stderr
+        allowed = runner.invoke(app, ["--limit", "max_text_bytes=100000", "read", report])
+        assert allowed.exit_code == 0
+        bad = runner.invoke(app, ["--limit", "no_such_limit=3", "read", report])
+        assert bad.exit_code == 2 and "未知的上限 no_such_limit" in bad.stderr
+    finally:
+        # Put the default back: the runner shares this process with the other tests.
+        configure_limits({"max_text_bytes": Limits().max_text_bytes})
 
 
 def test_check_a_workbook_whose_total_was_overwritten(tmp_path: Path, samples: Path) -> None:

@@ -25,6 +25,9 @@ from convert.record import Record
 from convert.store import Store, add_files, neutralise, open_store, store_path, value_text
 from convert.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

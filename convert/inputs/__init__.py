@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convert import safety
-from convert.errors import NianbaoError, NotAReportError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
 from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, text, workbook, xls
 from convert.inputs.base import Document, Kind, Line, Probe
 from convert.record import Record
@@ -41,7 +41,7 @@ def identify(path: str | Path, limits: Limits | None = None) -> Probe:
     limits = limits or safety.DEFAULT_LIMITS  # read at call time: --limit may have raised it
     probe = Probe.read_whole(Path(path), limits)
     if not probe.size:
-        raise NotAReportError("file is empty")
+        raise NotAReportError("file-empty")
     probe.kind = kind_of(probe)
     return probe
 
@@ -72,10 +72,10 @@ def load(path: str | Path, limits: Limits | None = None) -> Document | Record:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file in a folder that is not an input, and why (a one-line reason, as a refusal would say it)."""
+    """A file in a folder that is not an input, and why (the refusal reading it would give)."""
 
     path: Path
-    reason: str
+    reason: NianbaoError
 
 
 @dataclass
@@ -90,7 +90,7 @@ class Selection:
     def inputs(self) -> list[Path]:
         """The files to read; a folder that gave none is a usage error."""
         for folder in self.empty:
-            raise UsageError(f"folder {folder} holds no report files")
+            raise UsageError("folder-no-reports", path=str(folder))
         return self.files
 
 
@@ -101,7 +101,7 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
     hidden files and folders are not looked at, nor Office lock files (~$name).
     """
     if not paths:
-        raise UsageError("no input given: name report files or folders")
+        raise UsageError("no-inputs")
     limits = limits or safety.DEFAULT_LIMITS
     chosen = Selection()
     for raw in paths:
@@ -113,16 +113,14 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
         companions = _page_folders(path)
         for folder in companions:
             page = companions[folder]
-            chosen.skipped.append(
-                Skipped(folder, f"the pictures and styles a browser or Word saved with {page.name}: no report")
-            )
+            chosen.skipped.append(Skipped(folder, UnreadableInputError("skip-page-folder", page=page.name)))
         for member in sorted(p for p in path.rglob("*") if p.is_file()):
             if any(part.startswith(".") for part in member.relative_to(path).parts):
                 continue
             if any(parent in companions for parent in member.parents):
                 continue  # the folder was named once above
             if member.name.startswith("~$"):
-                chosen.skipped.append(Skipped(member, "an Office lock file: the document is open in Word/Excel/WPS"))
+                chosen.skipped.append(Skipped(member, UnreadableInputError("skip-lock-file")))
                 continue
             reason = _skip_reason(member, limits)
             if reason is None:
@@ -154,7 +152,7 @@ def _page_folders(root: Path) -> dict[Path, Path]:
     return found
 
 
-def _skip_reason(path: Path, limits: Limits) -> str | None:
+def _skip_reason(path: Path, limits: Limits) -> NianbaoError | None:
     """Why a folder's file is not an input (its kind's refusal), or None to take it."""
     try:
         probe = Probe(path, limits)
@@ -169,7 +167,7 @@ def _skip_reason(path: Path, limits: Limits) -> str | None:
     try:
         kind.read(probe)
     except NianbaoError as exc:
-        return str(exc)
+        return exc
     return None  # a kind that refuses nothing after all: take the file
 
 

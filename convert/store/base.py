@@ -22,13 +22,28 @@ LongRow = tuple[str, int, str, str, str | None]
 
 
 def default_author() -> str:
-    """Return who is making a revision when nobody says: $USER, else "unknown"."""
-    return os.environ.get("USER", "").strip() or "unknown"
+    """Return who is making a revision when nobody says: $USER, $USERNAME (Windows) or $LOGNAME, else "unknown"."""
+    for name in ("USER", "USERNAME", "LOGNAME"):
+        who = os.environ.get(name, "").strip()
+        if who:
+            return who
+    return "unknown"
 
 
 def now_utc() -> str:
     """Return the current UTC time as ISO 8601 text."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def local_time(stamp: str) -> str:
+    """Show a stored UTC time in this machine's zone the way people write it: 2026-01-15 09:30."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return stamp  # not ours to reinterpret: show it as stored
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the store writes UTC
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def value_text(value: Value) -> str | None:
@@ -239,9 +254,7 @@ def _add_each(
         try:
             record = read_report(path)
             if record.source.get("kind") == "workbook" and record.source.get("revision"):
-                raise UsageError(
-                    f"{path} was exported from the store; bring its edits back with `nianbao reconcile {path}`"
-                )
+                raise UsageError("store-add-exported", path=str(path))
             result = store.add(
                 record,
                 author=author,

@@ -15,13 +15,12 @@ from convert.store.base import LongRow, neutralise
 
 DUMP_FORMATS = ("csv", "jsonl", "parquet")
 DUMP_COLUMNS = ("agency", "year", "format", "key", "value")
-PARQUET_EXTRA = "`pip install 'nianbao[parquet]'`"
 
 
 def write_long_table(rows: Callable[[], Sequence[LongRow]], path: Path, fmt: str, *, force: bool = False) -> int:
     """Write the rows (read only once the output is known to be writable) in a dump format; return the row count."""
     if fmt not in DUMP_FORMATS:
-        raise UsageError(f"unknown dump format {fmt!r}; use one of {', '.join(DUMP_FORMATS)}")
+        raise UsageError("dump-format-unknown", format=fmt, known=list(DUMP_FORMATS))
     if fmt == "parquet":
         _pyarrow()  # refuse before anything is read or written
     check_output(path, force)
@@ -81,5 +80,5 @@ def _pyarrow() -> ModuleType:
         import pyarrow
         import pyarrow.parquet  # a pyarrow built without Parquet fails here
     except ImportError as exc:
-        raise UsageError(f"the parquet dump needs pyarrow; install it with {PARQUET_EXTRA}") from exc
+        raise UsageError("dump-needs-pyarrow") from exc
     return pyarrow
