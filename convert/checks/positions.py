@@ -56,3 +56,15 @@ def _column(table: Table, column_key: str) -> str | None:
         return table.column(column_key).label
     except KeyError:
         return None
+
+
+def cell_labels(key: str, fmt: Format | str) -> tuple[str, str, str] | None:
+    """Return a cell's section, row (its groups first, joined by ·) and column as printed; None for no table cell."""
+    fmt = load_format(fmt) if isinstance(fmt, str) else fmt
+    table_key, _, rest = key.partition(".")
+    row_key, _, column_key = rest.partition(".")
+    table = fmt.tables.get(table_key)
+    column = _column(table, column_key) if table is not None and column_key else None
+    if table is None or column is None:
+        return None
+    return section_name(fmt, table_key), SEPARATOR.join(_row_words(table, row_key)), column
