@@ -89,7 +89,10 @@ def run_many(
         workers = min(jobs, len(items))
         # Small chunks keep both workers busy to the end; large ones amortise pickling for big batches.
         chunk = max(1, min(16, len(items) // (workers * 16) or 1))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        from convert.checks.catalogue import language, set_language
+
+        # A spawned worker (not forked) starts afresh: it is told the language --lang chose.
+        with ProcessPoolExecutor(workers, ctx, set_language, (language(),)) as pool:
             for outcome in pool.map(_call, [(func, item) for item in items], chunksize=chunk):
                 if bar:
                     bar.advance()

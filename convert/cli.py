@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import sys
 import unicodedata
@@ -21,7 +20,7 @@ import typer
 import typer.core
 
 from convert import __version__
-from convert.checks.catalogue import DEFAULT_LANGUAGE, ENV_LANG, language, set_language, text
+from convert.checks.catalogue import DEFAULT_LANGUAGE, language, set_language, text
 from convert.errors import NianbaoError, Phrase, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -188,6 +187,7 @@ class NianbaoGroup(_Localised, typer.core.TyperGroup):
 
 def _take_language(argv: list[str]) -> list[str]:
     """Set the language from --lang X (or --lang=X) wherever it is before `--`, and return the other arguments."""
+    set_language(None)  # without --lang, NIANBAO_LANG or Chinese: each run decides afresh
     rest: list[str] = []
     i = 0
     while i < len(argv):
@@ -202,9 +202,7 @@ def _take_language(argv: list[str]) -> list[str]:
                 value, i = argv[i + 1], i + 2
             else:
                 value, i = arg.partition("=")[2], i + 1
-            set_language(value.strip())
-            # Worker processes started afresh (not forked) read it from the environment.
-            os.environ[ENV_LANG] = value.strip()
+            set_language(value.strip())  # worker processes are told it when they start (convert/batch.py)
             continue
         rest.append(arg)
         i += 1
@@ -533,7 +531,7 @@ def _check_line(result: dict[str, Any]) -> str:
     )
 
 
-_GROUP_LIMIT = 20
+_GROUP_LIMIT = 10
 _REASON_LIMIT = 5
 
 
@@ -785,7 +783,8 @@ def store_history(agency: Agency, year: Year, store: StorePath = None, as_json: 
     for e in entries:
         i = e.info
         changed = "\n".join(
-            text("store-change", key=c.key, old=_shown(c.old), new=_shown(c.new)) for c in e.changed[:20]
+            text("store-change", key=position(c.key, i.format), old=_shown(c.old), new=_shown(c.new))
+            for c in e.changed[:20]
         )
         if len(e.changed) > 20:
             changed += "\n" + text("store-more-changes", count=len(e.changed) - 20)

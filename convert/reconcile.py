@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.checks import Finding, has_errors
+from convert.checks.positions import describe
 from convert.errors import ConflictError, Phrase, StoreError, UsageError
 from convert.formats import load_format
 from convert.record import TEXT_KEYS, Record, Value
@@ -191,7 +192,7 @@ def _conflict(
     old, _ = store.get(agency, year, number)  # type: ignore[arg-type]
     latest, info = store.get(agency, year)  # type: ignore[arg-type]
     since = diff_records(old, latest)
-    keys = [c.key for c in since.cells[:5]] + (["…"] if len(since.cells) > 5 else [])
+    keys = [describe(c.key, latest.format) for c in since.cells[:5]] + (["…"] if len(since.cells) > 5 else [])
     return Phrase(
         "conflict-stale",
         number=number,
