@@ -567,13 +567,20 @@ def _print_findings(console: Any, result: dict[str, Any], heading: bool) -> None
     ):
         word = text("severity", case="error" if severity == "error" else "warning")
         console.print("  " + text("check-group", severity=word, code=code, count=len(items)))
-        for f in items[:_GROUP_LIMIT]:
-            where = _where(f, fmt)
-            console.print(
-                "    " + (text("check-item-at", where=where, message=f["message"]) if where else f["message"])
-            )
-        if len(items) > _GROUP_LIMIT:
-            console.print("    " + text("check-more", count=len(items) - _GROUP_LIMIT))
+        # The same words in many places are said once, with the places under them.
+        by_message: dict[str, list[dict[str, Any]]] = {}
+        for f in items:
+            by_message.setdefault(f["message"], []).append(f)
+        for message, same in by_message.items():
+            places = [w for w in (_where(f, fmt) for f in same) if w]
+            if len(same) == 1 or not places:
+                console.print("    " + (text("check-item-at", where=places[0], message=message) if places else message))
+                continue
+            console.print("    " + text("check-same-message", message=message, count=len(same)))
+            for where in places[:_GROUP_LIMIT]:
+                console.print("      " + where)
+            if len(places) > _GROUP_LIMIT:
+                console.print("      " + text("check-more", count=len(places) - _GROUP_LIMIT))
 
 
 def _where(finding: dict[str, Any], fmt: str | None) -> str:
