@@ -124,7 +124,8 @@ def session(work: Path, lang: list[str], tag: str) -> Iterator[tuple[str, str]]:
 
 
 def test_by_default_no_english_reaches_the_user(work: Path) -> None:
-    names = [str(work), "samples", "zhuzhen", "fenggang", "houhe", "liancai", "luoqi", "summary", "scan", "nothere", "chek", "many", "bad"]
+    typed = ["samples", "zhuzhen", "fenggang", "houhe", "liancai", "luoqi", "summary", "scan", "nothere", "bad"]
+    names = [str(work), *typed, "chek", "many"]  # folders and files, and what the user mistyped
     seen = 0
     for what, output in session(work, [], "zh"):
         seen += 1
@@ -178,7 +179,9 @@ def test_usage_errors_are_said_in_chinese_with_the_usage_line() -> None:
         "",
         "错误：缺少选项 -o, --out",
     ]
-    assert runner.invoke(app, ["store", "show", "竹镇镇", "二〇一九"]).stderr.endswith("错误：参数「年度」：值无效，应为整数\n")
+    assert runner.invoke(app, ["store", "show", "竹镇镇", "二〇一九"]).stderr.endswith(
+        "错误：参数「年度」：值无效，应为整数\n"
+    )
     assert "没有这个选项：--jsn（是不是：--jobs、--json？）" in runner.invoke(app, ["check", "--jsn", "x"]).stderr
 
 
