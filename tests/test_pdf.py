@@ -537,7 +537,7 @@ def test_the_child_gives_back_errors_and_is_stopped_by_its_limits() -> None:
     with pytest.raises(NotAReportError, match="no table found"):
         run_isolated(fail, seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
     assert run_isolated(sum, [1, 2, 3], seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf")) == 6
-    with pytest.raises(UnsafeInputError, match=r"^refused: reading the file took over 0.5 s"):
+    with pytest.raises(UnsafeInputError, match=r"^refused: reading the PDF took over 0.5 s"):
         run_isolated(time.sleep, 30, seconds=0.5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
     with pytest.raises(UnsafeInputError, match="needed over 64 MB of memory"):
         run_isolated(bytearray, 1 << 30, seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
