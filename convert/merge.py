@@ -193,7 +193,9 @@ def _manifest(path: Path) -> dict[str, tuple[str, ...]]:
                     out[line[0].strip()] = tuple(c.strip() for c in line[1:])
             return out
     except OSError as exc:
-        raise UsageError("manifest-unreadable", path=str(path), reason=exc.strerror or str(exc)) from exc
+        from convert.safety import os_reason
+
+        raise UsageError("manifest-unreadable", path=str(path), reason=os_reason(exc)) from exc
 
 
 def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:

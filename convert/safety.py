@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -133,6 +134,19 @@ def ole_refusal(data: bytes) -> UnreadableInputError:
     return refusal(data)
 
 
+def os_reason(exc: OSError) -> Phrase | str:
+    """Why the system could not open a file, in the reader's language for the usual causes (else as it says)."""
+    reasons = {
+        errno.EACCES: Phrase("os-denied"),
+        errno.EPERM: Phrase("os-denied"),
+        errno.ENOENT: Phrase("os-missing"),
+        errno.ENAMETOOLONG: Phrase("os-name-too-long"),
+        errno.EIO: Phrase("os-io-error"),
+        errno.ELOOP: Phrase("os-link-loop"),
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
 def stat_input(path: Path) -> os.stat_result:
     """Stat an input, refusing anything but an existing regular file."""
     try:
@@ -140,7 +154,7 @@ def stat_input(path: Path) -> os.stat_result:
     except FileNotFoundError as exc:
         raise UnreadableInputError("cannot-open-missing") from exc
     except OSError as exc:
-        raise UnreadableInputError("cannot-open", reason=exc.strerror or str(exc)) from exc
+        raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
     if stat.S_ISDIR(st.st_mode):
         raise UnreadableInputError("cannot-open-folder")
     if not stat.S_ISREG(st.st_mode):
@@ -156,7 +170,7 @@ def _open_path(path: Path) -> bytes:
         with path.open("rb") as fh:
             return fh.read(8)
     except OSError as exc:
-        raise UnreadableInputError("cannot-open", reason=exc.strerror or str(exc)) from exc
+        raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
 
 
 def inspect_workbook(path: Path, limits: Limits | None = None) -> None:

@@ -247,3 +247,15 @@ def test_the_default_author_is_the_user_on_any_system(monkeypatch: pytest.Monkey
     assert default_author() == "王芳"
     monkeypatch.setenv("USER", "liming")
     assert default_author() == "liming"
+
+
+def test_the_systems_usual_reasons_are_said_in_the_readers_language() -> None:
+    import errno
+
+    from convert.errors import UnreadableInputError
+    from convert.safety import os_reason
+
+    denied = UnreadableInputError("cannot-open", reason=os_reason(PermissionError(errno.EACCES, "Permission denied")))
+    assert str(denied) == "无法打开：没有读取它的权限"
+    odd = os_reason(OSError(errno.EXDEV, "Invalid cross-device link"))
+    assert odd == "Invalid cross-device link"  # a rare one is shown as the system says it

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convert.errors import Phrase, UnreadableInputError, UnsafeInputError
-from convert.safety import CORRUPT_ERRORS, OLE2_MAGIC, ZIP_MAGICS, Limits, human_bytes, stat_input
+from convert.safety import CORRUPT_ERRORS, OLE2_MAGIC, ZIP_MAGICS, Limits, human_bytes, os_reason, stat_input
 
 if TYPE_CHECKING:
     from convert.record import Record
@@ -119,7 +119,7 @@ class Probe:
                 with path.open("rb") as fh:
                     self.head = fh.read(HEAD_BYTES)
             except OSError as exc:
-                raise UnreadableInputError("cannot-open", reason=exc.strerror or str(exc)) from exc
+                raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
         # Whatever a kind works out about the file once (a decoded sample, an archive listing) and others reuse.
         self.memo: dict[str, Any] = {}
 
@@ -198,7 +198,7 @@ def _read_capped(path: Path, limits: Limits) -> bytes:
         with path.open("rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        raise UnreadableInputError("cannot-open", reason=exc.strerror or str(exc)) from exc
+        raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
     if len(data) > limits.max_file_bytes:
         raise UnsafeInputError("file-grew-too-large", limit=human_bytes(limits.max_file_bytes))
     return data
