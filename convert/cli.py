@@ -593,33 +593,10 @@ def _where(finding: dict[str, Any], fmt: str | None) -> str:
 
 
 def position(key: str, fmt: str | None) -> str:
-    """A record key in words: a table position from the format's labels, a line number, a field of the report."""
-    from convert.formats import known_versions
+    """A finding's or cell's key in words (convert.checks.positions.place)."""
+    from convert.checks.positions import place
 
-    m = re.fullmatch(r"line (\d+)", key)
-    if m:
-        return text("position-line", number=int(m.group(1)))
-    field = _FIELDS.get(key)
-    if field is not None:
-        return str(field)
-    if fmt in known_versions():
-        from convert.checks.positions import describe, section_name
-        from convert.formats import load_format
-
-        form = load_format(fmt)
-        if key.partition(".")[0] in form.tables:
-            return describe(key, form)
-        if any(s.key == key for s in form.sections):
-            return text("position", parts=section_name(form, key))
-    return key
-
-
-_FIELDS = {
-    "agency": Phrase("field-agency"),
-    "year": Phrase("field-year"),
-    "title": Phrase("field-title"),
-    "format": Phrase("field-format"),
-}
+    return place(key, fmt)
 
 
 # ---------------------------------------------------------------------------------------------
