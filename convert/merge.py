@@ -17,9 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import check_output, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
-from convert.errors import NianbaoError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UsageError
 from convert.formats import known_versions, load_format
+from convert.inputs import Skipped
 from convert.merge_model import ERROR, NOTE, MergeRow, Problem
 from convert.record import Record, Value
 
@@ -39,6 +41,7 @@ class MergeResult:
     years: list[int]
     versions: list[str]
     findings: list[dict[str, Any]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # inputs left out on purpose (summaries), why
     states: dict[str, int] = field(default_factory=dict)  # how many reports are pass, fail, review
     order: str = BY_PINYIN
     same: int = 0  # reports that came as two files with the same numbers (counted once)
@@ -85,10 +88,15 @@ def _row_from_record(record: Record, source: str) -> MergeRow:
 
 
 def _read_row(path: Path, debug: bool) -> Outcome:
-    def work() -> MergeRow:
+    def work() -> MergeRow | Skipped:
         from convert.commands import read_any
+        from convert.readback import is_summary
 
-        return _row_from_record(read_any(path), path.name)
+        record = read_any(path)
+        if is_summary(record):
+            # A summary's totals are the sum of reports: merging it again would count them twice.
+            return Skipped(path, NotAReportError("skipped-summary"))
+        return _row_from_record(record, path.name)
 
     return guarded(path, work, debug)
 
@@ -106,10 +114,11 @@ def merge_inputs(
     debug: bool = False,
 ) -> MergeResult:
     """Read reports and workbooks (files or folders, in any mix) and write one summary workbook."""
-    files = expand_inputs(paths)
     out = Path(out)
-    _check_out(out, force)
-    manifest = read_manifest(Path(group_by)) if group_by else None
+    files = expand_inputs(paths, outputs=[out])
+    with protecting([*files, group_by]):
+        _check_out(out, force)
+        manifest = read_manifest(Path(group_by)) if group_by else None
     outcomes = prepared(
         files,
         run_many(
@@ -117,7 +126,9 @@ def merge_inputs(
         ),
         jobs,
     )
-    return merge_rows(outcomes, out, year=year, latest=latest, manifest=manifest, title=title, force=force)
+    # The summary is written after the batch ends: its inputs stay protected until then.
+    with protecting([*files, group_by]):
+        return merge_rows(outcomes, out, year=year, latest=latest, manifest=manifest, title=title, force=force)
 
 
 def merge_store(
@@ -135,7 +146,7 @@ def merge_store(
     out = Path(out)
     _check_out(out, force)
     manifest = read_manifest(Path(group_by)) if group_by else None
-    with open_store(store_path(str(store) if store else None)) as db:
+    with open_store(store_path(str(store) if store else None), create=False) as db, protecting([group_by]):
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:
@@ -143,9 +154,10 @@ def merge_store(
             record, info = db.get(agency, yr)
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
             outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
-    if not outcomes:
-        raise UsageError(f"the store holds no record of {year}")
-    return merge_rows(outcomes, out, year=year, latest=False, manifest=manifest, title=title, force=force)
+        if not outcomes:
+            raise UsageError("merge-store-empty", year=year)
+        # Written while the store is open, so the summary can never replace it.
+        return merge_rows(outcomes, out, year=year, latest=False, manifest=manifest, title=title, force=force)
 
 
 def _entry_key(entry: Any) -> tuple[str, int]:
@@ -156,9 +168,8 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"the summary must be an .xlsx file: {out}")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
+        raise UsageError("merge-not-xlsx", path=str(out))
+    check_output(out, force)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,6 +182,7 @@ class Combined:
 
     rows: list[MergeRow]
     refused: list[tuple[str, str]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # inputs left out on purpose (summaries), why
     same: int = 0
     conflicts: int = 0
     dropped: list[str] = field(default_factory=list)
@@ -187,6 +199,9 @@ def combine(outcomes: Iterable[Outcome], *, year: int | None = None, latest: boo
     for outcome in outcomes:
         if not outcome.ok:
             out.refused.append((str(outcome.path), outcome.error))
+            continue
+        if isinstance(outcome.value, Skipped):
+            out.skipped.append((str(outcome.path), str(outcome.value.reason)))
             continue
         row: MergeRow = outcome.value
         if year is not None and row.year != year:
@@ -279,14 +294,16 @@ def read_manifest(path: Path) -> Manifest:
     try:
         text, _ = decode_text(path.read_bytes())
     except OSError as exc:
-        raise UsageError("manifest-unreadable", path=str(path), reason=exc.strerror or str(exc)) from exc
+        from convert.safety import os_reason
+
+        raise UsageError("manifest-unreadable", path=str(path), reason=os_reason(exc)) from exc
     except NianbaoError as exc:
         raise UsageError("manifest-unreadable", path=str(path), reason=str(exc)) from exc
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     lines = [[c.strip() for c in line] for line in csv.reader(io.StringIO(text), delimiter=delimiter)]
     if not lines or len(lines[0]) < 2:
-        raise UsageError("manifest-header", path=str(path))
+        raise UsageError("manifest-no-header", path=str(path))
     groups: dict[str, tuple[str, ...]] = {}
     order: dict[str, int] = {}
     for n, line in enumerate(lines[1:]):
@@ -353,7 +370,9 @@ def merge_rows(
     combined = combine(outcomes, year=year, latest=latest)
     rows = combined.rows
     if not rows:
-        raise UsageError("nothing to merge: no input could be read" + (f" for {year}" if year else ""))
+        if year:
+            raise UsageError("merge-nothing-of-year", year=year)
+        raise UsageError("merge-nothing")
     order = order_rows(rows, manifest)
     years = sorted({r.year for r in rows if r.year is not None})
     total_year = year if year is not None else (years[-1] if years else None)
@@ -387,6 +406,7 @@ def merge_rows(
         years,
         versions,
         findings,
+        combined.skipped,
         states,
         order,
         combined.same,

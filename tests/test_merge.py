@@ -8,8 +8,10 @@ import openpyxl
 import pytest
 
 from convert.checks import has_errors
+from convert.checks.catalogue import text
 from convert.merge import merge_inputs
 from convert.merge_model import total
+from convert.notice import printed_cell
 from convert.outputs.template import load_template
 from convert.readback import check_workbook, read_workbook
 from convert.reader import read_report
@@ -18,6 +20,9 @@ from convert.render import LAYOUTS, render_report
 from tests.county import county_records, previous_records, write_text
 from tests.lo import mismatches, needs_libreoffice, recalculate
 from tests.strategies import consistent_record
+
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
 
 CHECK_DETAIL_SHEET = load_template().summary.check_sheet_name
 
@@ -71,7 +76,8 @@ def test_same_agency_and_year_with_other_numbers_is_a_conflict_on_its_row(tmp_pa
     conflict = [r for r in rows if r["代码"] == "same-report-differs"]
     assert len(conflict) == 1 and conflict[0]["机关"] == "乡镇000镇" and conflict[0]["结论"] == "不通过"
     assert conflict[0]["来源文件"] == "乡镇000-2019.txt" and "乡镇000-2019b.txt" in conflict[0]["问题"]
-    assert "表二「第二十条第（一）项 · 规章」行「本年新制作数量」列本文件 0，另一份 176" in conflict[0]["问题"]
+    where = printed_cell("proactive.regulations.made", "2019")
+    assert f"{where}本文件 0，另一份 176" in conflict[0]["问题"]
     latest = merge_inputs([tmp_path / "a", tmp_path / "b"], tmp_path / "l.xlsx", jobs=1, latest=True)
     assert latest.merged == 2 and latest.conflicts == 0 and latest.dropped == ["乡镇000-2019.txt"]
     dropped = [r for r in _check_rows(tmp_path / "l.xlsx") if r["代码"] == "dropped-duplicate"]
@@ -147,9 +153,8 @@ def test_a_carry_over_break_is_on_the_townships_own_row_beside_last_years_number
     # The break is a problem of the township's own row, whose verdict it makes 不通过; no row says 通过 beside it.
     assert {r["结论"] for r in mine} == {"不通过"}
     assert [r["代码"] for r in mine] == ["carry-over-continuity"] * 2
-    assert [r["位置"] for r in mine] == [
-        f"表三「二、上年结转政府信息公开申请数量」行「{c}」列" for c in ("自然人", "总计")
-    ]
+    words = [printed_cell(f"requests.carried_over.{c}", "2021") for c in ("natural_person", "total")]
+    assert [r["位置"] for r in mine] == words
     assert not [r for r in rows if not r["机关"]]
     wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
     cached = openpyxl.load_workbook(tmp_path / "s.xlsx", data_only=True)
@@ -219,10 +224,13 @@ def test_an_unreadable_manifest_is_one_line_naming_it(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_bytes(b"\x00\x01\x02\x03" * 50)
     (tmp_path / "one.csv").write_text("只有一列\n乡镇000镇\n", encoding="utf-8")
     runner = CliRunner()
-    for name, words in (("bad.csv", "无法读取"), ("one.csv", "需要表头行")):
+    for name, code in (("bad.csv", "manifest-unreadable"), ("one.csv", "manifest-no-header")):
         got = runner.invoke(app, ["merge", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"), "--group-by",
                                   str(tmp_path / name)])  # fmt: skip
-        assert got.exit_code == 2 and name in got.stderr and words in got.stderr, got.output
+        assert got.exit_code == 2 and name in got.stderr, got.output
+        # The message's own words (English here), up to the reason.
+        fields = {"path": str(tmp_path / name)} | ({"reason": ""} if code == "manifest-unreadable" else {})
+        assert text(code, **fields).rstrip(": ") in got.stderr, got.output
         assert "internal error" not in got.output
 
 

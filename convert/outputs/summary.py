@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from convert.formats import Table, also_counted, crosswalks, known_versions, load_format
 from convert.merge_model import MergeRow, total, value_of
-from convert.outputs.layout import row_height
+from convert.outputs.layout import CUSTOM_KIND, SUMMARY, row_height
 from convert.outputs.printing import (
     DEFAULT_ROW_PT,
     column_chunks,
@@ -200,7 +200,7 @@ def write_summary(
                 wb, styles, extra, rows, extras.previous, total_year, requests, cols, plans["requests"], texts, meta
             )
         _write_charts(wb, styles, in_total or rows, total_year, texts, meta)
-        wb.set_custom_property("nianbao_kind", "summary")
+        wb.set_custom_property(CUSTOM_KIND, SUMMARY)
         wb.set_custom_property("nianbao_reports", n_reports)
 
     return write_atomically(out, build, force=force, in_memory=False)
