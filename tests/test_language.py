@@ -29,6 +29,7 @@ ALLOWED_ASCII = {
     "PNG", "JPEG", "GIF", "TIFF", "BMP", "ZIP", "RAR", "RTF", "HTML", "XML", "DTD", "PowerPoint", "OpenDocument",
     # The commands, as typed: nianbao check, nianbao store show.
     "read", "convert", "check", "reconcile", "merge", "store", "add", "list", "show", "history", "export", "dump",
+    "notice",
 }  # fmt: skip
 
 
