@@ -79,8 +79,8 @@ def main_options(
         typer.Option(
             "--limit",
             help="Raise a safety limit, NAME=N (repeatable): max_file_bytes, max_text_bytes, max_uncompressed_bytes, "
-            "max_ratio, max_members, max_sheets, max_rows_per_sheet, max_cells, max_pdf_pages, max_pdf_seconds, "
-            "max_pdf_memory_bytes.",
+            "max_ratio, max_members, max_sheets, max_rows_per_sheet, max_cells, max_read_xml_bytes, max_cell_value, "
+            "max_pdf_pages, max_pdf_seconds, max_pdf_memory_bytes.",
         ),
     ] = None,
     version: Annotated[
