@@ -273,33 +273,42 @@ class _Body:
     def scan(self, root: Element) -> None:
         """Collect every paragraph's text and every span in one pass (lxml filters the elements in C)."""
         # With text boxes detached, paragraphs never nest: each text element belongs to the last paragraph seen.
-        parts: list[str] = [""]
+        # Pieces are joined once at the end (adding to a growing string is quadratic in a paragraph of 10^6 runs),
+        # and lines and tabs are counted as they come: past the limits no more is collected.
+        lines = sum(len(parts) for parts in self.texts.values())
+        tabs = 0
+        pieces: list[list[str]] = [[]]
+        found: dict[Element, list[list[str]]] = {}
         for el in root.iter(*_SCANNED):
             tag = el.tag
             if tag == _P:
-                parts = self.texts[el] = [""]
+                pieces = found[el] = [[]]
+                lines += 1
             elif tag in _TEXT:
-                parts[-1] += el.text or ""
+                pieces[-1].append(el.text or "")
             elif tag in _BREAKS:
-                parts.append("")
+                pieces.append([])
+                lines += 1
             elif tag in _TABS:
-                parts[-1] += "\t"
+                pieces[-1].append("\t")
+                tabs += 1
             elif tag == _HYPHEN:
-                parts[-1] += "-"
+                pieces[-1].append("-")
             else:  # w:gridSpan in w:tcPr, w:gridBefore and w:gridAfter in w:trPr
                 owner = el.getparent().getparent()
                 try:
                     self.numbers[(owner, tag)] = int(el.get(_VAL, ""))
                 except ValueError:
                     pass
+            if lines > MAX_ROWS or lines + tabs > MAX_CELLS:
+                raise _too_large()
+        for paragraph, parts in found.items():
+            self.texts[paragraph] = ["".join(part) for part in parts]
 
     def add(self, cells: list[str], is_row: bool) -> None:
         self.cells += len(cells)
         if len(self.lines) >= MAX_ROWS or self.cells > MAX_CELLS:
-            raise UnsafeInputError(
-                f"refused: the document holds over {MAX_ROWS:,} rows or {MAX_CELLS:,} cells; "
-                "a report has a few hundred: is this the right file?"
-            )
+            raise _too_large()
         self.lines.append(Line(len(self.lines) + 1, cells, is_row=is_row))
 
     def paragraph(self, text: str) -> None:
@@ -390,6 +399,13 @@ class _Body:
                     row[at] = f"{row[at]} {text}" if row[at] else text
             self.add(row, True)
         self.add([""], False)  # the end of the table, as the HTML path marks it
+
+
+def _too_large() -> UnsafeInputError:
+    return UnsafeInputError(
+        f"refused: the document holds over {MAX_ROWS:,} rows or {MAX_CELLS:,} cells; "
+        "a report has a few hundred: is this the right file?"
+    )
 
 
 def _drop_hidden(body: Element) -> None:
