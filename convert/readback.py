@@ -484,7 +484,7 @@ def _summary_total(formula: Any) -> bool:
     ranges = _RANGE.format(prefix=re.escape(load_template().summary.prefix.upper()))
     refs = rf"{ranges}(?:,{ranges})*"
     m = re.fullmatch(rf'=IF\(COUNT\(({refs})\)=0,"",SUBTOTAL\(9,({refs})\)\)', text)
-    return bool(m) and m.group(1) == m.group(2)
+    return m is not None and m.group(1) == m.group(2)
 
 
 def _is_date_format(number_format: str) -> bool:

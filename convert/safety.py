@@ -306,13 +306,15 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits, read_all: bool = False) 
         _check_dimension(zf, info, limits)
     # <dimension> is optional and may lie: count the rows and cells themselves, stopping at the limit. A pass of
     # its own, as fast as inflating, so that an oversized sheet is refused before expat parses all it precedes.
-    _check_read_size(zf, names, workbook_part, workbook, limits, read_all)
+    read = _check_read_size(zf, names, workbook_part, workbook, limits, read_all)
     for info in worksheets:
         _count_sheet(zf, info, limits)
     # Sizes are bounded now, so reading every member once is cheap: it checks each CRC and that each XML part
-    # is well-formed, turning what would fail halfway through openpyxl into one clear message up front.
+    # is well-formed, turning what would fail halfway through a reader into one clear message up front. A sheet
+    # nothing parses (a summary's detail sheet, up to hundreds of MB) is left out: counted above, never read.
+    unread = {info.filename for info in worksheets} - read
     for info in infos:
-        if not info.is_dir():
+        if not info.is_dir() and info.filename not in unread:
             _check_member(zf, info)
     if any(name.startswith("xl/externallinks/") for name in lowered):
         # Links to other workbooks are only cached values here; nothing ever follows them.
@@ -433,8 +435,11 @@ def _check_read_size(
     workbook: Element,
     limits: Limits,
     read_all: bool,
-) -> None:
-    """Refuse a workbook whose parts read cell by cell pass max_read_xml_bytes, from the zip directory alone."""
+) -> set[str]:
+    """Refuse a workbook whose parts read cell by cell pass max_read_xml_bytes, from the zip directory alone.
+
+    Return those parts: every sheet (read_all) or every sheet but a summary's detail sheets, and the shared ones.
+    """
     skip = ""
     if not read_all:
         from convert.outputs.template import load_template  # the summary's layout names its detail sheets
@@ -461,6 +466,7 @@ def _check_read_size(
             part=max(sizes, key=sizes.__getitem__),
             limit=human_bytes(limits.max_read_xml_bytes),
         )
+    return parts
 
 
 def _count_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
@@ -476,11 +482,12 @@ def _is_sheet(name: str) -> bool:
     return low.startswith("xl/worksheets/") and low.endswith(".xml") and "/_rels/" not in low
 
 
-# Start tags of rows and cells as Excel, LibreOffice, openpyxl and xlsxwriter write them (a prefixed or oddly
-# spaced tag escapes this count; read-back counts exactly the sheets it reads). bytes.count keeps this pass at
-# the speed of inflating; a `<c` in a comment or CDATA only counts too much.
-_ROW_TAGS = (b"<row ", b"<row>")
-_CELL_TAGS = (b"<c ", b"<c>", b"<c/>")
+# Start tags of rows and cells as Excel, LibreOffice, openpyxl and xlsxwriter write them (a prefixed, bare or
+# oddly spaced tag escapes this count; read-back counts exactly the sheets it reads, and openpyxl only reads
+# workbooks within a read budget). bytes.count keeps this pass near the speed of inflating; a `<c ` in a
+# comment or CDATA only counts too much.
+_ROW_TAGS = (b"<row ",)
+_CELL_TAGS = (b"<c ",)
 _TAIL = max(len(t) for t in _ROW_TAGS + _CELL_TAGS) - 1
 
 

@@ -30,7 +30,7 @@ NS = {
 _M = "{" + NS["m"] + "}"
 # Entities are never expanded, nothing is fetched: the file is data, not instructions.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 Pos = tuple[int, int]
 # Excel's grid: a reference beyond it is no cell of a real workbook.
@@ -175,10 +175,17 @@ def _shared_strings(reading: _Reading) -> list[str]:
     out: list[str] = []
     for si in reading.items("xl/sharedStrings.xml", (f"{_M}si",)):
         out.append(_text(si))
-        si.clear()
-        while si.getprevious() is not None:
-            del si.getparent()[0]
+        _forget(si)
     return out
+
+
+def _forget(el: etree._Element) -> None:
+    """Clear an element read to its end and drop the siblings before it: a streamed part keeps no tree."""
+    el.clear()
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
 
 
 def _cell_formats(reading: _Reading) -> list[str]:
@@ -217,7 +224,7 @@ def _position(ref: str, part: str) -> Pos:
     """Return the 0-based (row, column) of a cell reference, refusing one outside Excel's grid."""
     m = _REF.match(ref)
     if m:
-        row, col = int(m.group(2)) - 1, col_index(m.group(1))
+        row, col = int(m.group(2)) - 1, col_index(m.group(1).upper())
         if 0 <= row < MAX_ROWS and 0 <= col < MAX_COLUMNS:
             return row, col
     raise UnreadableInputError("cell-outside-grid", part=part, cell=ref[:20])
@@ -239,9 +246,7 @@ def _sheet(reading: _Reading, part: str, name: str, strings: list[str], formats:
             r = el.get("r")
             row = int(r) - 1 if r and r.isdigit() else row + 1
             col = -1
-            el.clear()
-            while el.getprevious() is not None:
-                del el.getparent()[0]
+            _forget(el)
             continue
         cells += 1
         if cells > limits.max_cells:
@@ -254,7 +259,7 @@ def _sheet(reading: _Reading, part: str, name: str, strings: list[str], formats:
             parent = el.getparent()
             r = parent.get("r") if parent is not None else None
             pos = (int(r) - 1 if r and r.isdigit() else row + 1, col + 1)
-            if pos[1] >= MAX_COLUMNS:
+            if not (0 <= pos[0] < MAX_ROWS and pos[1] < MAX_COLUMNS):
                 raise UnreadableInputError("cell-outside-grid", part=part, cell=f"R{pos[0] + 1}C{pos[1] + 1}")
         col = pos[1]
         _cell(el, pos, sheet, strings, formats, shared, reading, part)
