@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from tests.strategies import consistent_record
 ROOT = Path(__file__).resolve().parent.parent
 # Calls whose first argument is a message code: record.warn, Finding, Warning_, readback's _find, render.
 CODE_CALLS = {"warn", "Finding", "Warning_", "_find", "render", "check_fields"}
+# Errors raised with a catalogue code (texts.toml): the first argument is a code when it looks like one.
+ERROR_CALLS = {"UsageError", "UnreadableInputError", "UnsafeInputError", "NotAReportError", "FormatDataError"}
 
 
 def _name(func: ast.expr) -> str:
@@ -39,6 +42,10 @@ def emitted() -> tuple[dict[str, list[str]], set[str]]:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     code = first.value
+            elif isinstance(node, ast.Call) and _name(node.func) in ERROR_CALLS and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and re.fullmatch(r"[a-z][a-z0-9-]*", str(first.value)):
+                    code = str(first.value)
             elif (
                 isinstance(node, ast.Tuple)
                 and len(node.elts) == 2
