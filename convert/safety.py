@@ -61,7 +61,7 @@ class Limits:
     max_rows_per_sheet: int = 100_000
     max_cells: int = 25_000_000
     # The XML read back cell by cell: every sheet but a summary's detail sheets, the shared strings and styles,
-    # shared formulas counted as written out. A report's is ~300 KB, a 10,000-report summary's under 1 MB; 16 MB
+    # shared formulas charged for expanding them (convert/xlsx.py). A report's is ~300 KB, a 10,000-report summary's under 1 MB; 16 MB
     # of the smallest elements parse in a few seconds and under 600 MB.
     max_read_xml_bytes: int = 16 * MB
     # A number cell of a workbook holds at most 12 digits before the point: a count of a trillion requests, or a

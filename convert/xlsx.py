@@ -33,6 +33,9 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 Pos = tuple[int, int]
+# Translating a copy of a shared formula costs some 30 times parsing its characters (openpyxl's translator works
+# reference by reference): each copy is charged that against the read budget, so crafted copies stop in seconds.
+SHARED_FORMULA_COST = 32
 # Excel's grid: a reference beyond it is no cell of a real workbook.
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -74,7 +77,7 @@ def col_index(letters: str) -> int:
 
 
 class _Reading:
-    """What one load may still parse: XML bytes (shared formulas counted as written out), rows and cells a sheet."""
+    """What one load may still parse: XML bytes, shared formulas charged for their expansion (SHARED_FORMULA_COST)."""
 
     def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
         """Start with the whole read budget of these limits."""
@@ -310,8 +313,8 @@ def _cell(
             elif si in shared:
                 translator, _ = shared[si]
                 formula = translator.translate_formula(_name(pos))[1:]
-                # Shared formulas are compact in the file and long in memory: count them as written out.
-                reading.take(len(formula), part)
+                # Compact in the file, long in memory and slow to expand: charged by what expanding them costs.
+                reading.take(len(formula) * SHARED_FORMULA_COST, part)
         if formula:
             sheet.values[pos] = "=" + formula
             sheet.cached[pos] = value

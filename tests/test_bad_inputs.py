@@ -756,7 +756,7 @@ def test_shared_formulas_count_as_written_out(tmp_path: Path) -> None:
     assert len(sheet) < 40_000
     path = workbook_with(tmp_path, sheet)
     inspect_workbook(path, Limits(max_read_xml_bytes=100_000))
-    # 300 copies of a 1,200-character formula are 360 KB in memory: past a 100 KB budget.
+    # 300 copies of a 1,200-character formula, each charged for its expansion: far past a 100 KB budget.
     error = refusal(lambda: xlsx.load(path, limits=Limits(max_read_xml_bytes=100_000)))
     assert error.code == "workbook-read-too-large"
     assert xlsx.load(path).sheets["S1"].values[(300, 1)] == f"={master}+A301"

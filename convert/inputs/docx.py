@@ -30,8 +30,9 @@ WORD_SUFFIXES = frozenset({".docx", ".docm", ".dotx", ".dotm"})
 
 # 1 mm is 56.7 twips: grid columns narrower than that are slivers a .doc round trip leaves, not columns.
 PHANTOM_TWIPS = 57
-# A report's word/document.xml is a few hundred KB; a 100-page one is a few MB.
-MAX_DOCUMENT_PART_BYTES = 32 * safety.MB
+# A report's word/document.xml is a few hundred KB; a 100-page one is a few MB. Reading costs ~1 s a MB of the
+# smallest elements (a paragraph of a million one-letter runs) on a busy machine: 16 MB stays well within 20 s.
+MAX_DOCUMENT_PART_BYTES = 16 * safety.MB
 MAX_RELS_PART_BYTES = 1 * safety.MB
 # Word allows 63 columns; a report's three tables hold a few hundred cells.
 MAX_GRID_COLUMNS = 256
