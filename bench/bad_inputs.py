@@ -611,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"command: PYTHONPATH={REPO} {' '.join(command)} read <input> (check for the {len(CHECKED)} cell cases)\n"
         )
-        print(f"{'case':24} {'exit':>4} {'secs':>6} {'RSS MB':>7} {'tb':>3} {'new':>3}  first line of stderr")
+        print(f"{'case':27} {'exit':>4} {'secs':>6} {'RSS MB':>7} {'tb':>3} {'new':>3}  first line of stderr")
         bad = 0
         for name, path in catalogue.items():
             if args.only and name not in args.only:
@@ -622,11 +622,11 @@ def main(argv: list[str] | None = None) -> int:
             bad += not ok
             code = "-" if r.exit_code is None else str(r.exit_code)
             print(
-                f"{r.name:24} {code:>4} {r.seconds:6.2f} {r.peak_rss_mb:7.1f} {'Y' if r.traceback else '-':>3} "
+                f"{r.name:27} {code:>4} {r.seconds:6.2f} {r.peak_rss_mb:7.1f} {'Y' if r.traceback else '-':>3} "
                 f"{len(r.new_files):>3}  {r.first_line}"
             )
             for new in r.new_files:
-                print(f"{'':24} new file: {new}")
+                print(f"{'':27} new file: {new}")
         print(f"\n{bad} case(s) with a timeout, a traceback or a new file")
         return 1 if bad else 0
     finally:
