@@ -38,8 +38,8 @@ def english_words(output: str, names: list[str]) -> list[str]:
     for name in sorted(names, key=len, reverse=True):
         output = output.replace(name, " ")
     output = re.sub(r"(?:/[\w.-]+)+|[\w-]+\.(?:xlsx|txt|db|csv)\b", " ", output)  # paths and file names
-    output = re.sub(r"--?[a-z][a-z-]*", " ", output)  # option names
     output = re.sub(r"\[[a-z][a-z0-9-]*\]", " ", output)  # a finding's code, the secondary tag
+    output = re.sub(r"--?[a-z][a-z-]*", " ", output)  # option names
     output = re.sub(r"\b[a-z_]+(?:\.[a-z_*0-9]+)+\b", " ", output)  # record keys
     output = re.sub(r"\b\w*_\w*\b", " ", output)  # limit names, environment variables
     output = re.sub(r"'nianbao\[\w+\]'", " ", output)  # an extra to install
