@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import UsageError
 from convert.record import Record
+
+if TYPE_CHECKING:
+    from convert.checks import Finding
+    from convert.inputs import Probe
 
 # Imported before a batch forks its workers (each would otherwise import them again).
 READERS = ("convert.reader", "convert.inputs", "convert.readback")
@@ -86,10 +90,8 @@ def convert_inputs(
     return prepared(files, run_many(_convert_one, items, jobs, label="convert"), jobs)
 
 
-def check_one(
-    path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False
-) -> dict[str, Any]:
-    """Check one report or workbook; return its findings and a short summary of the record."""
+def examine(path: Path, previous: Path | None = None) -> tuple[Probe, Record | None, list[Finding]]:
+    """Read and check one report or workbook: its probe (what kind it is), its record and every finding."""
     from convert import inputs
     from convert.checks import Finding, check_continuity, check_rules
 
@@ -116,6 +118,16 @@ def check_one(
         findings += check_continuity(record, read_any(previous))
     for f in findings:
         f.source = str(path)
+    return probe, record, findings
+
+
+def check_one(
+    path: Path, previous: Path | None = None, annotate: Path | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Check one report or workbook; return its findings and a short summary of the record."""
+    from convert import inputs
+
+    probe, record, findings = examine(path, previous)
     if annotate is not None:
         if probe.kind is not inputs.workbook.KIND:
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")

@@ -42,7 +42,8 @@ class MergeResult:
         return 1 if self.refused or unsure or any(f["severity"] == "error" for f in self.findings) else 0
 
 
-def _row_from_record(record: Record, source: str) -> MergeRow:
+def row_from_record(record: Record, source: str) -> MergeRow:
+    """Return a report's row of the summary: its cells, rule errors, warnings and verdict; source names it."""
     from convert.checks import ERROR, WARNING, Finding, check_rules
     from convert.checks.verdict import judge
 
@@ -66,7 +67,7 @@ def _read_row(path: Path, debug: bool) -> Outcome:
     def work() -> MergeRow:
         from convert.commands import read_any
 
-        return _row_from_record(read_any(path), path.name)
+        return row_from_record(read_any(path), path.name)
 
     return guarded(path, work, debug)
 
@@ -111,7 +112,7 @@ def merge_store(
             agency, yr = _entry_key(entry)
             record, info = db.get(agency, yr)
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
-            outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
+            outcomes.append(Outcome(Path(name), row_from_record(record, name)))
     if not outcomes:
         raise UsageError(f"the store holds no record of {year}")
     return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
