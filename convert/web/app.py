@@ -33,6 +33,8 @@ HERE = Path(__file__).parent
 MAX_FILES = 1000
 MAX_BATCH_BYTES = 2 * 1024 * 1024 * 1024
 CHUNK = 256 * 1024
+# Records a page of the store's list shows; a year filter and page links reach the others.
+STORE_PAGE = 200
 
 
 @dataclass
@@ -410,7 +412,7 @@ def report_workbook(request: Request) -> Response:
 
 
 def _choices(request: Request) -> list[tuple[Batch, Item]]:
-    out = []
+    out: list[tuple[Batch, Item]] = []
     for batch in reversed(context(request).jobs.all_batches()):
         if batch.state == DONE:
             out.extend((batch, i) for i in batch.reports())
@@ -505,7 +507,7 @@ def _agency_year(request: Request) -> tuple[str, int] | None:
 
 
 def store_page(request: Request) -> HTMLResponse:
-    """Every record in the store with its latest revision, and the form to bring back an edited workbook."""
+    """The records in the store (a page of them, of one year if chosen), and the form to bring back a workbook."""
     ctx = context(request)
     reports: list[Any] = []
     message = ""
@@ -514,13 +516,30 @@ def store_page(request: Request) -> HTMLResponse:
             reports = st.list()
     except NianbaoError as exc:
         message = str(exc)
+    years = sorted({r.year for r in reports}, reverse=True)
+    year = request.query_params.get("year", "")
+    chosen = [r for r in reports if not year.isdigit() or r.year == int(year)]
+    pages = max(1, -(-len(chosen) // STORE_PAGE))
+    number = request.query_params.get("page", "1")
+    at = min(max(int(number), 1), pages) if number.isdigit() else 1
+    labels = {v: text("web-format", format=v) for v in {r.format for r in chosen}}
+    # Rows made here, not in the template: a page of a large store answers in a few milliseconds.
+    rows = [
+        (r.agency, r.year, labels[r.format], r.revisions, r.author, views.local_time(r.updated),
+         urlencode({"agency": r.agency, "year": r.year}))
+        for r in chosen[(at - 1) * STORE_PAGE : at * STORE_PAGE]
+    ]  # fmt: skip
     return render(
         request,
         "store.html",
-        reports=reports,
+        rows=rows,
+        total=len(chosen),
+        years=years,
+        year=year,
+        page=at,
+        pages=pages,
         message=message,
         location=ctx.store,
-        when=views.local_time,
         max_file=safety.human_bytes(ctx.settings.max_file_bytes),
     )
 
