@@ -221,3 +221,34 @@ def test_without_the_web_extra_serve_says_what_to_install() -> None:
     assert done.returncode == 2
     assert "pip install 'nianbao[web]'" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_two_browsers_at_once_each_get_their_own_results(tmp_path: Path) -> None:
+    with running(tmp_path) as server:
+        first, second = Client(server.port), Client(server.port)
+        batches = []
+        for client, names in ((first, ["zhuzhen-2019.txt", "luoqi-2019.txt"]), (second, ["houhe-2021.txt"])):
+            batch = new_batch(client)
+            for name in names:
+                assert client.upload(batch["files"], name, (SAMPLES / name).read_bytes()).status == 200
+            batches.append((client, batch))
+        # Both read at the same time, each in the worker pool.
+        for client, batch in batches:
+            assert client.post(batch["start"]).status == 200
+        pages = []
+        for client, batch in batches:
+            deadline = time.monotonic() + 60
+            while json.loads(client.get(batch["page"] + "/progress").body)["state"] != "done":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            pages.append(client.get(batch["page"]).text)
+    assert "竹镇镇" in pages[0] and "洛碛镇" in pages[0] and "后河镇" not in pages[0]
+    assert "后河镇" in pages[1] and "竹镇镇" not in pages[1]
+    assert "共检查 2 份" in pages[0] and "共检查 1 份" in pages[1]
+
+
+def test_the_page_speaks_english_when_asked(tmp_path: Path, english: None) -> None:
+    with running(tmp_path) as server:
+        page = Client(server.port).get("/collect").text
+    assert "Collect and check" in page and 'lang="en"' in page
+    assert not re.search(r"[\u4e00-\u9fff]", page.split("<main>", 1)[1])
