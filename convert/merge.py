@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import check_output, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
-from convert.errors import NianbaoError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UsageError
 from convert.formats import known_versions, load_format
+from convert.inputs import Skipped
 from convert.merge_model import MergeRow
 from convert.record import Record
 
@@ -33,6 +35,7 @@ class MergeResult:
     years: list[int]
     versions: list[str]
     findings: list[dict[str, Any]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # inputs left out on purpose (summaries), why
     states: dict[str, int] = field(default_factory=dict)  # how many reports are pass, fail, review
 
     @property
@@ -64,10 +67,15 @@ def row_from_record(record: Record, source: str) -> MergeRow:
 
 
 def _read_row(path: Path, debug: bool) -> Outcome:
-    def work() -> MergeRow:
+    def work() -> MergeRow | Skipped:
         from convert.commands import read_any
+        from convert.readback import is_summary
 
-        return row_from_record(read_any(path), path.name)
+        record = read_any(path)
+        if is_summary(record):
+            # A summary's totals are the sum of reports: merging it again would count them twice.
+            return Skipped(path, NotAReportError("skipped-summary"))
+        return row_from_record(record, path.name)
 
     return guarded(path, work, debug)
 
@@ -84,9 +92,10 @@ def merge_inputs(
     debug: bool = False,
 ) -> MergeResult:
     """Read reports and workbooks (files or folders, in any mix) and write one summary workbook."""
-    files = expand_inputs(paths)
     out = Path(out)
-    _check_out(out, force)
+    files = expand_inputs(paths, outputs=[out])
+    with protecting([*files, group_by]):
+        _check_out(out, force)
     outcomes = prepared(
         files,
         run_many(
@@ -94,7 +103,9 @@ def merge_inputs(
         ),
         jobs,
     )
-    return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
+    # The summary is written after the batch ends: its inputs stay protected until then.
+    with protecting([*files, group_by]):
+        return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
 
 
 def merge_store(
@@ -105,7 +116,7 @@ def merge_store(
 
     out = Path(out)
     _check_out(out, force)
-    with open_store(store_path(str(store) if store else None)) as db:
+    with open_store(store_path(str(store) if store else None), create=False) as db, protecting([group_by]):
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:
@@ -113,9 +124,10 @@ def merge_store(
             record, info = db.get(agency, yr)
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
             outcomes.append(Outcome(Path(name), row_from_record(record, name)))
-    if not outcomes:
-        raise UsageError(f"the store holds no record of {year}")
-    return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
+        if not outcomes:
+            raise UsageError("merge-store-empty", year=year)
+        # Written while the store is open, so the summary can never replace it.
+        return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
 
 
 def _entry_key(entry: Any) -> tuple[str, int]:
@@ -126,9 +138,8 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"the summary must be an .xlsx file: {out}")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
+        raise UsageError("merge-not-xlsx", path=str(out))
+    check_output(out, force)
 
 
 def merge_rows(
@@ -144,10 +155,14 @@ def merge_rows(
     groups = _manifest(Path(group_by)) if group_by else None
     rows: list[MergeRow] = []
     refused: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     seen: dict[tuple[str, int | None], int] = {}
     for outcome in outcomes:
         if not outcome.ok:
             refused.append((str(outcome.path), outcome.error))
+            continue
+        if isinstance(outcome.value, Skipped):
+            skipped.append((str(outcome.path), str(outcome.value.reason)))
             continue
         row: MergeRow = outcome.value
         if year is not None and row.year != year:
@@ -156,8 +171,7 @@ def merge_rows(
         if key in seen:
             if not latest:
                 raise DuplicateReportError(
-                    f"{row.agency} {row.year} comes twice: {rows[seen[key]].source} and {row.source}; "
-                    "remove one, or use --latest to keep the later input"
+                    "merge-duplicate", agency=row.agency, year=row.year, first=rows[seen[key]].source, second=row.source
                 )
             rows[seen[key]] = row
             continue
@@ -168,7 +182,9 @@ def merge_rows(
             )
         rows.append(row)
     if not rows:
-        raise UsageError("nothing to merge: no input could be read" + (f" for {year}" if year else ""))
+        if year:
+            raise UsageError("merge-nothing-of-year", year=year)
+        raise UsageError("merge-nothing")
     # Groups keep the manifest's order (the office's own order of counties), not the alphabet's.
     rank = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
     rows.sort(key=lambda r: (r.year or 0, rank.get(r.group, len(rank)), r.group, r.agency))
@@ -185,7 +201,9 @@ def merge_rows(
     from convert.checks.verdict import tally
 
     states = tally(r.state for r in rows)
-    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings, states)
+    return MergeResult(
+        out, len(rows), refused, total_year, total_version, years, versions, findings, skipped, states
+    )
 
 
 def _manifest(path: Path) -> dict[str, tuple[str, ...]]:
@@ -195,14 +213,16 @@ def _manifest(path: Path) -> dict[str, tuple[str, ...]]:
             reader = csv.reader(fh)
             header = next(reader, None)
             if not header or len(header) < 2:
-                raise UsageError(f"{path}: a manifest needs a header with a file or agency column and a group column")
+                raise UsageError("manifest-no-header", path=str(path))
             out = {}
             for line in reader:
                 if line and line[0].strip():
                     out[line[0].strip()] = tuple(c.strip() for c in line[1:])
             return out
     except OSError as exc:
-        raise UsageError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+        from convert.safety import os_reason
+
+        raise UsageError("manifest-unreadable", path=str(path), reason=os_reason(exc)) from exc
 
 
 def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:

@@ -22,8 +22,11 @@ from convert.cli import app
 from convert.errors import StoreError, UsageError
 from convert.reader import read_report
 from convert.record import Record
-from convert.store import Store, add_files, neutralise, open_store, store_path, value_text
-from convert.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from convert.store import DUMP_COLUMNS, Store, add_files, neutralise, open_store, store_path, value_text
+from convert.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
+
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +125,7 @@ def test_schema_is_versioned_in_wal_mode(sqlite_db: Path) -> None:
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a later nianbao's store
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError, match="newer"), open_store(path):
@@ -131,7 +135,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_not_a_store_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("just some text, not SQLite\n" * 100, encoding="utf-8")
-    with pytest.raises(StoreError), open_store(path):
+    with pytest.raises(UsageError, match="不是 nianbao 仓库"), open_store(path):
         pass
 
 
@@ -256,10 +260,23 @@ def test_csv_and_jsonl_dumps_read_back_to_the_stores_cells(db: str, tmp_path: Pa
     dump(db, tmp_path / "cells.csv", "csv")
     dump(db, tmp_path / "cells.jsonl", "jsonl")
     raw = (tmp_path / "cells.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfagency,year,format,key,value")  # the BOM makes Excel read UTF-8
+    # The BOM makes Excel read UTF-8; the official labels of each cell follow the long table's columns.
+    assert raw.startswith(b"\xef\xbb\xbfagency,year,format,key,value,section_label,row_label,column_label")
     with (tmp_path / "cells.csv").open(encoding="utf-8-sig", newline="") as f:
-        # CSV has no null: a blank cell is an empty field (no stored value is the empty text).
-        from_csv = [{**r, "year": int(r["year"]), "value": r["value"] or None} for r in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    [labelled] = [r for r in rows if (r["agency"], r["key"]) == ("竹镇镇", "requests.new_received.natural_person")]
+    assert (labelled["section_label"], labelled["row_label"], labelled["column_label"]) == (
+        "三、收到和处理政府信息公开申请情况",
+        "一、本年新收政府信息公开申请数量",
+        "自然人",
+    )
+    [nested] = [r for r in rows if (r["agency"], r["key"]) == ("竹镇镇", "requests.denied_state_secret.natural_person")]
+    assert nested["row_label"] == "三、本年度办理结果 · （三）不予公开 · 1.属于国家秘密"
+    # CSV has no null: a blank cell is an empty field (no stored value is the empty text).
+    from_csv = [
+        {k: (int(v) if k == "year" else v or None if k == "value" else v) for k, v in r.items() if k in DUMP_COLUMNS}
+        for r in rows
+    ]
     lines = (tmp_path / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     from_jsonl = [json.loads(line) for line in lines]
     assert from_csv == expected

@@ -23,7 +23,9 @@ from convert.checks.positions import describe
 from convert.errors import FormatDataError
 from convert.formats import Format, Section, load_format
 from convert.outputs.layout import (
+    CUSTOM_KIND,
     CUSTOM_REVISION,
+    SUMMARY,
     Box,
     SheetLayout,
     computed_keys,
@@ -37,7 +39,7 @@ from convert.outputs.layout import (
     text_width,
 )
 from convert.outputs.template import CheckSheet, load_template, resolve_styles
-from convert.outputs.xlsxfast import check_target, write_atomically, write_string
+from convert.outputs.xlsxfast import cell_chunks, check_target, write_atomically, write_string
 from convert.record import Record, Value, dumps
 
 # A cell's content: a constant (blank for None) or a live formula with its cached result.
@@ -165,6 +167,9 @@ def write_workbook(record: Record, path: str | Path, *, force: bool = False, rev
 
     def build(wb: Workbook) -> None:
         build_workbook(wb, meta, content, content, record.text, record.notes, record.extra, record.warnings)
+        if source.get(SUMMARY):
+            # The totals of a summary stay a summary's: never merged or stored as one report.
+            wb.set_custom_property(CUSTOM_KIND, SUMMARY)
 
     return write_atomically(path, build, force=force)
 
@@ -400,9 +405,13 @@ def _write_text_sheet(
         wb.define_name(heading_name(key), f"={_quote(ws.name)}!{_abs(row, 0)}")
         row += 1
         for para in paragraphs:
-            write_string(ws, row, 0, para, styles.paragraph)
-            ws.set_row(row, row_height(para, width, look.line_height, look.min_height))
-            row += 1
+            # A paragraph longer than a cell holds goes on in the rows below, each marked; read-back joins them.
+            for i, chunk in enumerate(cell_chunks(para)):
+                write_string(ws, row, 0, chunk, styles.paragraph)
+                if i:
+                    write_string(ws, row, 1, look.continued, styles.paragraph)
+                ws.set_row(row, row_height(chunk, width, look.line_height, look.min_height))
+                row += 1
     ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True, "delete_rows": True})
 
 
@@ -695,13 +704,17 @@ def _cover_block(
         write_string(ws, row, c, h, styles.header)
     row += 1
     for items in rows:
-        for c, text in enumerate(items):
-            write_string(ws, row, c, text, styles.text_cell)
-        height = row_height(
-            max(items, key=text_width), cover.block_width, cover.block_line_height, cover.block_min_height
-        )
-        ws.set_row(row, height)
-        row += 1
+        # A text longer than a cell holds goes on in the rows below, under a blank first column; read-back joins them.
+        pieces = [cell_chunks(text) for text in items]
+        for i in range(max(len(p) for p in pieces)):
+            line = [p[i] if i < len(p) else "" for p in pieces]
+            for c, text in enumerate(line):
+                write_string(ws, row, c, text, styles.text_cell)
+            height = row_height(
+                max(line, key=text_width), cover.block_width, cover.block_line_height, cover.block_min_height
+            )
+            ws.set_row(row, height)
+            row += 1
     return row + 1
 
 

@@ -18,6 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 from convert.checks.catalogue import render
 from convert.formats import Table, also_counted, crosswalks, known_versions, load_format
 from convert.merge_model import MergeRow, total, value_of
+from convert.outputs.layout import CUSTOM_KIND, SUMMARY
 from convert.outputs.standard import Meta, Styles, build_workbook
 from convert.outputs.template import Summary, load_template, resolve_styles
 from convert.outputs.xlsxfast import FastWorkbook, number_writer, write_atomically, write_string
@@ -169,7 +170,7 @@ def write_summary(
             _write_detail(ws, styles, extra, name, cols, plans[tag], texts)
         _write_check_detail(wb, styles, extra, rows, refused, findings, texts)
         _write_charts(wb, styles, in_total or rows, total_year, texts)
-        wb.set_custom_property("nianbao_kind", "summary")
+        wb.set_custom_property(CUSTOM_KIND, SUMMARY)
         wb.set_custom_property("nianbao_reports", n_reports)
 
     return write_atomically(out, build, force=force, in_memory=False)

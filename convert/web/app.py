@@ -347,6 +347,7 @@ async def batch_store(request: Request) -> Response:
         return error(request, 400, text("web-author-needed"))
 
     def work() -> list[tuple[str, str, bool]]:
+        from convert.inputs import Skipped
         from convert.store import add_files
 
         paths = [i.path for i in batch.reports()]
@@ -355,6 +356,8 @@ async def batch_store(request: Request) -> Response:
             for path, result in add_files(st, paths, author=author, reason=reason or None):
                 if isinstance(result, NianbaoError):
                     out.append((batch.shown(path), str(result), False))
+                elif isinstance(result, Skipped):
+                    out.append((batch.shown(path), str(result.reason), False))
                 else:
                     code = {"new-report": "web-stored-new", "new-revision": "web-stored-revision"}.get(
                         result.status, "web-stored-identical"

@@ -173,7 +173,7 @@ class Jobs:
 
         # The folder stands for the reports in it, exactly as a folder given to `nianbao check` does.
         chosen = select([batch.folder])
-        batch.skipped = [(batch.shown(s.path), s.reason) for s in chosen.skipped]
+        batch.skipped = [(batch.shown(s.path), str(s.reason)) for s in chosen.skipped]
         files = chosen.files
         batch.total = len(files)
         outcomes = run_many(

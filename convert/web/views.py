@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from convert.checks.positions import describe
+from convert.checks.positions import describe, place
 from convert.formats import Format, load_format
 from convert.outputs.layout import SheetLayout, computed_keys, section_title, sheet_layouts, sum_values
 from convert.record import TEXT_KEYS, Record, Value
-from convert.store import value_text
+from convert.store import local_time, value_text
 
 ERROR = "error"
 
@@ -80,13 +79,7 @@ def notes(record: Record | None, findings: Iterable[Any]) -> list[Note]:
 
 def where(finding: Any, fmt: Format | None) -> str:
     """Name where a finding is: its sheet and cell, and the key in words when it names a table, row or cell."""
-    parts = []
-    key = finding.key or ""
-    if key and fmt is not None:
-        words = describe(key, fmt)
-        parts.append(words)
-    elif key:
-        parts.append(key)
+    parts = [place(finding.key, fmt)] if finding.key else []
     if finding.sheet and finding.cell:
         parts.append(f"{finding.sheet}!{finding.cell}")
     return " ".join(parts)
@@ -230,11 +223,16 @@ def texts(record: Record) -> list[tuple[str, list[str]]]:
     return out
 
 
-def local_time(iso: str | None) -> str:
-    """Return a stored UTC time in this machine's zone, as people write it: 2026-01-15 09:30."""
-    if not iso:
-        return ""
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
+__all__ = [
+    "Cell",
+    "Grid",
+    "Note",
+    "describe",
+    "grids",
+    "local_time",
+    "notes",
+    "shown_values",
+    "texts",
+    "value_text",
+    "where",
+]
