@@ -339,7 +339,7 @@ class CoverField:
     def check_values(self, where: str) -> None:
         """The place is the cover or the provenance sheet."""
         if self.place not in ("cover", "provenance"):
-            raise FormatDataError(f"{where}.place: expected cover or provenance, found {self.place!r}")
+            raise _bad(f"{where}.place: expected cover or provenance, found {self.place!r}")
 
 
 @dataclass(frozen=True)
