@@ -141,7 +141,7 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
     """Render a page; report text reaches it only through Jinja2's escaping."""
     ctx = context(request)
     html = ctx.env.get_template(name).render(
-        csrf=csrf_value(request.scope), lang=language(), path=request.url.path, **values
+        csrf=csrf_value(request.scope), lang=language(), path=request.url.path, status=status, **values
     )
     return HTMLResponse(html, status_code=status)
 
