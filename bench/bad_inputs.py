@@ -1,12 +1,14 @@
 """Run `nianbao read` on a catalogue of bad inputs; print exit code, message, time, peak RSS, tracebacks, new files.
 
 Usage: python bench/bad_inputs.py [--keep DIR] [--timeout 20] [--only NAME ...]
+The cases of CHECKED run `nianbao check` (their answer is a bad-value finding), all others `nianbao read`.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import shutil
@@ -313,8 +315,109 @@ def pdf_scan() -> bytes:
     return pdf_page(pdf_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"), b"/XObject << /Im0 5 0 R >>", {5: image})
 
 
-def build_catalogue(folder: Path) -> dict[str, Path]:
-    """Write every bad input into folder; return name -> path (some paths do not exist on purpose)."""
+def sheet_stream(path: Path, rows: int, cells: Callable[[int], str], name: str = "S1", dimension: str = "") -> None:
+    """A workbook whose one sheet (named name) has these rows, streamed in; <dimension> only if given (it is optional)."""
+    members = xlsx_members()
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(b'name="S1"', f'name="{name}"'.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part, data in members.items():
+            if part != "xl/worksheets/sheet1.xml":
+                zf.writestr(part, data)
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+            member.write(f'<?xml version="1.0"?><worksheet xmlns="{MAIN_NS}">{dim}<sheetData>'.encode())
+            batch: list[str] = []
+            for r in range(1, rows + 1):
+                batch.append(f'<row r="{r}">{cells(r)}</row>')
+                if len(batch) == 1000:
+                    member.write("".join(batch).encode())
+                    batch = []
+            member.write(("".join(batch) + "</sheetData></worksheet>").encode())
+
+
+def row_of_numbers(width: int) -> Callable[[int], str]:
+    """Cells A..: the number 1 in each of width columns of row r."""
+    letters = [chr(65 + c // 26 - 1) + chr(65 + c % 26) if c >= 26 else chr(65 + c) for c in range(width)]
+    return lambda r: "".join(f'<c r="{col}{r}"><v>1</v></c>' for col in letters)
+
+
+def shared_formulas(path: Path) -> None:
+    """A 2,000-character formula shared over 160,000 cells in 80,000 rows: 13 MB of XML, 330 MB written out."""
+    rng = random.Random(5)
+    master = "+".join(f"$A${i}" for i in range(1, 400))
+
+    def cells(r: int) -> str:
+        first = f'<c r="B1"><f t="shared" ref="B1:C80000" si="0">{master}+A1</f><v>1</v></c>' if r == 1 else ""
+        return first + "".join(
+            f'<c r="{col}{r}"><f t="shared" si="0"/><v>{rng.random()}</v></c>' for col in ("BC" if r > 1 else "C")
+        )
+
+    sheet_stream(path, 80_000, cells)
+
+
+def standard_workbook(path: Path, key: str, cell: str) -> None:
+    """The sample converted to the standard workbook, with the cell of one defined name replaced by raw XML."""
+    import re
+
+    sys.path.insert(0, str(REPO))
+    from convert.outputs.standard import write_workbook
+    from convert.reader import read_report
+
+    write_workbook(read_report(SAMPLE), path)
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    workbook = members["xl/workbook.xml"].decode()
+    found = re.search(rf'<definedName name="{key}">\'?([^<!]+?)\'?!\$([A-Z]+)\$(\d+)</definedName>', workbook)
+    assert found, key
+    names = re.findall(r'<sheet name="([^"]+)"', workbook)
+    part = f"xl/worksheets/sheet{names.index(found.group(1)) + 1}.xml"
+    ref = found.group(2) + found.group(3)
+    text = members[part].decode()
+    old = re.search(rf'<c r="{ref}"( s="\d+")?[^>]*?(/>|>.*?</c>)', text)
+    assert old, ref
+    members[part] = (text[: old.start()] + cell.format(ref=ref, style=old.group(1) or "") + text[old.end() :]).encode()
+    path.write_bytes(zip_bytes(members))
+
+
+def dated_workbook(path: Path) -> None:
+    """The standard workbook with 2020-01-01 typed into a count cell (saved as 43831 in a date format)."""
+    import datetime
+
+    import openpyxl
+
+    standard_workbook(path, COUNT_KEY, '<c r="{ref}"{style}><v>1</v></c>')
+    wb = openpyxl.load_workbook(path)
+    [(sheet, ref)] = list(wb.defined_names[COUNT_KEY].destinations)
+    wb[sheet][ref.replace("$", "")] = datetime.datetime(2020, 1, 1)
+    wb.save(path)
+
+
+def docx_stored(path: Path, body: str) -> None:
+    """A .docx whose body is this XML, stored uncompressed (no ratio check can catch it)."""
+    members = docx_members()
+    members["word/document.xml"] = (
+        f'<?xml version="1.0"?><w:document xmlns:w="{W_NS}"><w:body>{body}</w:body></w:document>'
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+# Cases run with `nianbao check` (a finding, exit 1) rather than `read`; the others are read.
+CHECKED = {
+    "formula-uncached.xlsx",
+    "formula-dde.xlsx",
+    "formula-webservice.xlsx",
+    "date-in-count.xlsx",
+    "count-1e28.xlsx",
+    "money-1e28.xlsx",
+    "count-1e308.xlsx",
+}
+COUNT_KEY = "requests_new_received_natural_person"
+
+
+def build_catalogue(folder: Path, only: list[str] | None = None) -> dict[str, Path]:
+    """Write every bad input (or those named) into folder; return name -> path (some do not exist on purpose)."""
     text = SAMPLE.read_text("utf-8") if SAMPLE.exists() else "年度报告\n"
     simple: dict[str, bytes | Callable[[Path], None]] = {
         "control-sample.txt": text.encode(),
@@ -365,9 +468,36 @@ def build_catalogue(folder: Path) -> dict[str, Path]:
         "grid-bomb-700KB.html": html_table("<tr>" + '<td colspan="50" rowspan="50">x</td>' * 10 + "</tr>", 1900),
         "grid-tall.html": html_table('<tr><td colspan="900">x</td></tr>', 300),
         "mht-6000-parts.mht": mht_parts(6000),
+        # Issue #18: workbook limits counted while streaming, <dimension> left out (it is optional).
+        "no-dimension-13MB.xlsx": lambda p: sheet_stream(p, 100_000, row_of_numbers(66)),
+        "rows-no-dimension.xlsx": lambda p: sheet_stream(p, 150_000, row_of_numbers(1)),
+        "dimension-lies.xlsx": lambda p: sheet_stream(p, 150_000, row_of_numbers(1), dimension="A1:B2"),
+        # The same 13 MB as a summary's detail sheet: never read cell by cell, within the row and cell limits.
+        "detail-sheet-13MB.xlsx": lambda p: sheet_stream(p, 100_000, row_of_numbers(66), name="汇总·三 申请处理"),
+        "shared-formulas-2.6MB.xlsx": shared_formulas,
+        # Issue #18: an input cell holds a number or is blank (run with `check`: an error finding, exit 1).
+        "formula-uncached.xlsx": lambda p: standard_workbook(p, COUNT_KEY, '<c r="{ref}"{style}><f>2+3</f></c>'),
+        "formula-dde.xlsx": lambda p: standard_workbook(
+            p, COUNT_KEY, "<c r=\"{ref}\"{style}><f>cmd|'/c calc'!A1</f><v>0</v></c>"
+        ),
+        "formula-webservice.xlsx": lambda p: standard_workbook(
+            p, COUNT_KEY, '<c r="{ref}"{style}><f>WEBSERVICE("http://x.example/")</f><v>0</v></c>'
+        ),
+        "date-in-count.xlsx": dated_workbook,
+        "count-1e28.xlsx": lambda p: standard_workbook(p, COUNT_KEY, '<c r="{ref}"{style}><v>1e28</v></c>'),
+        "count-1e308.xlsx": lambda p: standard_workbook(p, COUNT_KEY, '<c r="{ref}"{style}><v>1E+308</v></c>'),
+        "money-1e28.xlsx": lambda p: standard_workbook(
+            p, "proactive_fees_amount", '<c r="{ref}"{style}><v>1e28</v></c>'
+        ),
+        # Issue #18: Word bodies that grew without bound (just under 16 MB, stored: no ratio check applies).
+        "docx-runs-700k.docx": lambda p: docx_stored(p, "<w:p>" + "<w:r><w:t>x</w:t></w:r>" * 700_000 + "</w:p>"),
+        "docx-paragraphs-2.7M.docx": lambda p: docx_stored(p, "<w:p/>" * 2_700_000),
+        "docx-tabs-2M.docx": lambda p: docx_stored(p, "<w:p><w:r>" + "<w:tab/>" * 2_000_000 + "</w:r></w:p>"),
     }
     paths: dict[str, Path] = {}
     for name, content in simple.items():
+        if only and name not in only:
+            continue
         path = folder / name
         if isinstance(content, bytes):
             path.write_bytes(content)
@@ -400,9 +530,8 @@ class Result:
 
 
 def nianbao_command() -> list[str]:
-    """The console command, or the same entry point through this interpreter."""
-    exe = shutil.which("nianbao")
-    return [exe] if exe else [sys.executable, "-c", "from convert.cli import main; main()"]
+    """This checkout's entry point through this interpreter (run with PYTHONPATH set to it, whatever is installed)."""
+    return [sys.executable, "-c", "from convert.cli import main; main()"]
 
 
 def snapshot(*folders: Path) -> set[Path]:
@@ -417,7 +546,9 @@ def run_one(name: str, path: Path, command: list[str], workdir: Path, watch: lis
     start = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
         try:
-            proc = subprocess.Popen([*command, "read", str(path)], stdout=out, stderr=err, cwd=workdir)
+            verb = "check" if name in CHECKED else "read"
+            env = {**os.environ, "PYTHONPATH": str(REPO)}
+            proc = subprocess.Popen([*command, verb, str(path)], stdout=out, stderr=err, cwd=workdir, env=env)
         except OSError as exc:
             return Result(name, None, f"could not start {command[0]}: {exc}", 0.0, 0.0, False, [])
         status = rusage = None
@@ -433,9 +564,13 @@ def run_one(name: str, path: Path, command: list[str], workdir: Path, watch: lis
         proc.returncode = 0  # wait4 reaped it; stop Popen from waiting again
     seconds = time.monotonic() - start
     stderr = err_path.read_text("utf-8", "replace")
+    stdout = out_path.read_text("utf-8", "replace")
     out_path.unlink()
     err_path.unlink()
     first = next((line for line in stderr.splitlines() if line.strip()), "")
+    if name in CHECKED:
+        # The finding is the answer: its code and message, from the table `check` prints.
+        first = next((line.strip("│ ") for line in stdout.splitlines() if "bad-value" in line), first)
     if status is None:
         first = f"TIMEOUT after {timeout:.0f} s; {first}"
         code = None
@@ -452,7 +587,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="build the catalogue in this (new) folder and keep it")
     parser.add_argument("--timeout", type=float, default=20.0)
     parser.add_argument("--only", nargs="*", help="run only these case names")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child that writes the catalogue
     args = parser.parse_args(argv)
+    if args.build:
+        catalogue = build_catalogue(args.build, args.only)
+        print(json.dumps({name: str(path) for name, path in catalogue.items()}))
+        return 0
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-bad-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -461,11 +601,17 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir()
     try:
         t0 = time.monotonic()
-        catalogue = build_catalogue(inputs)
+        # Built in a child process: Linux counts the parent's peak memory at fork into each child's ru_maxrss, so
+        # this process stays small and the inputs it would have held never show in the figures.
+        build = [sys.executable, __file__, "--build", str(inputs), *(["--only", *args.only] if args.only else [])]
+        done = subprocess.run(build, capture_output=True, text=True, check=True)
+        catalogue = {name: Path(path) for name, path in json.loads(done.stdout.splitlines()[-1]).items()}
         print(f"built {len(catalogue)} inputs in {time.monotonic() - t0:.1f} s under {inputs}")
         command = nianbao_command()
-        print(f"command: {' '.join(command)} read <input>\n")
-        print(f"{'case':24} {'exit':>4} {'secs':>6} {'RSS MB':>7} {'tb':>3} {'new':>3}  first line of stderr")
+        print(
+            f"command: PYTHONPATH={REPO} {' '.join(command)} read <input> (check for the {len(CHECKED)} cell cases)\n"
+        )
+        print(f"{'case':27} {'exit':>4} {'secs':>6} {'RSS MB':>7} {'tb':>3} {'new':>3}  first line of stderr")
         bad = 0
         for name, path in catalogue.items():
             if args.only and name not in args.only:
@@ -476,11 +622,11 @@ def main(argv: list[str] | None = None) -> int:
             bad += not ok
             code = "-" if r.exit_code is None else str(r.exit_code)
             print(
-                f"{r.name:24} {code:>4} {r.seconds:6.2f} {r.peak_rss_mb:7.1f} {'Y' if r.traceback else '-':>3} "
+                f"{r.name:27} {code:>4} {r.seconds:6.2f} {r.peak_rss_mb:7.1f} {'Y' if r.traceback else '-':>3} "
                 f"{len(r.new_files):>3}  {r.first_line}"
             )
             for new in r.new_files:
-                print(f"{'':24} new file: {new}")
+                print(f"{'':27} new file: {new}")
         print(f"\n{bad} case(s) with a timeout, a traceback or a new file")
         return 1 if bad else 0
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
 
-from convert import xlsx
+from convert import safety, xlsx
 from convert.checks import ERROR, WARNING, Finding, check_rules
 from convert.checks.catalogue import severity as usual_severity
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError
@@ -30,6 +31,7 @@ from convert.outputs.layout import (
 )
 from convert.outputs.template import load_template
 from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
+from convert.safety import Limits
 
 Pos = tuple[int, int]  # 0-based row, column
 
@@ -42,10 +44,10 @@ _Sheet = xlsx.Sheet
 _Book = xlsx.Book
 
 
-def _load(path: Path | io.BytesIO) -> _Book:
+def _load(path: Path | io.BytesIO, limits: Limits | None = None) -> _Book:
     """Read the standard sheets (formulas and cached results in one pass), names and properties; never writes."""
     try:
-        return xlsx.load(path, skip_prefix=load_template().summary.prefix)
+        return xlsx.load(path, skip_prefix=load_template().summary.prefix, limits=limits)
     except NianbaoError:
         raise
     except Exception as exc:
@@ -332,19 +334,39 @@ class _Reading:
         return found
 
     def _value(self, lay: SheetLayout, sheet: _Sheet, key: str, pos: Pos) -> Value:
-        """Return a cell's value as the record holds it; flag text, negatives and fractions."""
+        """Return a cell's value as the record holds it: a number or blank; anything else is a bad-value error.
+
+        A total's formula gives its cached result (its formula is checked by _check_formulas); an input cell holds
+        no formula but the summary's own total over its detail sheets. What is flagged reads as blank: it never
+        reaches the record, the store or a merge.
+        """
         raw = sheet.values.get(pos)
-        if isinstance(raw, str) and raw.startswith("="):
-            # A formula in an input cell (a summary workbook): its cached result is the value.
-            raw = sheet.cached.get(pos)
-        kind = self.fmt.cell_type(key)
         where = {"key": key, "sheet": lay.section.sheet, "cell": _cell(pos)}
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if pos in sheet.cached:  # a formula cell (text that merely starts with "=" has no cached result)
+            if key not in self.fmt.formulas() and not _summary_total(raw):
+                shown = str(raw)[:40]
+                self._find("bad-value", None, {"case": "formula", "formula": shown}, actual=shown, **where)
+                return None
+            raw = sheet.cached.get(pos)
+        if raw is None or (isinstance(raw, str) and not raw.strip() and pos not in sheet.kinds):
+            return None
+        number_format = sheet.formats.get(pos, "General")
+        if sheet.kinds.get(pos) == "e":
+            self._find("bad-value", None, {"case": "error", "value": str(raw)[:40]}, actual=str(raw), **where)
+            return None
+        if sheet.kinds.get(pos) == "d" or (isinstance(raw, int | float) and _is_date_format(number_format)):
+            shown = _date_text(raw)
+            self._find("bad-value", None, {"case": "date", "value": shown}, actual=shown, **where)
             return None
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             self._find("bad-value", None, {"case": "text", "text": str(raw)[:40]}, actual=str(raw), **where)
             return None
-        value = _to_value(raw, kind, sheet.formats.get(pos, "General"))
+        limit = safety.DEFAULT_LIMITS.max_cell_value  # read at call time: --limit may have raised it
+        if not math.isfinite(raw) or abs(raw) > limit:
+            self._find("bad-value", None, {"case": "too-large", "value": raw, "limit": limit}, actual=raw, **where)
+            return None
+        kind = self.fmt.cell_type(key)
+        value = _to_value(raw, kind, number_format)
         if kind != "signed" and value < 0:
             self._find("bad-value", None, {"case": "negative", "value": raw}, actual=raw, **where)
         elif kind != "money" and value != int(value):
@@ -466,6 +488,39 @@ def _sum_cells(formula: str, sheet: str) -> set[Pos] | None:
     return out
 
 
+# The one formula an input cell may hold: a summary's total over a column of its detail sheets, as
+# convert/outputs/summary.py writes it (=IF(COUNT(refs)=0,"",SUBTOTAL(9,refs))), however a spreadsheet respaces it.
+_RANGE = r"'?{prefix}[^'!]*'?!\$?[A-Z]{{1,3}}\$?\d+(?::\$?[A-Z]{{1,3}}\$?\d+)?"
+
+
+def _summary_total(formula: Any) -> bool:
+    """Tell whether a formula is the summary's own total of detail-sheet ranges (no other function, no link)."""
+    if not isinstance(formula, str):
+        return False
+    text = re.sub(r"\s+", "", formula).upper()
+    ranges = _RANGE.format(prefix=re.escape(load_template().summary.prefix.upper()))
+    refs = rf"{ranges}(?:,{ranges})*"
+    m = re.fullmatch(rf'=IF\(COUNT\(({refs})\)=0,"",SUBTOTAL\(9,({refs})\)\)', text)
+    return m is not None and m.group(1) == m.group(2)
+
+
+def _is_date_format(number_format: str) -> bool:
+    """Tell whether a number format shows a date or a time (a count typed as a date reads 43831)."""
+    from openpyxl.styles.numbers import is_date_format
+
+    return bool(is_date_format(number_format))
+
+
+def _date_text(raw: Any) -> str:
+    """Show a date cell as the date it displays (an ISO date cell as its text)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw < 2_958_466:  # up to 9999-12-31
+        from openpyxl.utils.datetime import from_excel
+
+        shown = from_excel(raw)
+        return shown.isoformat(sep=" ").removesuffix(" 00:00:00") if shown is not None else str(raw)
+    return str(raw)[:40]
+
+
 def _decimals(number_format: str) -> int:
     m = re.search(r"\.([0#]+)", number_format)
     return len(m.group(1)) if m else 0
@@ -521,21 +576,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _inspect(path: Path) -> None:
-    # Imported here so this module loads even where the safety checks are being worked on.
-    from convert.safety import inspect_workbook
-
-    inspect_workbook(path)
-
-
-def _read(path: str | Path, data: bytes | None = None) -> _Reading:
+def _read(path: str | Path, data: bytes | None = None, limits: Limits | None = None) -> _Reading:
     path = Path(path)
     if data is None:
-        _inspect(path)
+        safety.inspect_workbook(path, limits)
         sha = _sha256(path)
-        return _Reading(_load(path), path, sha)
+        return _Reading(_load(path, limits), path, sha)
     # The caller read and vetted these bytes (the workbook input kind): no second pass over the file.
-    return _Reading(_load(io.BytesIO(data)), path, hashlib.sha256(data).hexdigest())
+    return _Reading(_load(io.BytesIO(data), limits), path, hashlib.sha256(data).hexdigest())
 
 
 def is_summary(record: Record) -> bool:
@@ -543,12 +591,13 @@ def is_summary(record: Record) -> bool:
     return bool(record.source.get(SUMMARY))
 
 
-def read_workbook(path: str | Path, *, data: bytes | None = None) -> Record:
+def read_workbook(path: str | Path, *, data: bytes | None = None, limits: Limits | None = None) -> Record:
     """Read a standard workbook back into the record it was written from (reported totals as printed).
 
-    data: the file's bytes when the caller already read and vetted them (convert.inputs.workbook).
+    data: the file's bytes when the caller already read and vetted them (convert.inputs.workbook); limits: those
+    they were vetted with (default: safety.DEFAULT_LIMITS).
     """
-    return _read(path, data).record
+    return _read(path, data, limits).record
 
 
 def check_workbook(path: str | Path, *, data: bytes | None = None) -> tuple[Record | None, list[Finding]]:

@@ -6,6 +6,7 @@ import errno
 import io
 import logging
 import os
+import posixpath
 import re
 import stat
 import struct
@@ -57,8 +58,16 @@ class Limits:
     max_ratio: int = 100
     max_members: int = 2000
     max_sheets: int = 50
+    # Both are counted while each sheet streams (safety first, then read-back), the <dimension> only claims them.
     max_rows_per_sheet: int = 100_000
     max_cells: int = 25_000_000
+    # The XML read back cell by cell: every sheet but a summary's detail sheets, the shared strings and styles,
+    # shared formulas charged for expanding them (convert/xlsx.py). A report's is ~300 KB, a 10,000-report summary's under 1 MB; 16 MB
+    # of the smallest elements parse in a few seconds and under 600 MB.
+    max_read_xml_bytes: int = 16 * MB
+    # A number cell of a workbook holds at most 12 digits before the point: a count of a trillion requests, or a
+    # trillion 万元, is no real figure but a typo, a pasted ID or an attack (1e28 broke the money arithmetic).
+    max_cell_value: int = 999_999_999_999
     # A report's text or HTML is tens of KB (samples: 7-11 KB); parsing is roughly linear, ~1 s per MB of junk.
     max_text_bytes: int = 10 * MB
     # A report is 2-20 pages; a PDF is read in a child process with this much more memory and time (an 8-page
@@ -173,8 +182,11 @@ def _open_path(path: Path) -> bytes:
         raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
 
 
-def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
-    """Refuse a workbook file that is unreadable or unsafe, before anything parses it."""
+def inspect_workbook(path: Path, limits: Limits | None = None, *, read_all: bool = False) -> None:
+    """Refuse a workbook file that is unreadable or unsafe, before anything parses it.
+
+    read_all: every sheet will be read cell by cell (openpyxl), the summary's detail sheets too.
+    """
     limits = limits or DEFAULT_LIMITS  # the module global: configure_limits may have replaced it
     ensure_defused()
     path = Path(path)
@@ -190,7 +202,7 @@ def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
             sample = fh.read(512)
         raise UnreadableInputError("not-xlsx", what=_looks_like(sample))
     with path.open("rb") as fh:
-        inspect_workbook_file(fh, limits)
+        inspect_workbook_file(fh, limits, read_all=read_all)
 
 
 def inspect_workbook_bytes(data: bytes, limits: Limits | None = None) -> None:
@@ -236,7 +248,7 @@ def corrupt_detail(detail: object) -> Phrase | str:
     return str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
 
 
-def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
+def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None, *, read_all: bool = False) -> None:
     """Run the zip-level and XML-level checks on an open binary file object."""
     limits = limits or DEFAULT_LIMITS  # the module global: configure_limits may have replaced it
     try:
@@ -245,7 +257,7 @@ def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
         raise corrupt_error(exc) from exc
     with zf:
         try:
-            _check_archive(zf, limits)
+            _check_archive(zf, limits, read_all)
         except (UnreadableInputError, FormatDataError):
             raise
         except CORRUPT_ERRORS as exc:
@@ -274,7 +286,7 @@ def check_zip_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         )
 
 
-def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
+def _check_archive(zf: zipfile.ZipFile, limits: Limits, read_all: bool = False) -> None:
     """Central-directory checks first (no decompression), then the few XML parts that matter."""
     infos = zf.infolist()
     check_zip_sizes(infos, limits)
@@ -303,14 +315,20 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
     if len(sheets) > limits.max_sheets:
         raise UnsafeInputError("workbook-too-many-sheets", count=len(sheets), limit=limits.max_sheets)
 
-    for info in infos:
-        low = info.filename.lower()
-        if low.startswith("xl/worksheets/") and low.endswith(".xml") and "/_rels/" not in low:
-            _check_dimension(zf, info, limits)
+    worksheets = [info for info in infos if _is_sheet(info.filename)]
+    for info in worksheets:
+        _check_dimension(zf, info, limits)
+    # <dimension> is optional and may lie: count the rows and cells themselves, stopping at the limit. A pass of
+    # its own, as fast as inflating, so that an oversized sheet is refused before expat parses all it precedes.
+    read = _check_read_size(zf, names, workbook_part, workbook, limits, read_all)
+    for info in worksheets:
+        _count_sheet(zf, info, limits)
     # Sizes are bounded now, so reading every member once is cheap: it checks each CRC and that each XML part
-    # is well-formed, turning what would fail halfway through openpyxl into one clear message up front.
+    # is well-formed, turning what would fail halfway through a reader into one clear message up front. A sheet
+    # nothing parses (a summary's detail sheet, up to hundreds of MB) is left out: counted above, never read.
+    unread = {info.filename for info in worksheets} - read
     for info in infos:
-        if not info.is_dir():
+        if not info.is_dir() and info.filename not in unread:
             _check_member(zf, info)
     if any(name.startswith("xl/externallinks/") for name in lowered):
         # Links to other workbooks are only cached values here; nothing ever follows them.
@@ -412,6 +430,101 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         raise corrupt_error(Phrase("part-bad-xml", name=info.filename, error=str(exc))) from exc
+
+
+# The parts read whole or cell by cell besides the sheets (xl/ paths as convert.xlsx opens them).
+_READ_PARTS = ("xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml", "xl/styles.xml", "docProps/custom.xml")
+
+
+def _check_read_size(
+    zf: zipfile.ZipFile,
+    names: dict[str, zipfile.ZipInfo],
+    workbook_part: str,
+    workbook: Element,
+    limits: Limits,
+    read_all: bool,
+) -> set[str]:
+    """Refuse a workbook whose parts read cell by cell pass max_read_xml_bytes, from the zip directory alone.
+
+    Return those parts: every sheet (read_all) or every sheet but a summary's detail sheets, and the shared ones.
+    """
+    skip = ""
+    if not read_all:
+        from convert.outputs.template import load_template  # the summary's layout names its detail sheets
+
+        skip = load_template().summary.prefix
+    targets: dict[str, str] = {}
+    rels = names.get(_READ_PARTS[0])
+    if rels is not None:
+        for el in _parse_part(zf, rels).iter():
+            if _local(el.tag) == "Relationship":
+                target = el.get("Target") or ""
+                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+                targets[el.get("Id") or ""] = part
+    parts = {workbook_part, *_READ_PARTS}
+    for sheet in workbook.iter():
+        if _local(sheet.tag) != "sheet" or (skip and (sheet.get("name") or "").startswith(skip)):
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
+        parts.add(targets.get(rid, ""))
+    sizes = {part: names[part].file_size for part in parts if part in names}
+    if sum(sizes.values()) > limits.max_read_xml_bytes:
+        raise UnsafeInputError(
+            "workbook-read-too-large",
+            part=max(sizes, key=sizes.__getitem__),
+            limit=human_bytes(limits.max_read_xml_bytes),
+        )
+    return parts
+
+
+def _count_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Stream a sheet part counting its rows and cells; UnsafeInputError as soon as one passes its limit."""
+    counter = _SheetCounter(info.filename, limits)
+    with zf.open(info) as member:
+        while chunk := member.read(STREAM_CHUNK_BYTES):
+            counter.feed(chunk)
+
+
+def _is_sheet(name: str) -> bool:
+    low = name.lower()
+    return low.startswith("xl/worksheets/") and low.endswith(".xml") and "/_rels/" not in low
+
+
+# Start tags of rows and cells as Excel, LibreOffice, openpyxl and xlsxwriter write them (a prefixed, bare or
+# oddly spaced tag escapes this count; read-back counts exactly the sheets it reads, and openpyxl only reads
+# workbooks within a read budget). bytes.count keeps this pass near the speed of inflating; a `<c ` in a
+# comment or CDATA only counts too much.
+_ROW_TAGS = (b"<row ",)
+_CELL_TAGS = (b"<c ",)
+_TAIL = max(len(t) for t in _ROW_TAGS + _CELL_TAGS) - 1
+
+
+def _count(tail: bytes, chunk: bytes, tag: bytes) -> int:
+    """Count tag in chunk and across the boundary (the joined ends are shorter than two tags: no match counted twice)."""
+    edge = len(tag) - 1
+    return chunk.count(tag) + (tail[-edge:] + chunk[:edge]).count(tag)
+
+
+class _SheetCounter:
+    """Count a sheet's rows and cells chunk by chunk; refuse as soon as it passes a limit, whatever <dimension> says."""
+
+    def __init__(self, part: str, limits: Limits) -> None:
+        """Start counting one sheet part."""
+        self.part = part
+        self.limits = limits
+        self.rows = self.cells = 0
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        """Count the tags in the next chunk, and once each tag cut by the boundary with the chunk before."""
+        tail = self.tail
+        self.rows += sum(_count(tail, chunk, t) for t in _ROW_TAGS)
+        self.cells += sum(_count(tail, chunk, t) for t in _CELL_TAGS)
+        self.tail = (tail + chunk[-_TAIL:])[-_TAIL:]
+        if self.rows > self.limits.max_rows_per_sheet:
+            raise UnsafeInputError("sheet-too-many-rows", sheet=self.part, limit=self.limits.max_rows_per_sheet)
+        if self.cells > self.limits.max_cells:
+            raise UnsafeInputError("sheet-too-many-cells", sheet=self.part, limit=self.limits.max_cells)
 
 
 def _parse_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Element:

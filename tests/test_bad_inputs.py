@@ -9,6 +9,7 @@ import random
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -16,6 +17,7 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from convert import xlsx
 from convert.errors import FormatDataError, NianbaoError, NotAReportError, UnreadableInputError, UnsafeInputError
 from convert.inputs import Document, identify, load, workbook
 from convert.safety import Limits, ensure_defused, inspect_workbook
@@ -674,3 +676,110 @@ def test_default_limits_accept_a_large_summary(tmp_path: Path) -> None:
     # A summary of 10,000 reports claims 10,004 rows × ~230 columns in its detail sheet: it must read back.
     path = write(tmp_path, "summary.xlsx", zip_bytes(xlsx_members(dimension="A1:HV10004")))
     inspect_workbook(path)
+
+
+# ---------------------------------------------------------------- counted while streaming, whatever <dimension> says (#18)
+
+
+def rows_xml(n_rows: int, *, per_row: int = 1, prefix: str = "", dimension: str | None = None) -> bytes:
+    """A worksheet of n_rows rows of per_row numbers, with no <dimension> unless given (it is optional)."""
+    p = f"{prefix}:" if prefix else ""
+    ns = f'xmlns:{prefix}="{MAIN_NS}"' if prefix else f'xmlns="{MAIN_NS}"'
+    dim = f'<{p}dimension ref="{dimension}"/>' if dimension else ""
+    rows = "".join(
+        f'<{p}row r="{r}">'
+        + "".join(f'<{p}c r="{chr(65 + c)}{r}"><{p}v>1</{p}v></{p}c>' for c in range(per_row))
+        + f"</{p}row>"
+        for r in range(1, n_rows + 1)
+    )
+    return f'<?xml version="1.0"?><{p}worksheet {ns}>{dim}<{p}sheetData>{rows}</{p}sheetData></{p}worksheet>'.encode()
+
+
+def workbook_with(tmp_path: Path, sheet: bytes, name: str = "S1") -> Path:
+    """A minimal workbook whose one sheet (named name) is this XML."""
+    members = xlsx_members()
+    members["xl/worksheets/sheet1.xml"] = sheet
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(b'name="S1"', f'name="{name}"'.encode())
+    return write(tmp_path, "book.xlsx", zip_bytes(members))
+
+
+def refusal(call: Any) -> UnreadableInputError:
+    """The error a call raises (an UnreadableInputError or one of its kinds)."""
+    with pytest.raises(UnreadableInputError) as caught:
+        call()
+    return caught.value
+
+
+def test_rows_are_counted_without_a_dimension(tmp_path: Path) -> None:
+    path = workbook_with(tmp_path, rows_xml(1001))
+    error = refusal(lambda: inspect_workbook(path, Limits(max_rows_per_sheet=1000)))
+    assert isinstance(error, UnsafeInputError) and error.code == "sheet-too-many-rows"
+    assert "1000" in str(error) and "max_rows_per_sheet" in str(error)
+    inspect_workbook(path, Limits(max_rows_per_sheet=1001))
+
+
+def test_cells_are_counted_when_the_dimension_lies(tmp_path: Path) -> None:
+    path = workbook_with(tmp_path, rows_xml(100, per_row=20, dimension="A1:B2"))
+    error = refusal(lambda: inspect_workbook(path, Limits(max_cells=1999)))
+    assert isinstance(error, UnsafeInputError) and error.code == "sheet-too-many-cells"
+    inspect_workbook(path, Limits(max_cells=2000))
+
+
+def test_tags_the_quick_count_misses_are_counted_by_the_reader(tmp_path: Path) -> None:
+    path = workbook_with(tmp_path, rows_xml(50, per_row=10, prefix="x"))
+    inspect_workbook(path, Limits(max_rows_per_sheet=40, max_cells=400))  # prefixed tags pass the byte count
+    error = refusal(lambda: xlsx.load(path, limits=Limits(max_rows_per_sheet=40)))
+    assert error.code == "sheet-too-many-rows"
+    error = refusal(lambda: xlsx.load(path, limits=Limits(max_cells=400)))
+    assert error.code == "sheet-too-many-cells"
+    assert xlsx.load(path).sheets["S1"].values[(49, 9)] == 1
+
+
+def test_the_sheets_read_back_have_a_size_limit_a_summarys_detail_sheets_do_not(tmp_path: Path) -> None:
+    limits = Limits(max_read_xml_bytes=100_000)
+    big = rows_xml(2000, per_row=3)
+    assert len(big) > 100_000
+    path = workbook_with(tmp_path, big)
+    error = refusal(lambda: inspect_workbook(path, limits))
+    assert error.code == "workbook-read-too-large" and "xl/worksheets/sheet1.xml" in str(error)
+    assert refusal(lambda: xlsx.load(path, limits=limits)).code == "workbook-read-too-large"
+    detail = workbook_with(tmp_path, big, name="汇总·三 申请处理")
+    inspect_workbook(detail, limits)  # never read cell by cell
+    assert xlsx.load(detail, skip_prefix="汇总·", limits=limits).sheets == {}
+    assert refusal(lambda: inspect_workbook(detail, limits, read_all=True)).code == "workbook-read-too-large"
+
+
+def test_shared_formulas_count_as_written_out(tmp_path: Path) -> None:
+    master = "+".join(f"$A${i}" for i in range(1, 200))  # ~1,200 characters
+    cells = "".join(f'<row r="{r}"><c r="B{r}"><f t="shared" si="0"/><v>1</v></c></row>' for r in range(2, 302))
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="B1">'
+        f'<f t="shared" ref="B1:B301" si="0">{master}+A1</f><v>1</v></c></row>{cells}</sheetData></worksheet>'
+    ).encode()
+    assert len(sheet) < 40_000
+    path = workbook_with(tmp_path, sheet)
+    inspect_workbook(path, Limits(max_read_xml_bytes=100_000))
+    # 300 copies of a 1,200-character formula, each charged for its expansion: far past a 100 KB budget.
+    error = refusal(lambda: xlsx.load(path, limits=Limits(max_read_xml_bytes=100_000)))
+    assert error.code == "workbook-read-too-large"
+    assert xlsx.load(path).sheets["S1"].values[(300, 1)] == f"={master}+A301"
+
+
+def test_a_cell_beyond_excels_grid_is_corrupt(tmp_path: Path) -> None:
+    sheet = f'<?xml version="1.0"?><worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A99999999"><v>1</v></c></row></sheetData></worksheet>'
+    path = workbook_with(tmp_path, sheet.encode())
+    error = refusal(lambda: xlsx.load(path))
+    assert error.code == "cell-outside-grid" and "A99999999" in str(error)
+
+
+def test_annotating_reads_every_sheet_so_every_sheet_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from convert import safety
+    from convert.outputs.annotate import OPENPYXL_COST, annotate_workbook
+
+    big = rows_xml(2000, per_row=3)
+    monkeypatch.setattr(safety, "DEFAULT_LIMITS", Limits(max_read_xml_bytes=OPENPYXL_COST * (len(big) - 1)))
+    detail = workbook_with(tmp_path, big, name="汇总·三 申请处理")
+    inspect_workbook(detail)
+    error = refusal(lambda: annotate_workbook(detail, [], tmp_path / "annotated.xlsx"))
+    assert error.code == "workbook-read-too-large"
+    assert not (tmp_path / "annotated.xlsx").exists()

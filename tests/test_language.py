@@ -28,7 +28,7 @@ ALLOWED_ASCII = {
     "html", "csv", "jsonl", "parquet", "zh", "en", "UTF", "GBK", "GB", "KB", "MB", "pip", "install", "apt", "get",
     "PNG", "JPEG", "GIF", "TIFF", "BMP", "ZIP", "RAR", "RTF", "HTML", "XML", "DTD", "PowerPoint", "OpenDocument",
     # The commands, as typed: nianbao check, nianbao store show.
-    "read", "convert", "check", "reconcile", "merge", "store", "add", "list", "show", "history", "export", "dump",
+    "read", "convert", "check", "reconcile", "merge", "serve", "store", "add", "list", "show", "history", "export", "dump",
 }  # fmt: skip
 
 
@@ -37,8 +37,8 @@ def english_words(output: str, names: list[str]) -> list[str]:
     for name in sorted(names, key=len, reverse=True):
         output = output.replace(name, " ")
     output = re.sub(r"(?:/[\w.-]+)+|[\w-]+\.(?:xlsx|txt|db|csv)\b", " ", output)  # paths and file names
-    output = re.sub(r"--?[a-z][a-z-]*", " ", output)  # option names
     output = re.sub(r"\[[a-z][a-z0-9-]*\]", " ", output)  # a finding's code, the secondary tag
+    output = re.sub(r"--?[a-z][a-z-]*", " ", output)  # option names
     output = re.sub(r"\b[a-z_]+(?:\.[a-z_*0-9]+)+\b", " ", output)  # record keys
     output = re.sub(r"\b\w*_\w*\b", " ", output)  # limit names, environment variables
     output = re.sub(r"'nianbao\[\w+\]'", " ", output)  # an extra to install

@@ -295,3 +295,116 @@ def test_annotate_marks_every_finding_cell(good: tuple[Record, Path], tmp_path: 
     with pytest.raises(UsageError):
         annotate_workbook(path, findings, path, force=True)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# ------------------------------------------------------------------ an input cell holds a number or a blank (#18)
+
+RESEARCH = "requests_granted_research"
+
+
+def put_cell(path: Path, name: str, cell: str, out: Path) -> str:
+    """Write a copy whose cell `name` is this raw XML ({ref} and {style} filled in), as another program may save it."""
+    wb = openpyxl.load_workbook(path)
+    sheet, ref = _target(wb, name)
+    part = f"xl/worksheets/sheet{wb.sheetnames.index(sheet) + 1}.xml"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == part:
+                text = data.decode()
+                m = re.search(rf'<c r="{ref}"( s="\d+")?[^>]*?(/>|>.*?</c>)', text)
+                assert m, ref
+                data = (text[: m.start()] + cell.format(ref=ref, style=m.group(1) or "") + text[m.end() :]).encode()
+            dst.writestr(item, data)
+    return ref
+
+
+# Each as Excel, LibreOffice or a script saves it: the formula with or without its cached result.
+BAD_INPUTS = {
+    "formula without a cached value": ('<c r="{ref}"{style}><f>2+3</f></c>', "formula"),
+    "DDE": ("<c r=\"{ref}\"{style}><f>cmd|'/c calc'!A1</f><v>0</v></c>", "formula"),
+    "WEBSERVICE": ('<c r="{ref}"{style}><f>WEBSERVICE("http://x.example/n")</f><v>0</v></c>', "formula"),
+    "HYPERLINK": ('<c r="{ref}"{style}><f>HYPERLINK("http://x.example/",0)</f><v>0</v></c>', "formula"),
+    "summary look-alike": (
+        "<c r=\"{ref}\"{style}><f>IF(COUNT('汇总·三'!F5:F9)=0,\"\",SUBTOTAL(9,'汇总·三'!F5:F9))"
+        '+WEBSERVICE("http://x.example/")</f><v>0</v></c>',
+        "formula",
+    ),
+    "error value": ('<c r="{ref}"{style} t="e"><v>#DIV/0!</v></c>', "error"),
+    "ISO date cell": ('<c r="{ref}"{style} t="d"><v>2020-01-01T00:00:00</v></c>', "date"),
+    "1E+308": ('<c r="{ref}"{style}><v>1E+308</v></c>', "too-large"),
+    "1e28": ('<c r="{ref}"{style}><v>1e28</v></c>', "too-large"),
+    "a trillion": ('<c r="{ref}"{style}><v>1000000000000</v></c>', "too-large"),
+    "text that looks like a formula": ('<c r="{ref}"{style} t="inlineStr"><is><t>=2+3</t></is></c>', "text"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(BAD_INPUTS))
+def test_anything_but_a_number_in_an_input_cell_is_an_error_naming_it(
+    good: tuple[Record, Path], tmp_path: Path, label: str
+) -> None:
+    _, path = good
+    cell, case = BAD_INPUTS[label]
+    out = tmp_path / "bad.xlsx"
+    ref = put_cell(path, RESEARCH, cell, out)
+    record, findings = check_workbook(out)
+    assert record is not None
+    assert record.cells["requests.granted.research"] is None  # never a number in the record, so never in the store
+    [hit] = [f for f in findings if f.code == "bad-value"]
+    assert (hit.severity, hit.sheet, hit.cell, hit.key) == ("error", "三 申请处理", ref, "requests.granted.research")
+    assert hit.fields["case"] == case
+    assert has_errors(findings)
+    back = read_workbook(out)
+    assert back.cells["requests.granted.research"] is None
+    assert any(w.code == "bad-value" and w.where == f"三 申请处理!{ref}" for w in back.warnings)
+
+
+def test_a_date_typed_into_a_count_cell(good: tuple[Record, Path]) -> None:
+    import datetime
+
+    _, path = good
+
+    def change(wb: openpyxl.Workbook) -> None:
+        sheet, ref = _target(wb, RESEARCH)
+        wb[sheet][ref] = datetime.datetime(2020, 1, 1)  # saved as 43831 in a date format
+
+    _edit(path, change)
+    record, findings = check_workbook(path)
+    assert record is not None and record.cells["requests.granted.research"] is None
+    [hit] = [f for f in findings if f.code == "bad-value"]
+    assert hit.severity == "error" and hit.fields == {"case": "date", "value": "2020-01-01"}
+
+
+def test_a_huge_amount_in_a_money_cell_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    path = write_workbook(consistent_record("2021", seed=1), tmp_path / "m.xlsx")
+    out = tmp_path / "huge.xlsx"
+    put_cell(path, "proactive_fees_amount", '<c r="{ref}"{style}><v>1e28</v></c>', out)
+    record, findings = check_workbook(out)
+    assert record is not None and record.cells["proactive.fees.amount"] is None
+    assert [f.fields["case"] for f in findings if f.code == "bad-value"] == ["too-large"]
+
+
+def test_the_largest_sane_number_is_a_number(good: tuple[Record, Path], tmp_path: Path) -> None:
+    _, path = good
+    out = tmp_path / "big.xlsx"
+    put_cell(path, RESEARCH, '<c r="{ref}"{style}><v>999999999999</v></c>', out)
+    record, findings = check_workbook(out)
+    assert record is not None and record.cells["requests.granted.research"] == 999_999_999_999
+    assert not [f for f in findings if f.code == "bad-value"]
+
+
+def test_totals_stay_formulas_and_a_summary_keeps_its_totals(tmp_path: Path) -> None:
+    from convert.merge import merge_inputs
+
+    paths = []
+    for seed, agency in ((1, "甲镇"), (2, "乙镇")):
+        record = consistent_record("2021", seed=seed)
+        record.agency = agency
+        paths.append(write_workbook(record, tmp_path / f"r{seed}.xlsx"))
+    summary = tmp_path / "summary.xlsx"
+    merge_inputs(paths, summary)
+    record, findings = check_workbook(summary)
+    assert record is not None and not [f for f in findings if f.code == "bad-value"]
+    assert record.cells["requests.granted.research"] == sum(
+        read_workbook(p).cells["requests.granted.research"] or 0 for p in paths
+    )

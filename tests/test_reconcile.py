@@ -271,3 +271,21 @@ def test_two_processes_applying_at_once_one_wins_one_conflicts(db: str, exported
     assert "revision 2" in outcomes[1][2]
     entries = history(db)
     assert [e["author"] for e in entries] == ["loader", winner]
+
+
+def test_a_formula_in_an_input_cell_never_reaches_the_store(db: str, exported: Path, tmp_path: Path) -> None:
+    from tests.test_readback import put_cell
+
+    # 上年结转 made a DDE formula whose cached result would balance the table if it were taken as the value.
+    book = tmp_path / "dde.xlsx"
+    ref = put_cell(exported, OVER, "<c r=\"{ref}\"{style}><f>cmd|'/c calc'!A1</f><v>0</v></c>", book)
+    result = cli("check", str(book))
+    assert result.exit_code == 1 and "bad-value" in result.stdout and f"三 申请处理!{ref}" in result.stdout
+    result = cli("reconcile", str(book), "--apply", "--author", "a", "--store", db)
+    assert result.exit_code == 1 and "--force" in result.output
+    assert len(history(db)) == 1
+    result = cli("reconcile", str(book), "--apply", "--force", "--reason", "r", "--author", "a", "--store", db)
+    assert result.exit_code == 0, result.output
+    with open_store(db) as store:
+        cells = store.get("竹镇镇", 2019)[0].cells
+    assert cells["requests.carried_over.natural_person"] is None  # forced, the formula is still no number

@@ -135,7 +135,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_not_a_store_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("just some text, not SQLite\n" * 100, encoding="utf-8")
-    with pytest.raises(UsageError, match="不是 nianbao 仓库"), open_store(path):
+    with pytest.raises(UsageError, match="is not a nianbao store"), open_store(path):
         pass
 
 

@@ -286,3 +286,21 @@ def test_libreoffice_resaved_workbooks_read_as_openpyxl_reads_them(written: list
     for pos in [(r, 1) for r in range(1, 5)] + [(1, c) for c in range(2, 5)]:
         assert resaved.values[pos].replace(" ", "") == original.values[pos], pos
         assert resaved.cached[pos] == pytest.approx(original.cached[pos]), pos
+
+
+def test_cells_without_references_are_placed_as_openpyxl_places_them(tmp_path: Path) -> None:
+    # r is optional on <row> and <c>: the next row, the column after the last one.
+    parts = dict(CRAFTED_PARTS)
+    parts["xl/worksheets/sheet2.xml"] = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet {_MAIN}><sheetData>
+<row><c><v>1</v></c><c><v>2</v></c><c r="E1"><v>3</v></c><c><v>4</v></c></row>
+<row r="4"><c><v>5</v></c><c r="C4"><v>6</v></c></row>
+<row><c><f>A1+1</f><v>2</v></c><c><v>7</v></c></row>
+</sheetData></worksheet>"""
+    path = tmp_path / "implicit.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text.encode("utf-8"))
+    ours = assert_same_reading(path)
+    values = ours["sheets"]["It's"]["values"]
+    assert values == {(0, 0): 1, (0, 1): 2, (0, 4): 3, (0, 5): 4, (3, 0): 5, (3, 2): 6, (4, 0): "=A1+1", (4, 1): 7}

@@ -30,8 +30,9 @@ WORD_SUFFIXES = frozenset({".docx", ".docm", ".dotx", ".dotm"})
 
 # 1 mm is 56.7 twips: grid columns narrower than that are slivers a .doc round trip leaves, not columns.
 PHANTOM_TWIPS = 57
-# A report's word/document.xml is a few hundred KB; a 100-page one is a few MB.
-MAX_DOCUMENT_PART_BYTES = 32 * safety.MB
+# A report's word/document.xml is a few hundred KB; a 100-page one is a few MB. Reading costs ~1 s a MB of the
+# smallest elements (a paragraph of a million one-letter runs) on a busy machine: 16 MB stays well within 20 s.
+MAX_DOCUMENT_PART_BYTES = 16 * safety.MB
 MAX_RELS_PART_BYTES = 1 * safety.MB
 # Word allows 63 columns; a report's three tables hold a few hundred cells.
 MAX_GRID_COLUMNS = 256
@@ -260,30 +261,42 @@ class _Body:
     def scan(self, root: Element) -> None:
         """Collect every paragraph's text and every span in one pass (lxml filters the elements in C)."""
         # With text boxes detached, paragraphs never nest: each text element belongs to the last paragraph seen.
-        parts: list[str] = [""]
+        # Pieces are joined once at the end (adding to a growing string is quadratic in a paragraph of 10^6 runs),
+        # and lines and tabs are counted as they come: past the limits no more is collected.
+        lines = sum(len(parts) for parts in self.texts.values())
+        tabs = 0
+        pieces: list[list[str]] = [[]]
+        found: dict[Element, list[list[str]]] = {}
         for el in root.iter(*_SCANNED):
             tag = el.tag
             if tag == _P:
-                parts = self.texts[el] = [""]
+                pieces = found[el] = [[]]
+                lines += 1
             elif tag in _TEXT:
-                parts[-1] += el.text or ""
+                pieces[-1].append(el.text or "")
             elif tag in _BREAKS:
-                parts.append("")
+                pieces.append([])
+                lines += 1
             elif tag in _TABS:
-                parts[-1] += "\t"
+                pieces[-1].append("\t")
+                tabs += 1
             elif tag == _HYPHEN:
-                parts[-1] += "-"
+                pieces[-1].append("-")
             else:  # w:gridSpan in w:tcPr, w:gridBefore and w:gridAfter in w:trPr
                 owner = el.getparent().getparent()
                 try:
                     self.numbers[(owner, tag)] = int(el.get(_VAL, ""))
                 except ValueError:
                     pass
+            if lines > MAX_ROWS or lines + tabs > MAX_CELLS:
+                raise _too_large()
+        for paragraph, parts in found.items():
+            self.texts[paragraph] = ["".join(part) for part in parts]
 
     def add(self, cells: list[str], is_row: bool) -> None:
         self.cells += len(cells)
         if len(self.lines) >= MAX_ROWS or self.cells > MAX_CELLS:
-            raise UnsafeInputError("docx-too-many-rows", rows=f"{MAX_ROWS:,}", cells=f"{MAX_CELLS:,}")
+            raise _too_large()
         self.lines.append(Line(len(self.lines) + 1, cells, is_row=is_row))
 
     def paragraph(self, text: str) -> None:
@@ -371,6 +384,10 @@ class _Body:
                     row[at] = f"{row[at]} {text}" if row[at] else text
             self.add(row, True)
         self.add([""], False)  # the end of the table, as the HTML path marks it
+
+
+def _too_large() -> UnsafeInputError:
+    return UnsafeInputError("docx-too-many-rows", rows=f"{MAX_ROWS:,}", cells=f"{MAX_CELLS:,}")
 
 
 def _drop_hidden(body: Element) -> None:

@@ -31,7 +31,7 @@ def read(probe: Probe) -> Record:
     vet(probe)
     from convert.readback import read_workbook
 
-    return read_workbook(probe.path, data=probe.data)
+    return read_workbook(probe.path, data=probe.data, limits=probe.limits)
 
 
 KIND = Kind("workbook", detect, read)

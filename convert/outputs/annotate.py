@@ -10,6 +10,8 @@ from convert.checks import ERROR, WARNING, Finding
 from convert.errors import UnreadableInputError, UsageError
 from convert.outputs.template import load_template
 
+OPENPYXL_COST = 8
+
 
 def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path, *, force: bool = False) -> Path:
     """Write a copy of the workbook with every finding's cell filled and commented; the input is untouched."""
@@ -24,9 +26,15 @@ def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path
 def _annotate(path: Path, findings: list[Finding], out: Path, force: bool) -> Path:
     """Write the annotated copy (the caller guards the input and checked the output)."""
     # Imported here so this module loads even where the safety checks are being worked on.
-    from convert.safety import inspect_workbook
+    from dataclasses import replace
 
-    inspect_workbook(path)
+    from convert import safety
+
+    limits = safety.DEFAULT_LIMITS
+    # openpyxl reads every sheet (a summary's detail sheets too) into an object a cell, some 8 times the time and
+    # memory of read-back: it gets an eighth of the read budget.
+    budget = limits.max_read_xml_bytes // OPENPYXL_COST
+    safety.inspect_workbook(path, replace(limits, max_read_xml_bytes=budget), read_all=True)
     look = load_template().annotate
     try:
         # openpyxl only here: annotating rewrites a copy, the one job that needs a full workbook model.
