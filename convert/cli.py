@@ -996,6 +996,39 @@ def notice(
     raise typer.Exit(result.exit_code)
 
 
+# ---------------------------------------------------------------------------------------------
+# The web page (issue #16)
+
+
+@command("serve", help="help-serve")
+@handled
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="help-serve-host", metavar="metavar-host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="help-serve-port", metavar="metavar-n")] = 8765,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", help="help-serve-token", metavar="metavar-text", envvar="NIANBAO_WEB_TOKEN", show_default=False
+        ),
+    ] = None,
+    store: StorePath = None,
+    jobs: Jobs = None,
+) -> None:
+    """Serve the web page on this machine: collect and check, one report, the summary, the store."""
+    from convert.web import require
+
+    require()
+    from convert.web.app import Settings
+    from convert.web.server import address, serve
+
+    def announce(settings: Settings) -> None:
+        typer.echo(text("web-started", address=address(settings)))
+        if settings.token:
+            typer.echo(text("web-started-token"))
+
+    serve(Settings(host=host, port=port, token=token, store=str(store) if store else None, jobs=jobs), announce)
+
+
 def main() -> NoReturn:
     """Entry point of the nianbao console script."""
     app()

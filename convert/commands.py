@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import UsageError
 from convert.record import Record
+
+if TYPE_CHECKING:
+    from convert.checks import Finding
 
 # Imported before a batch forks its workers (each would otherwise import them again).
 READERS = ("convert.reader", "convert.inputs", "convert.readback")
@@ -138,7 +141,7 @@ def read_previous(paths: Sequence[str | Path], jobs: int | None = None, debug: b
 def check_path(path: Path, previous: Previous | None = None) -> tuple[Record | None, list[Any], Any]:
     """Check one report or workbook: its record, every finding (carry-over too, given last year's), its probe."""
     from convert import inputs
-    from convert.checks import Finding, check_continuity, check_rules
+    from convert.checks import check_continuity, check_rules
 
     probe = inputs.identify(path)
     findings: list[Finding] = []

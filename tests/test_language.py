@@ -28,7 +28,7 @@ ALLOWED_ASCII = {
     "html", "csv", "jsonl", "parquet", "zh", "en", "UTF", "GBK", "GB", "KB", "MB", "pip", "install", "apt", "get",
     "PNG", "JPEG", "GIF", "TIFF", "BMP", "ZIP", "RAR", "RTF", "HTML", "XML", "DTD", "PowerPoint", "OpenDocument",
     # The commands, as typed: nianbao check, nianbao store show.
-    "read", "convert", "check", "reconcile", "merge", "store", "add", "list", "show", "history", "export", "dump",
+    "read", "convert", "check", "reconcile", "merge", "serve", "store", "add", "list", "show", "history", "export", "dump",
     "notice",
 }  # fmt: skip
 

@@ -239,11 +239,13 @@ class Store(ABC):
 
         return write_long_table(self.long_rows, Path(path), fmt, force=force)
 
-    def export(self, agency: str, year: int, path: str | Path, *, force: bool = False) -> tuple[Path, RevisionInfo]:
-        """Write the latest revision as a standard workbook that names its revision, for editing and reconcile."""
+    def export(
+        self, agency: str, year: int, path: str | Path, *, force: bool = False, number: int | None = None
+    ) -> tuple[Path, RevisionInfo]:
+        """Write the latest (or a given) revision as a standard workbook that names its revision, for reconcile."""
         from convert.outputs.standard import write_workbook
 
-        record, info = self.get(agency, year)
+        record, info = self.get(agency, year, number)
         revision = {"record_id": info.record_id, "revision": info.number, "agency": agency, "year": year}
         return write_workbook(record, path, force=force, revision=revision), info
 
