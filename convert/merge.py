@@ -96,7 +96,7 @@ def _read_row(path: Path, debug: bool) -> Outcome:
         if is_summary(record):
             # A summary's totals are the sum of reports: merging it again would count them twice.
             return Skipped(path, NotAReportError("skipped-summary"))
-        return row_from_record(record, path.name)
+        return _row_from_record(record, path.name)
 
     return guarded(path, work, debug)
 
@@ -153,7 +153,7 @@ def merge_store(
             agency, yr = _entry_key(entry)
             record, info = db.get(agency, yr)
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
-            outcomes.append(Outcome(Path(name), row_from_record(record, name)))
+            outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
         if not outcomes:
             raise UsageError("merge-store-empty", year=year)
         # Written while the store is open, so the summary can never replace it.
