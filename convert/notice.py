@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.checks.catalogue import needs_review, text
+from convert.checks.positions import row_labels
 from convert.checks.rules import ERROR, Finding
 from convert.checks.verdict import PASS, Verdict, judge
 from convert.errors import FormatDataError, UsageError
@@ -62,18 +63,8 @@ def printed_cell(key: str, fmt: Format | str) -> str:
 
 
 def _row_words(table: Table, row_key: str) -> str | None:
-    try:
-        row = table.row(row_key)
-    except KeyError:
-        return None
-    words = [row.label]
-    group = row.group
-    # Row labels like 1.属于国家秘密 repeat under several groups: the groups say which one.
-    while group:
-        g = table.group(group)
-        words.insert(0, g.label)
-        group = g.parent
-    return text("where-group-separator").join(words)
+    words = row_labels(table, row_key)
+    return None if words is None else text("where-group-separator").join(words)
 
 
 # ---------------------------------------------------------------------------------------------

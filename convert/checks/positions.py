@@ -22,7 +22,7 @@ def describe(key: str, fmt: Format | str) -> str:
     parts = [section_name(fmt, table_key)]
     row_key, _, column_key = rest.partition(".")
     if row_key and row_key != "*":
-        parts += _row_words(table, row_key)
+        parts += row_labels(table, row_key) or [row_key]
     if column_key and column_key != "*":
         column = _column(table, column_key)
         if column is None:
@@ -39,11 +39,12 @@ def section_name(fmt: Format, table_key: str) -> str:
     return table_key
 
 
-def _row_words(table: Table, row_key: str) -> list[str]:
+def row_labels(table: Table, row_key: str) -> list[str] | None:
+    """Return a row's label after its groups' labels (outermost first); None for a row the table lacks."""
     try:
         row = table.row(row_key)
     except KeyError:
-        return [row_key]
+        return None
     words = [row.label]
     group = row.group
     # Row labels like （一）予以公开 repeat under several groups: the group names which one.
@@ -70,7 +71,7 @@ def cell_labels(key: str, fmt: Format | str) -> tuple[str, str, str] | None:
     column = _column(table, column_key) if table is not None and column_key else None
     if table is None or column is None:
         return None
-    return section_name(fmt, table_key), SEPARATOR.join(_row_words(table, row_key)), column
+    return section_name(fmt, table_key), SEPARATOR.join(row_labels(table, row_key) or [row_key]), column
 
 
 def place(key: str, fmt: Format | str | None) -> str:
