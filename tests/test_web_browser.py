@@ -139,9 +139,11 @@ def test_a_clerk_collects_checks_summarises_and_reconciles(page: Any, tmp_path: 
         page.click("a[href^='/summary?batch=']")
         page.check("input[name='latest']")
         shot(page, "summary")
+        page.fill("input[name=title]", "某某县年度报告汇总")
         page.click("#make-summary")
         page.wait_for_selector("#summary-result")
         summary = read_workbook(download(page, "#download", tmp_path / "summary-page.xlsx"))
+        assert summary.title == "某某县年度报告汇总"  # the title given, as merge --title writes it
         merged = merge_inputs([folder], tmp_path / "summary-cli.xlsx", latest=True, jobs=2)
         assert summary.cells == read_workbook(merged.path).cells
         assert f"已汇总 {merged.merged} 份报告" in page.inner_text("#summary-result")

@@ -457,6 +457,7 @@ async def summary_make(request: Request) -> Response:
     year_text = first(form, "year")
     year = int(year_text) if year_text.isdigit() else None
     latest = first(form, "latest") == "1"
+    title = first(form, "title").strip() or None  # as `merge --title`; the default names the year and count
     groups = {index[p].name: first(form, f"group-{p}") for p in form.get("pick", []) if p in index}
     sid = new_id()
     folder = context(request).workspace.folder("summaries", sid)
@@ -471,7 +472,7 @@ async def summary_make(request: Request) -> Response:
                 out.writerows([name, group] for name, group in groups.items() if group)
         outcomes = [Outcome(Path(i.name), row_from(i.record, i.findings, i.name)) for i in picked]  # type: ignore[arg-type]
         groups_read = read_manifest(manifest) if manifest else None
-        return merge_rows(outcomes, folder / "summary.xlsx", year=year, latest=latest, manifest=groups_read)
+        return merge_rows(outcomes, folder / "summary.xlsx", year=year, latest=latest, manifest=groups_read, title=title)
 
     try:
         result = await run_in_threadpool(work)
