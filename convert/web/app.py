@@ -472,7 +472,9 @@ async def summary_make(request: Request) -> Response:
                 out.writerows([name, group] for name, group in groups.items() if group)
         outcomes = [Outcome(Path(i.name), row_from(i.record, i.findings, i.name)) for i in picked]  # type: ignore[arg-type]
         groups_read = read_manifest(manifest) if manifest else None
-        return merge_rows(outcomes, folder / "summary.xlsx", year=year, latest=latest, manifest=groups_read, title=title)
+        return merge_rows(
+            outcomes, folder / "summary.xlsx", year=year, latest=latest, manifest=groups_read, title=title
+        )
 
     try:
         result = await run_in_threadpool(work)
