@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 pytest.importorskip("starlette")
@@ -22,6 +21,7 @@ from convert.commands import check_inputs, convert_inputs  # noqa: E402
 from convert.merge import merge_inputs  # noqa: E402
 from convert.readback import read_workbook  # noqa: E402
 from convert.store import open_store  # noqa: E402
+from tests.test_reconcile import edit  # noqa: E402
 from tests.webserver import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,16 +55,6 @@ def shot(page: Any, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
-
-
-def edit(book: Path, out: Path, **values: Any) -> Path:
-    """Set cells found by their defined names, as a person editing in a spreadsheet would; save as out."""
-    wb = openpyxl.load_workbook(book)
-    for name, value in values.items():
-        [(sheet, ref)] = list(wb.defined_names[name].destinations)
-        wb[sheet][ref.replace("$", "")].value = value
-    wb.save(out)
-    return out
 
 
 def download(page: Any, selector: str, to: Path) -> Path:

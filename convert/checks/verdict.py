@@ -99,7 +99,7 @@ def judge(record: Record | None, findings: Iterable[Finding], fmt: Format | None
                     Reason("verdict-blank-table", {"case": case, "table": name, "blank": blank, "total": len(inputs)})
                 )
     # The reader's doubts: a number set aside, a section not found, a value it could not read.
-    doubts = Counter(f.code for f in findings if f.severity != ERROR and f.code != "missing" and _needs_review(f.code))
+    doubts = Counter(f.code for f in findings if f.severity != ERROR and f.code != "missing" and doubtful(f.code))
     for code, count in sorted(doubts.items()):
         reasons.append(Reason("verdict-doubt", {"count": count, "code": code}))
     if errors:
@@ -111,8 +111,8 @@ def judge(record: Record | None, findings: Iterable[Finding], fmt: Format | None
     return Verdict(state, errors, unchecked, tuple(reasons))
 
 
-def _needs_review(code: str) -> bool:
-    # A warning read back from a file may carry a code this version no longer knows: count it as unsure.
+def doubtful(code: str) -> bool:
+    """Tell whether a warning of this code leaves its report 待核; an unknown code (read back from a file) does."""
     try:
         return needs_review(code)
     except FormatDataError:

@@ -18,9 +18,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from convert import __version__
-from convert.checks.catalogue import needs_review
 from convert.checks.positions import describe
-from convert.errors import FormatDataError
+from convert.checks.verdict import doubtful
 from convert.formats import Format, Section, load_format
 from convert.outputs.layout import (
     CUSTOM_KIND,
@@ -217,7 +216,7 @@ def build_workbook(
     page_setup(check, meta, landscape=std.print.check == "landscape")
     counts = _write_check_sheet(check, styles, fmt, values, refs, reported_values, reported_refs)
     warnings = list(warnings)
-    counts["meta_doubts"] = sum(_doubtful(w.code) for w in warnings)
+    counts["meta_doubts"] = sum(doubtful(w.code) for w in warnings)
     counts["meta_blank_tables"], blank_formula = _blank_tables(fmt, values, refs)
     _write_cover(wb, cover, styles, meta, counts, blank_formula, notes, extra, warnings, layouts)
     wb.set_properties(
@@ -519,15 +518,6 @@ def _short(fmt: Format, key: str, by_column: bool) -> str:
     table, row, column = key.split(".")
     t = fmt.tables[table]
     return t.column(column).label if by_column else t.row(row).label
-
-
-def _doubtful(code: str) -> bool:
-    """Tell whether a reader's warning leaves a number unsure (its report is 待核)."""
-    try:
-        return needs_review(code)
-    except FormatDataError:
-        # A warning read back from a file with a code this version does not know: unsure.
-        return True
 
 
 def _blank_tables(fmt: Format, values: dict[str, Value], refs: dict[str, str]) -> tuple[int, str]:
