@@ -17,6 +17,9 @@ NOTHING = "nothing-to-apply"
 DRY_RUN = "dry-run"
 REFUSED = "refused"
 META_FIELDS = ("format", "title", "notes", "extra")
+# Decisions made again after losing the race for the store to another writer; each loss means another revision
+# was stored, so this bounds only a store that keeps changing under a long run of writers.
+MAX_ATTEMPTS = 100
 
 
 @dataclass
@@ -196,6 +199,14 @@ def _conflict(
     )
 
 
+class _LostRace(Exception):
+    """Another writer stored a revision between the decision and the write."""
+
+    def __init__(self, error: ConflictError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
 def reconcile(
     book_path: str | Path,
     store: Store,
@@ -219,6 +230,32 @@ def reconcile(
     agency, year = record.agency, record.year
     if not agency or year is None:
         raise StoreError(f"{path}: the cover names no agency or year, so no record can be matched; fill them in")
+    # Another nianbao may write between our decision and our write: the store writes only if it still holds the
+    # revision the decision saw (expect_latest); else the decision is made again on what it holds now.
+    lost: ConflictError | None = None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _reconcile_once(path, store, record, findings, apply, author, reason, force, add)
+        except _LostRace as exc:
+            lost = exc.error
+    assert lost is not None
+    raise lost
+
+
+def _reconcile_once(
+    path: Path,
+    store: Store,
+    record: Record,
+    findings: list[Finding],
+    apply: bool,
+    author: str,
+    reason: str | None,
+    force: bool,
+    add: bool,
+) -> ReconcileResult:
+    """Decide on what the store holds now and, with apply, write if the store still holds it; _LostRace if not."""
+    agency, year = record.agency, record.year
+    assert agency and year is not None
     rev = _export_revision(record)
     base = rev["revision"] if rev else None
     result = ReconcileResult(path, DRY_RUN, agency, year, "", findings, base_revision=base)
@@ -274,16 +311,20 @@ def reconcile(
         result.status = NOTHING
         result.message = "the workbook matches the latest revision; nothing to apply"
         return result
-    added = store.add(
-        record,
-        author=author,
-        reason=reason,
-        source_name=path.name,
-        sha256=record.source.get("sha256"),
-        base_revision=base,
-        forced=bool(overridden),
-        note=("forced over " + "; ".join(overridden)) if overridden else None,
-    )
+    try:
+        added = store.add(
+            record,
+            author=author,
+            reason=reason,
+            source_name=path.name,
+            sha256=record.source.get("sha256"),
+            base_revision=base,
+            forced=bool(overridden),
+            note=("forced over " + "; ".join(overridden)) if overridden else None,
+            expect_latest=current.number if current else 0,
+        )
+    except ConflictError as exc:
+        raise _LostRace(exc) from exc
     result.forced = bool(overridden)
     if not added.added:
         result.status = NOTHING

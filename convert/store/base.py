@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from convert.errors import NianbaoError, StoreError
+from convert.errors import ConflictError, NianbaoError, StoreError
 from convert.record import Record, Value
 
 # Spreadsheet programs run a CSV field that starts with one of these as a formula (OWASP CSV injection).
@@ -167,11 +167,14 @@ class Store(ABC):
         base_revision: int | None = None,
         forced: bool = False,
         note: str | None = None,
+        expect_latest: int | None = None,
     ) -> AddResult:
         """Add a record: a new report, a new revision, or nothing when its content equals the latest revision."""
-        # One transaction. No agency or year is a StoreError, no author a UsageError; a base_revision that is no
-        # longer the latest is a ConflictError (checked under the write lock: of two writers based on the same
-        # revision only the first wins) unless forced.
+        # One transaction. No agency or year is a StoreError, no author a UsageError. expect_latest is what the
+        # caller decided on: the latest revision number it saw (0: the report was not in the store); when the
+        # store holds another by the time of writing, that is changed_meanwhile()'s ConflictError, checked in the
+        # same transaction as the insert (of two writers that saw the same revision only the first wins), before
+        # the identical-content check. None checks nothing (store add). base_revision and forced are only recorded.
 
     @abstractmethod
     def get(self, agency: str, year: int, revision: int | None = None) -> tuple[Record, RevisionInfo]:
@@ -217,6 +220,13 @@ class Store(ABC):
         record, info = self.get(agency, year)
         revision = {"record_id": info.record_id, "revision": info.number, "agency": agency, "year": year}
         return write_workbook(record, path, force=force, revision=revision), info
+
+
+def changed_meanwhile(agency: str, year: int, expected: int, latest: int) -> ConflictError:
+    """Return the error of a write whose caller saw revision `expected` (0: none) while the store is at `latest`."""
+    if expected == 0:
+        return ConflictError("store-added-meanwhile", agency=agency, year=year, latest=latest)
+    return ConflictError("store-changed-meanwhile", agency=agency, year=year, expected=expected, latest=latest)
 
 
 def add_files(

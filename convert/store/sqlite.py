@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from convert.errors import ConflictError, StoreError, UsageError
+from convert.errors import StoreError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
     AddResult,
@@ -23,6 +23,7 @@ from convert.store.base import (
     ReportSummary,
     RevisionInfo,
     Store,
+    changed_meanwhile,
     content,
     now_utc,
     value_text,
@@ -118,6 +119,7 @@ class SQLiteStore(Store):
         base_revision: int | None = None,
         forced: bool = False,
         note: str | None = None,
+        expect_latest: int | None = None,
     ) -> AddResult:
         """Add a record: a new report, a new revision, or nothing when its content equals the latest revision."""
         if not record.agency or record.year is None:
@@ -130,6 +132,9 @@ class SQLiteStore(Store):
         with self._write() as conn:
             row = conn.execute("SELECT id FROM reports WHERE agency = ? AND year = ?", (agency, year)).fetchone()
             if row is None:
+                # Checked inside the write lock (BEGIN IMMEDIATE): what the caller decided on still holds here.
+                if expect_latest not in (None, 0):
+                    raise changed_meanwhile(agency, year, expect_latest, 0)
                 record_id = conn.execute(
                     "INSERT INTO reports (agency, year, format, created) VALUES (?, ?, ?, ?)",
                     (agency, year, record.format, now_utc()),
@@ -142,12 +147,9 @@ class SQLiteStore(Store):
                     "SELECT number, record_json FROM revisions WHERE report_id = ? ORDER BY number DESC LIMIT 1",
                     (record_id,),
                 ).fetchone()
-                # Checked inside the write lock: of two writers based on the same revision only the first wins.
-                if base_revision is not None and base_revision != latest and not forced:
-                    raise ConflictError(
-                        f"{agency} {year}: the edit is based on revision {base_revision}, but revision {latest} "
-                        "was stored meanwhile; export the latest revision and redo the edits, or use --force --reason"
-                    )
+                # Checked inside the write lock: of two writers that saw the same revision only the first wins.
+                if expect_latest is not None and expect_latest != latest:
+                    raise changed_meanwhile(agency, year, expect_latest, latest)
                 if content(Record.loads(latest_json)) == content(record):
                     return AddResult("identical", record_id, agency, year, latest)
                 number, status = latest + 1, "new-revision"
