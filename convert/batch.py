@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convert.errors import NianbaoError, UsageError
+from convert.errors import InternalError, NianbaoError, UnreadableInputError, UsageError
 
 
 @dataclass
@@ -104,25 +104,25 @@ def _call(job: tuple[Callable[..., Outcome], tuple[Any, ...]]) -> Outcome:
     return func(*item)
 
 
+def failure(exc: Exception) -> NianbaoError:
+    """Return what one input failed with as one of our errors: ours as they are, anything else as a bug."""
+    if isinstance(exc, NianbaoError):
+        return exc
+    if isinstance(exc, MemoryError | RecursionError):
+        return UnreadableInputError("input-too-large", kind=type(exc).__name__)
+    # A bug of ours must not stop the batch nor print a traceback; --debug shows it.
+    return InternalError("internal-error", kind=type(exc).__name__, detail=str(exc))
+
+
 def guarded(path: Path, work: Callable[[], Any], debug: bool = False) -> Outcome:
     """Run work for one input; turn our errors (and, without debug, any bug) into an Outcome."""
     try:
         return Outcome(path, work())
-    except NianbaoError as exc:
-        if debug:
-            raise
-        return Outcome(path, error=str(exc), exit_code=exc.exit_code)
-    except (MemoryError, RecursionError) as exc:
-        if debug:
-            raise
-        return Outcome(path, error=f"input too large or too deeply nested to read ({type(exc).__name__})", exit_code=2)
     except Exception as exc:
         if debug:
             raise
-        # A bug of ours must not stop the batch nor print a traceback; --debug shows it.
-        return Outcome(
-            path, error=f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", exit_code=1
-        )
+        error = failure(exc)
+        return Outcome(path, error=str(error), exit_code=error.exit_code)
 
 
 class _Progress:

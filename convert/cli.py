@@ -301,7 +301,8 @@ def store_add(paths: Paths, store: StorePath = None, author: Author = None, reas
 
     code = 0
     with open_store(store) as st:
-        for path, result in add_files(st, _inputs(paths), author=author or default_author(), reason=reason):
+        added = add_files(st, _inputs(paths), author=author or default_author(), reason=reason, debug=_state["debug"])
+        for path, result in added:
             if isinstance(result, NianbaoError):
                 _err(f"{path}: {result}")
                 code = max(code, result.exit_code)
@@ -464,18 +465,16 @@ def reconcile_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Compare edited workbooks with the store and, with --apply, store each as a new revision. Exit 1 on findings or conflicts."""
-    from convert.reconcile import reconcile
+    from convert.reconcile import reconcile_files
     from convert.store import open_store
 
     code = 0
     results: list[dict[str, Any]] = []
     with open_store(store, create=apply and add) as st:
-        for path in _inputs(paths):
-            try:
-                result = reconcile(path, st, apply=apply, author=author, reason=reason, force=force, add=add)
-            except NianbaoError as exc:
-                if _state["debug"]:
-                    raise
+        options = {"apply": apply, "author": author, "reason": reason, "force": force, "add": add}
+        for path, result in reconcile_files(_inputs(paths), st, debug=_state["debug"], **options):
+            if isinstance(result, NianbaoError):
+                exc = result
                 code = max(code, exc.exit_code)
                 if as_json:
                     results.append(

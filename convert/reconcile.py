@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from convert.checks import Finding, has_errors
-from convert.errors import ConflictError, StoreError, UsageError
+from convert.errors import ConflictError, NianbaoError, StoreError, UsageError
 from convert.formats import load_format
 from convert.record import TEXT_KEYS, Record, Value
 from convert.store import Store, default_author, value_text
@@ -197,6 +198,25 @@ def _conflict(
         + (f" ({keys})" if keys else "")
         + f"; {how}"
     )
+
+
+def reconcile_files(
+    paths: Sequence[Path], store: Store, *, debug: bool = False, **options: Any
+) -> Iterator[tuple[Path, ReconcileResult | NianbaoError]]:
+    """Reconcile each workbook (options as reconcile's); yield each path with its result or its error.
+
+    One workbook's failure, a bug included, is its error and the rest go on; with debug every error is raised.
+    """
+    from convert.batch import failure
+
+    for path in paths:
+        try:
+            result: ReconcileResult | NianbaoError = reconcile(path, store, **options)
+        except Exception as exc:
+            if debug:
+                raise
+            result = failure(exc)
+        yield path, result
 
 
 class _LostRace(Exception):

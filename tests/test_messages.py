@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from tests.strategies import consistent_record
 
 ROOT = Path(__file__).resolve().parent.parent
 # Calls whose first argument is a message code: record.warn, Finding, Warning_, readback's _find, render.
-CODE_CALLS = {"warn", "Finding", "Warning_", "_find", "render", "check_fields"}
+CODE_CALLS = {"warn", "Finding", "Warning_", "_find", "render", "check_fields", "text"}
+ERROR_CODE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
 
 
 def _name(func: ast.expr) -> str:
@@ -38,6 +40,15 @@ def emitted() -> tuple[dict[str, list[str]], set[str]]:
             if isinstance(node, ast.Call) and _name(node.func) in CODE_CALLS and node.args:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    code = first.value
+            elif isinstance(node, ast.Call) and _name(node.func).endswith("Error") and node.args:
+                # An error raised with a code: UsageError("output-exists", path=...).
+                first = node.args[0]
+                if (
+                    isinstance(first, ast.Constant)
+                    and isinstance(first.value, str)
+                    and ERROR_CODE.fullmatch(first.value)
+                ):
                     code = first.value
             elif (
                 isinstance(node, ast.Tuple)

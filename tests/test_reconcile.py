@@ -350,3 +350,30 @@ def test_forced_adds_of_the_same_new_record_are_one_new_record_then_forced_revis
         entries = store.history("新设镇", 2019)
     assert [(e.info.number, e.info.forced) for e in entries] == [(1, False), (2, True), (3, True)]
     assert all("conflict" in (e.info.note or "") for e in entries[1:])
+
+
+def test_reconcile_goes_on_after_an_unexpected_error_in_one_input(
+    db: str, exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue #18: one workbook's unexpected failure is its own error line; the other workbooks are reconciled.
+    import convert.readback
+
+    edited = edit(exported, tmp_path / "edited.xlsx", **{OVER: 1, FORWARD: 1})
+    crashing = edit(exported, tmp_path / "crashing.xlsx", **{OVER: 2, FORWARD: 2})
+    real = convert.readback.check_workbook
+
+    def check_or_crash(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if Path(path).name == "crashing.xlsx":
+            raise ZeroDivisionError("a bug met on this input")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(convert.readback, "check_workbook", check_or_crash)
+    result = cli("reconcile", str(crashing), str(edited), "--apply", "--author", "a", "--store", db)
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if "crashing.xlsx" in line]
+    assert "ZeroDivisionError" in line and "--debug" in line
+    assert "applied: 竹镇镇 2019 revision 2" in result.stdout
+    result = cli("reconcile", str(crashing), "--json", "--store", db)
+    assert result.exit_code == 1
+    [refused] = json.loads(result.stdout)
+    assert refused["status"] == "refused" and "ZeroDivisionError" in refused["message"]

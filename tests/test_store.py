@@ -464,3 +464,29 @@ def test_add_writes_only_if_the_store_still_holds_what_the_caller_saw(db: str) -
         # Without expect_latest nothing is checked: `store add` appends whatever the store holds.
         changed.cells["requests.new_received.natural_person"] = 10
         assert store.add(changed, author="a", reason=None, source_name="x", sha256=None).revision == 3
+
+
+def test_add_goes_on_after_an_unexpected_error_in_one_input(
+    new_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue #18: one input's unexpected failure (a bug, a crash of a library) is its own error line; the rest go on.
+    import convert.reader
+
+    real = convert.reader.read_report
+
+    def read_or_crash(path: str | Path) -> Record:
+        if Path(path).name == "luoqi-2019.txt":
+            raise ZeroDivisionError("a bug met on this input")
+        return real(path)
+
+    monkeypatch.setattr(convert.reader, "read_report", read_or_crash)
+    inputs = [str(SAMPLES / "luoqi-2019.txt"), str(ZHUZHEN)]
+    result = runner.invoke(app, ["store", "add", *inputs, "--store", new_store, "--author", "me"])
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if "luoqi-2019.txt" in line]
+    assert "ZeroDivisionError" in line and "--debug" in line
+    assert "Traceback" not in result.output
+    assert "竹镇镇 2019 revision 1 (new record)" in result.stdout
+    assert counts(new_store) == (1, 1)
+    result = runner.invoke(app, ["--debug", "store", "add", *inputs, "--store", new_store, "--author", "me"])
+    assert isinstance(result.exception, ZeroDivisionError)

@@ -230,18 +230,22 @@ def changed_meanwhile(agency: str, year: int, expected: int, latest: int) -> Con
 
 
 def add_files(
-    store: Store, paths: list[Path], *, author: str, reason: str | None = None
+    store: Store, paths: list[Path], *, author: str, reason: str | None = None, debug: bool = False
 ) -> Iterator[tuple[Path, AddResult | NianbaoError]]:
-    """Read each report (or converted workbook) and add it; yield each path with its result or its error."""
+    """Read each report (or converted workbook) and add it; yield each path with its result or its error.
+
+    One input's failure, a bug included, is its error and the rest go on; with debug a bug is raised.
+    """
     from convert.inputs import prepared
 
     with prepared(paths):
-        yield from _add_each(store, paths, author=author, reason=reason)
+        yield from _add_each(store, paths, author=author, reason=reason, debug=debug)
 
 
 def _add_each(
-    store: Store, paths: list[Path], *, author: str, reason: str | None
+    store: Store, paths: list[Path], *, author: str, reason: str | None, debug: bool
 ) -> Iterator[tuple[Path, AddResult | NianbaoError]]:
+    from convert.batch import failure
     from convert.errors import UsageError
     from convert.reader import read_report
 
@@ -259,7 +263,9 @@ def _add_each(
                 source_name=path.name,
                 sha256=record.source.get("sha256"),
             )
-        except NianbaoError as exc:
-            yield path, exc
+        except Exception as exc:
+            if debug and not isinstance(exc, NianbaoError):
+                raise
+            yield path, failure(exc)
         else:
             yield path, result
