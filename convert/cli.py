@@ -53,9 +53,9 @@ def handled(func: F) -> F:
                 raise
             _err(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (convert.lifecycle.Interrupted)
             _err("interrupted; nothing was left half-written")
-            raise typer.Exit(130) from None
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -575,6 +575,10 @@ def merge(
 
 def main() -> None:
     """Entry point of the nianbao console script."""
+    from convert.lifecycle import catch_stop_signals, quiet_leftovers
+
+    catch_stop_signals()
+    quiet_leftovers(lambda: _state["debug"])
     app()
 
 

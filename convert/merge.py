@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import output_errors
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import NianbaoError, UsageError
 from convert.formats import known_versions, load_format
@@ -120,8 +121,9 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"the summary must be an .xlsx file: {out}")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
+    with output_errors(out):  # a name too long for the file system fails already here
+        if out.exists() and not force:
+            raise UsageError(f"{out} already exists; use --force to replace it")
 
 
 def merge_rows(

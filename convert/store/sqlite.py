@@ -101,10 +101,13 @@ class SQLiteStore(Store):
             raise StoreError(f"store {self.path} is busy (another nianbao is writing); try again: {exc}") from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _write_failed(self.path, exc) from exc
             raise
-        self.conn.execute("COMMIT")
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -314,6 +317,18 @@ class SQLiteStore(Store):
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+
+def _write_failed(path: Path, exc: sqlite3.OperationalError) -> UsageError:
+    """Say why SQLite could not write the store (a full disk, a read-only file) as output_errors says it of a file."""
+    name = getattr(exc, "sqlite_errorname", "")
+    case = next((case for prefix, case in _SQLITE_FAILURES if name.startswith(prefix)), "other")
+    fields = {"reason": str(exc)} if case == "other" else {}
+    return UsageError("output-failed", case=case, path=str(path), **fields)
+
+
+# SQLite's error names (sqlite_errorname, Python 3.11+) for the failures output-failed explains.
+_SQLITE_FAILURES = (("SQLITE_FULL", "disk-full"), ("SQLITE_READONLY", "read-only"), ("SQLITE_PERM", "denied"))
 
 
 _REVISION_COLUMNS = (
