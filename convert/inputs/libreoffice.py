@@ -118,6 +118,9 @@ def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".
         except subprocess.TimeoutExpired:
             _kill(proc)
             out, err = b"", f"LibreOffice did not finish in {timeout:.0f} s".encode()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): its own session would let it run on, orphaned
+            _kill(proc)
+            raise
     detail = _last_line(err or out) or f"LibreOffice exited with {proc.returncode}"
     result: dict[str, Path | str] = {}
     for name in sources:
