@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from convert.errors import UsageError
+from convert.lifecycle import deferred_stop
 
 _UMASK_LOCK = threading.Lock()
 
@@ -92,16 +93,18 @@ def output_mode(path: Path) -> int:
 def atomic_output(path: Path, *, force: bool) -> Iterator[Path]:
     """Yield a temp path beside path; on success it replaces path, on any failure it is removed."""
     check_output(path, force)
-    with output_errors(path):
-        temp = _Temp.beside(path)
+    temp: _Temp | None = None
     try:
         with output_errors(path):
+            with deferred_stop():
+                temp = _Temp.beside(path)
             yield temp.path
             # mkstemp and O_TMPFILE make the file private (0o600); the output gets the permissions open() would give it.
             os.chmod(temp.path, output_mode(path))
             temp.commit(path, force)
     finally:
-        temp.discard()
+        if temp is not None:
+            temp.discard()
 
 
 @contextmanager
@@ -160,12 +163,13 @@ class _Temp:
             return
         # Replacing needs a name to rename from: it exists for the moment between the link and the rename.
         name = f".{out.name[:_TEMP_NAME_CHARS]}.{secrets.token_hex(4)}.tmp"
-        os.link(self.path, name, src_dir_fd=self.folder, dst_dir_fd=self.folder, follow_symlinks=True)
-        try:
-            os.replace(name, out.name, src_dir_fd=self.folder, dst_dir_fd=self.folder)
-        except BaseException:
-            os.unlink(name, dir_fd=self.folder)
-            raise
+        with deferred_stop():
+            os.link(self.path, name, src_dir_fd=self.folder, dst_dir_fd=self.folder, follow_symlinks=True)
+            try:
+                os.replace(name, out.name, src_dir_fd=self.folder, dst_dir_fd=self.folder)
+            except BaseException:
+                os.unlink(name, dir_fd=self.folder)
+                raise
 
     def discard(self) -> None:
         """Remove what is left: the named temp file, or the nameless one's descriptors."""
@@ -255,12 +259,16 @@ def scratch_dir(prefix: str = "nianbao-") -> Iterator[Path]:
     A small watcher process removes it too if this process is killed outright (kill -9, the OOM killer),
     when nothing in this process can run.
     """
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
-    watcher = _watch(folder)
+    folder: Path | None = None
+    watcher: subprocess.Popen[bytes] | None = None
     try:
+        with deferred_stop():  # Python's own first probe of $TMPDIR makes a file too
+            folder = Path(tempfile.mkdtemp(prefix=prefix))
+            watcher = _watch(folder)
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         if watcher is not None:
             assert watcher.stdin is not None
             watcher.stdin.close()  # the watcher finds the folder gone and ends

@@ -44,8 +44,11 @@ def handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from convert.lifecycle import stoppable
+
         try:
-            return func(*args, **kwargs)
+            with stoppable():
+                return func(*args, **kwargs)
         except typer.Exit:
             raise
         except NianbaoError as exc:
@@ -54,7 +57,9 @@ def handled(func: F) -> F:
             _err(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (convert.lifecycle.Interrupted)
-            _err("interrupted; nothing was left half-written")
+            from convert.checks.catalogue import text
+
+            _err(text("interrupted"))
             raise typer.Exit(getattr(exc, "exit_code", 130)) from None
         except Exception as exc:
             if _state["debug"]:

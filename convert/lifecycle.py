@@ -9,7 +9,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -31,10 +32,58 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
+_running = 0  # commands running in this process (stoppable blocks): a stop signal unwinds them
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """Run a command whose stop (a signal, Ctrl-C) unwinds it as Interrupted, to be reported by its caller."""
+    global _running
+    _running += 1
+    try:
+        yield
+    finally:
+        _running -= 1
+
+
+_deferring = 0  # deferred_stop blocks entered: a stop signal waits for the last one to end
+_pending: int | None = None  # the stop signal that came meanwhile
+
+
+@contextmanager
+def deferred_stop() -> Iterator[None]:
+    """Hold a stop signal until the block ends: for the few steps that make a temp file and take note of it."""
+    # A signal between the making and the noting would leave a file nobody removes.
+    global _deferring, _pending
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending is not None:
+            signum, _pending = _pending, None
+            _deliver(signum)
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
+    global _pending
     # Once: a second signal while the first one's cleanup runs must not cut that cleanup short.
     for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    if _deferring:
+        _pending = signum
+        return
+    _deliver(signum)
+
+
+def _deliver(signum: int) -> None:
+    if not _running:
+        # Before a command starts (its arguments being parsed) or after it ended: nothing to unwind, and the
+        # command line's own handling would turn the interrupt into a silent exit 130.
+        from convert.checks.catalogue import text
+
+        print(text("interrupted"), file=sys.stderr)
+        raise SystemExit(128 + signum)
     raise Interrupted(signum)
 
 
@@ -83,4 +132,12 @@ def quiet_leftovers(show: Callable[[], bool]) -> None:
     sys.unraisablehook = hook
 
 
-__all__ = ["STOP_SIGNALS", "Interrupted", "catch_stop_signals", "die_with_parent", "quiet_leftovers"]
+__all__ = [
+    "STOP_SIGNALS",
+    "Interrupted",
+    "catch_stop_signals",
+    "deferred_stop",
+    "die_with_parent",
+    "quiet_leftovers",
+    "stoppable",
+]
