@@ -248,30 +248,43 @@ class QuietAfterFailure:
         return True
 
 
-# Run by a watcher process: wait until the process that made the folder closes the pipe or dies, then remove it.
-_WATCHER = "import shutil, sys; sys.stdin.buffer.read(); shutil.rmtree(sys.argv[1], ignore_errors=True)"
+# Run by a watcher process: make the folder, say its name, wait until the process that asked for it closes the
+# pipe or dies, then remove it. Made by the watcher, the folder never exists without someone to remove it.
+# Whatever happens meanwhile (the asker may die before reading the name: a broken pipe), the folder goes.
+_WATCHER = """
+import shutil, sys, tempfile
+folder = tempfile.mkdtemp(prefix=sys.argv[1])
+try:
+    print(folder, flush=True)
+    sys.stdin.buffer.read()
+finally:
+    shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 @contextmanager
 def scratch_dir(prefix: str = "nianbao-") -> Iterator[Path]:
     """Yield a private folder (in $TMPDIR) for a writer's temporary parts, removed when the block ends.
 
-    A small watcher process removes it too if this process is killed outright (kill -9, the OOM killer),
-    when nothing in this process can run.
+    A small watcher process makes it and removes it too if this process is killed outright (kill -9, the OOM
+    killer), when nothing in this process can run.
     """
     folder: Path | None = None
     watcher: subprocess.Popen[bytes] | None = None
     try:
-        with deferred_stop():  # Python's own first probe of $TMPDIR makes a file too
-            folder = Path(tempfile.mkdtemp(prefix=prefix))
-            watcher = _watch(folder)
+        with deferred_stop():  # a stop signal now would leave a folder (or a watcher) nobody knows of
+            watcher = _watch(prefix)
+            name = watcher.stdout.readline().decode().strip() if watcher and watcher.stdout else ""
+            # Without a watcher (no Python to start, or it could not make the folder) make it here, with the error.
+            folder = Path(name) if name else Path(tempfile.mkdtemp(prefix=prefix))
         yield folder
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         if watcher is not None:
-            assert watcher.stdin is not None
-            watcher.stdin.close()  # the watcher finds the folder gone and ends
+            for pipe in (watcher.stdin, watcher.stdout):
+                if pipe is not None:
+                    pipe.close()  # the watcher finds the folder gone and ends
             try:
                 watcher.wait(5)
             except subprocess.TimeoutExpired:
@@ -279,16 +292,16 @@ def scratch_dir(prefix: str = "nianbao-") -> Iterator[Path]:
                 watcher.wait()
 
 
-def _watch(folder: Path) -> subprocess.Popen[bytes] | None:
-    """Start the watcher of folder; None where no Python can be started (the folder is then removed only here)."""
+def _watch(prefix: str) -> subprocess.Popen[bytes] | None:
+    """Start a watcher that makes a folder; None where no Python can be started."""
     if not sys.executable:
         return None
     try:
         # Its own session: Ctrl-C and a closed terminal reach this process, never the watcher, which must outlive it.
         return subprocess.Popen(
-            [sys.executable, "-S", "-c", _WATCHER, str(folder)],
+            [sys.executable, "-S", "-c", _WATCHER, prefix],
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convert.errors import InternalError, NianbaoError, UnreadableInputError, UsageError
+from convert.lifecycle import deferred_stop
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -123,15 +124,16 @@ def _pool(
 
     def start() -> None:
         try:
-            worker = _Worker.start(ctx, func, items, workers)
+            # A stop signal between the fork and this note would leave a worker nobody stops.
+            with deferred_stop():
+                workers.append(_Worker.start(ctx, func, items, workers))
         except OSError:
             if workers:
                 return  # no process to spare (a process limit): the running workers take the rest
             number = pending.popleft()  # none at all: this process does the work, one input at a time
             done[number] = func(*items[number])
             return
-        workers.append(worker)
-        feed(worker)
+        feed(workers[-1])
 
     try:
         for _ in range(size):
@@ -207,8 +209,12 @@ class _Worker:
     ) -> _Worker:
         """Start a worker; forked, it inherits func and items (nothing is pickled) and drops the others' pipes."""
         ours, theirs = ctx.Pipe()
-        drop = [w.conn for w in others] if ctx.get_start_method() == "fork" else []
-        process = ctx.Process(target=_serve, args=(func, items, theirs, os.getpid(), drop), name="nianbao-worker")
+        # A forked worker inherits every pipe end of this process: it keeps only its own end, so it sees EOF.
+        drop = [ours, *(w.conn for w in others)] if ctx.get_start_method() == "fork" else []
+        # Daemon: were one ever left running, exiting would terminate it rather than wait for it for ever.
+        process = ctx.Process(
+            target=_serve, args=(func, items, theirs, os.getpid(), drop), name="nianbao-worker", daemon=True
+        )
         try:
             process.start()
         except BaseException:
@@ -260,12 +266,12 @@ def _serve(
     func: Callable[..., Outcome], items: Sequence[tuple[Any, ...]], conn: Connection, parent: int, drop: list[Any]
 ) -> None:  # pragma: no cover - runs in the worker; coverage does not follow it
     """A worker: do the item numbers sent, answer each as it is done, end at None or when the parent ends."""
-    from convert.lifecycle import catch_stop_signals, die_with_parent
+    from convert.lifecycle import as_worker, die_with_parent
 
+    as_worker()
     die_with_parent(parent)  # SIGTERM, so what it was writing is removed (the signal unwinds like Ctrl-C)
-    catch_stop_signals()
     for other in drop:
-        other.close()  # another worker's pipe, inherited by the fork
+        other.close()  # the parent's end of a pipe, inherited by the fork
     try:
         while True:
             numbers = conn.recv()

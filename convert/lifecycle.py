@@ -65,6 +65,15 @@ def deferred_stop() -> Iterator[None]:
             _deliver(signum)
 
 
+def as_worker() -> None:
+    """Set up a forked worker: its stop unwinds it (its caller ends quietly); nothing of its parent's state held."""
+    # The fork happened inside the parent's command and inside a deferred_stop block, neither of which the
+    # worker ever leaves: its stop would otherwise wait for ever, or print the parent's message.
+    global _running, _deferring, _pending
+    _running, _deferring, _pending = 1, 0, None
+    catch_stop_signals()
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     global _pending
     # Once: a second signal while the first one's cleanup runs must not cut that cleanup short.
@@ -135,6 +144,7 @@ def quiet_leftovers(show: Callable[[], bool]) -> None:
 __all__ = [
     "STOP_SIGNALS",
     "Interrupted",
+    "as_worker",
     "catch_stop_signals",
     "deferred_stop",
     "die_with_parent",

@@ -19,7 +19,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellNumberTuple, Worksheet
 
-from convert.atomic import atomic_stream, check_output, scratch_dir
+from convert.atomic import atomic_stream, check_output, output_errors, scratch_dir
 from convert.errors import UsageError
 
 # Excel's limit on the characters of one cell.
@@ -112,7 +112,8 @@ def write_atomically(path: Path, build: Callable[[FastWorkbook], None], *, force
     check_target(path, force)
     with ExitStack() as stack:
         # Streamed parts go to one private folder, removed however this ends (not $TMPDIR at large).
-        parts = None if in_memory else str(stack.enter_context(scratch_dir("nianbao-parts-")))
+        with output_errors(path):  # a $TMPDIR that cannot be written fails the output
+            parts = None if in_memory else str(stack.enter_context(scratch_dir("nianbao-parts-")))
         out = stack.enter_context(atomic_stream(path, force=force))
         wb = FastWorkbook(
             out,
