@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convert.atomic import check_output, protecting
+from convert.atomic import check_output, output_errors, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import NianbaoError, NotAReportError, UsageError
 from convert.formats import known_versions, load_format
@@ -138,7 +138,8 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
         raise UsageError("merge-not-xlsx", path=str(out))
-    check_output(out, force)
+    with output_errors(out):  # a name too long for the file system fails already here
+        check_output(out, force)
 
 
 def merge_rows(
@@ -200,9 +201,7 @@ def merge_rows(
     from convert.checks.verdict import tally
 
     states = tally(r.state for r in rows)
-    return MergeResult(
-        out, len(rows), refused, total_year, total_version, years, versions, findings, skipped, states
-    )
+    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings, skipped, states)
 
 
 def _manifest(path: Path) -> dict[str, tuple[str, ...]]:

@@ -81,9 +81,7 @@ def judge(record: Record | None, findings: Iterable[Finding], fmt: Format | None
     else:
         fmt = fmt or load_format(record.format)
         cells = record.cells
-        blocked = Counter(
-            eq.rule for eq in fmt.equations() if any(cells.get(k) is None for k in (*eq.left, *eq.right))
-        )
+        blocked = Counter(eq.rule for eq in fmt.equations() if any(cells.get(k) is None for k in (*eq.left, *eq.right)))
         unchecked = sum(blocked.values())
         titles = {r.id: r.title for r in fmt.rules}
         for rule, count in blocked.items():
@@ -101,9 +99,7 @@ def judge(record: Record | None, findings: Iterable[Finding], fmt: Format | None
                     Reason("verdict-blank-table", {"case": case, "table": name, "blank": blank, "total": len(inputs)})
                 )
     # The reader's doubts: a number set aside, a section not found, a value it could not read.
-    doubts = Counter(
-        f.code for f in findings if f.severity != ERROR and f.code != "missing" and _needs_review(f.code)
-    )
+    doubts = Counter(f.code for f in findings if f.severity != ERROR and f.code != "missing" and _needs_review(f.code))
     for code, count in sorted(doubts.items()):
         reasons.append(Reason("verdict-doubt", {"count": count, "code": code}))
     if errors:
