@@ -149,9 +149,23 @@ def output_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        case = _FAILURES.get(exc.errno or 0, "other")
-        fields = {"reason": exc.strerror or str(exc)} if case == "other" else {}
-        raise UsageError("output-failed", case=case, path=str(path), **fields) from exc
+        raise output_failed(path, _FAILURES.get(exc.errno or 0, "other"), exc.strerror or str(exc)) from exc
+
+
+def output_failed(path: Path, case: str, reason: str) -> UsageError:
+    """Return the error of an output that could not be written, for one of the cases of output-failed."""
+    # One literal case per call: the catalogue checks each call's fields against its templates.
+    if case == "disk-full":
+        return UsageError("output-failed", case="disk-full", path=str(path))
+    if case == "too-large":
+        return UsageError("output-failed", case="too-large", path=str(path))
+    if case == "read-only":
+        return UsageError("output-failed", case="read-only", path=str(path))
+    if case == "denied":
+        return UsageError("output-failed", case="denied", path=str(path))
+    if case == "name-too-long":
+        return UsageError("output-failed", case="name-too-long", path=str(path))
+    return UsageError("output-failed", case="other", path=str(path), reason=reason)
 
 
 def check_output(path: Path, force: bool) -> None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from convert.atomic import STORE, STORE_COMPANIONS, protect, unprotect
+from convert.atomic import STORE, STORE_COMPANIONS, output_failed, protect, unprotect
 from convert.errors import Phrase, StoreError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
@@ -334,8 +334,7 @@ def _write_failed(path: Path, exc: sqlite3.OperationalError) -> UsageError:
     """Say why SQLite could not write the store (a full disk, a read-only file) as output_errors says it of a file."""
     name = getattr(exc, "sqlite_errorname", "")
     case = next((case for prefix, case in _SQLITE_FAILURES if name.startswith(prefix)), "other")
-    fields = {"reason": str(exc)} if case == "other" else {}
-    return UsageError("output-failed", case=case, path=str(path), **fields)
+    return output_failed(path, case, str(exc))
 
 
 # SQLite's error names (sqlite_errorname, Python 3.11+) for the failures output-failed explains.
