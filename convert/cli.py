@@ -302,8 +302,11 @@ def handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from convert.lifecycle import stoppable
+
         try:
-            return func(*args, **kwargs)
+            with stoppable():
+                return func(*args, **kwargs)
         except typer.Exit:
             raise
         except NianbaoError as exc:
@@ -311,9 +314,9 @@ def handled(func: F) -> F:
                 raise
             _err(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (convert.lifecycle.Interrupted)
             _err(text("interrupted"))
-            raise typer.Exit(130) from None
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -662,7 +665,8 @@ def store_add(paths: Paths, store: StorePath = None, author: Author = None, reas
 
     code = 0
     with open_store(store) as st:
-        for path, result in add_files(st, _inputs(paths), author=author or default_author(), reason=reason):
+        added = add_files(st, _inputs(paths), author=author or default_author(), reason=reason, debug=_state["debug"])
+        for path, result in added:
             if isinstance(result, Skipped):
                 typer.echo(text("cli-skipped", path=str(path), reason=str(result.reason)), err=True)
             elif isinstance(result, NianbaoError):
@@ -831,18 +835,16 @@ def reconcile_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Compare edited workbooks with the store and, with --apply, store each as a new revision. Exit 1 on findings or conflicts."""
-    from convert.reconcile import reconcile
+    from convert.reconcile import reconcile_files
     from convert.store import open_store
 
     code = 0
     results: list[dict[str, Any]] = []
     with open_store(store, create=apply and add) as st:
-        for path in _inputs(paths):
-            try:
-                result = reconcile(path, st, apply=apply, author=author, reason=reason, force=force, add=add)
-            except NianbaoError as exc:
-                if _state["debug"]:
-                    raise
+        options = {"apply": apply, "author": author, "reason": reason, "force": force, "add": add}
+        for path, result in reconcile_files(_inputs(paths), st, debug=_state["debug"], **options):
+            if isinstance(result, NianbaoError):
+                exc = result
                 code = max(code, exc.exit_code)
                 if as_json:
                     results.append(
@@ -1031,6 +1033,10 @@ def serve_cmd(
 
 def main() -> NoReturn:
     """Entry point of the nianbao console script."""
+    from convert.lifecycle import catch_stop_signals, quiet_leftovers
+
+    catch_stop_signals()
+    quiet_leftovers(lambda: _state["debug"])
     app()
     raise SystemExit(0)  # pragma: no cover - the group exits itself
 

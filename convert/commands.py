@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from convert.atomic import output_errors
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import UsageError
 from convert.record import Record
@@ -83,12 +84,13 @@ def convert_inputs(
     out = Path(out)
     files = expand_inputs(paths, outputs=[out])
     targets = output_paths(files, out)
-    if targets and targets[0].parent != out:
-        targets[0].parent.mkdir(parents=True, exist_ok=True)
-    elif out.suffix.lower() != ".xlsx":
-        if out.exists() and not out.is_dir():
-            raise UsageError("output-not-folder", path=str(out))
-        out.mkdir(parents=True, exist_ok=True)
+    with output_errors(out):
+        if targets and targets[0].parent != out:
+            targets[0].parent.mkdir(parents=True, exist_ok=True)
+        elif out.suffix.lower() != ".xlsx":
+            if out.exists() and not out.is_dir():
+                raise UsageError("output-not-folder", path=str(out))
+            out.mkdir(parents=True, exist_ok=True)
     items = [(p, t, force, debug) for p, t in zip(files, targets, strict=True)]
     return prepared(files, run_many(_convert_one, items, jobs, label="convert"), jobs)
 

@@ -108,3 +108,9 @@ class StoreError(NianbaoError):
 
 class ConflictError(StoreError):
     """A workbook was exported from an older revision than the store's latest."""
+
+
+class InternalError(NianbaoError):
+    """A bug of ours (or of a library) met on one input: that input fails, the batch goes on; --debug shows it."""
+
+    exit_code = 1

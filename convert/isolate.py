@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from convert.errors import NianbaoError, Phrase, UnsafeInputError
+from convert.lifecycle import STOP_SIGNALS, die_with_parent
 
 T = TypeVar("T")
 
@@ -39,6 +40,7 @@ def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_byte
     if not can_isolate():
         return func(*args)
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -46,7 +48,7 @@ def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_byte
         os.close(write_end)
         return func(*args)  # no process to spare (a process limit): read here rather than not at all
     if pid == 0:  # pragma: no cover - the child; coverage does not follow it
-        _child(func, args, write_end, read_end, seconds, memory_bytes)
+        _child(func, args, write_end, read_end, seconds, memory_bytes, parent)
     os.close(write_end)
     finished = False
     try:
@@ -93,13 +95,16 @@ def _collect(fd: int, deadline: float) -> tuple[bytes, bool]:
 
 
 def _child(
-    func: Callable[..., Any], args: tuple[Any, ...], fd: int, other: int, seconds: float, memory_bytes: int
+    func: Callable[..., Any], args: tuple[Any, ...], fd: int, other: int, seconds: float, memory_bytes: int, parent: int
 ) -> None:  # pragma: no cover - runs in the child
     """Compute in the child, send (outcome, value) pickled, and leave without running the parent's exit handlers."""
     code = 0
     try:
+        # It writes nothing but its answer: when the parent dies (however) it has no one to answer, so it ends now.
+        die_with_parent(parent, signal.SIGKILL)
         os.close(other)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for sig in STOP_SIGNALS:  # the parent's handlers (convert.lifecycle) would unwind the parent's code here
+            signal.signal(sig, signal.SIG_DFL)
         # A parser that aborts (out of memory) must not print its own report or a traceback dump: the parent
         # says what happened in one line.
         faulthandler.disable()
@@ -107,7 +112,7 @@ def _child(
         os.dup2(quiet, 2)
         # Fresh streams: another thread of the parent may have held the old ones' locks at the fork.
         sys.stdout = sys.stderr = open(os.devnull, "w")  # lives until os._exit
-        # The parent's deadline is what counts; the CPU limit only stops a child whose parent died.
+        # The parent's deadline is what counts; the CPU limit is a last resort for a child whose parent died.
         cpu = int(seconds) + 2
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         ceiling = _address_space() + memory_bytes

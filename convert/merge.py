@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from convert.atomic import check_output, protecting
+from convert.atomic import check_output, output_errors, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
 from convert.errors import NianbaoError, NotAReportError, UsageError
 from convert.formats import known_versions, load_format
@@ -169,7 +169,8 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
         raise UsageError("merge-not-xlsx", path=str(out))
-    check_output(out, force)
+    with output_errors(out):  # a name too long for the file system fails already here
+        check_output(out, force)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from convert.checks import Finding, has_errors
 from convert.checks.positions import describe
-from convert.errors import ConflictError, NotAReportError, Phrase, StoreError, UsageError
+from convert.errors import ConflictError, NianbaoError, NotAReportError, Phrase, StoreError, UsageError
 from convert.formats import load_format
 from convert.record import TEXT_KEYS, Record, Value
 from convert.store import Store, default_author, local_time, value_text
@@ -19,6 +20,9 @@ NOTHING = "nothing-to-apply"
 DRY_RUN = "dry-run"
 REFUSED = "refused"
 META_FIELDS = ("format", "title", "notes", "extra")
+# Decisions made again after losing the race for the store to another writer; each loss means another revision
+# was stored, so this bounds only a store that keeps changing under a long run of writers.
+MAX_ATTEMPTS = 100
 
 
 @dataclass
@@ -210,6 +214,33 @@ def _conflict(
     )
 
 
+def reconcile_files(
+    paths: Sequence[Path], store: Store, *, debug: bool = False, **options: Any
+) -> Iterator[tuple[Path, ReconcileResult | NianbaoError]]:
+    """Reconcile each workbook (options as reconcile's); yield each path with its result or its error.
+
+    One workbook's failure, a bug included, is its error and the rest go on; with debug every error is raised.
+    """
+    from convert.batch import failure
+
+    for path in paths:
+        try:
+            result: ReconcileResult | NianbaoError = reconcile(path, store, **options)
+        except Exception as exc:
+            if debug:
+                raise
+            result = failure(exc)
+        yield path, result
+
+
+class _LostRace(Exception):
+    """Another writer stored a revision between the decision and the write."""
+
+    def __init__(self, error: ConflictError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
 def reconcile(
     book_path: str | Path,
     store: Store,
@@ -235,6 +266,32 @@ def reconcile(
     agency, year = record.agency, record.year
     if not agency or year is None:
         raise StoreError("reconcile-no-agency", path=str(path))
+    # Another nianbao may write between our decision and our write: the store writes only if it still holds the
+    # revision the decision saw (expect_latest); else the decision is made again on what it holds now.
+    lost: ConflictError | None = None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _reconcile_once(path, store, record, findings, apply, author, reason, force, add)
+        except _LostRace as exc:
+            lost = exc.error
+    assert lost is not None
+    raise lost
+
+
+def _reconcile_once(
+    path: Path,
+    store: Store,
+    record: Record,
+    findings: list[Finding],
+    apply: bool,
+    author: str,
+    reason: str | None,
+    force: bool,
+    add: bool,
+) -> ReconcileResult:
+    """Decide on what the store holds now and, with apply, write if the store still holds it; _LostRace if not."""
+    agency, year = record.agency, record.year
+    assert agency and year is not None
     rev = _export_revision(record)
     base = rev["revision"] if rev else None
     result = ReconcileResult(
@@ -286,16 +343,20 @@ def reconcile(
         result.status = NOTHING
         result.message = Phrase("reconcile-nothing")
         return result
-    added = store.add(
-        record,
-        author=author,
-        reason=reason,
-        source_name=path.name,
-        sha256=record.source.get("sha256"),
-        base_revision=base,
-        forced=bool(overridden),
-        note=str(Phrase("forced-over", what=_both(overridden))) if overridden else None,
-    )
+    try:
+        added = store.add(
+            record,
+            author=author,
+            reason=reason,
+            source_name=path.name,
+            sha256=record.source.get("sha256"),
+            base_revision=base,
+            forced=bool(overridden),
+            note=str(Phrase("forced-over", what=_both(overridden))) if overridden else None,
+            expect_latest=current.number if current else 0,
+        )
+    except ConflictError as exc:
+        raise _LostRace(exc) from exc
     result.forced = bool(overridden)
     if not added.added:
         result.status = NOTHING

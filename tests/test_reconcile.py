@@ -289,3 +289,112 @@ def test_a_formula_in_an_input_cell_never_reaches_the_store(db: str, exported: P
     with open_store(db) as store:
         cells = store.get("竹镇镇", 2019)[0].cells
     assert cells["requests.carried_over.natural_person"] is None  # forced, the formula is still no number
+
+
+def _race_with(db: str, book: str, author: str, barrier: Any, results: Any, options: dict[str, Any]) -> None:
+    """Reconcile with apply and the given options, all processes reaching the store's write at the same moment."""
+    try:
+        with open_store(db) as store:
+            real_add = store.add
+            waited = []
+
+            def add_after_barrier(*args: Any, **kwargs: Any) -> Any:
+                if not waited:  # only the first attempt waits: the others come after another writer won
+                    waited.append(True)
+                    barrier.wait(60)
+                return real_add(*args, **kwargs)
+
+            store.add = add_after_barrier  # type: ignore[method-assign]
+            result = reconcile(book, store, apply=True, author=author, **options)
+        results.put((author, result.status, result.revision))
+    except ConflictError as exc:
+        results.put((author, "conflict", str(exc)))
+    except Exception as exc:  # report anything else to the test instead of hanging it
+        results.put((author, "error", repr(exc)))
+
+
+def _run_race(db: str, books: list[Path], options: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Run one process per workbook (authors 甲, 乙, 丙 …) through _race_with; return their outcomes by status."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(books)), ctx.Queue()
+    authors = "甲乙丙丁戊"
+    procs = [
+        ctx.Process(target=_race_with, args=(db, str(book), authors[i], barrier, results, options))
+        for i, book in enumerate(books)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = sorted([results.get(timeout=180) for _ in procs], key=lambda o: (o[1], str(o[2])))
+    for p in procs:
+        p.join(60)
+    return outcomes
+
+
+def test_forced_applies_racing_each_other_are_all_stored_and_marked(db: str, exported: Path, tmp_path: Path) -> None:
+    # Issue #18: a --force --reason apply that lost the race for the write lock was refused with a message
+    # telling the user to use --force --reason. Each must be stored; those that overrode a newer revision say so.
+    books = [edit(exported, tmp_path / f"{n}.xlsx", **{OVER: n, FORWARD: n}) for n in (1, 2, 3)]
+    outcomes = _run_race(db, books, {"force": True, "reason": "as printed"})
+    assert [(status, revision) for _, status, revision in outcomes] == [("applied", 2), ("applied", 3), ("applied", 4)]
+    entries = history(db)
+    assert [e["number"] for e in entries] == [1, 2, 3, 4]
+    assert [e["base_revision"] for e in entries[1:]] == [1, 1, 1]
+    assert [e["forced"] for e in entries] == [False, False, True, True]
+    assert all("conflict" in e["note"] for e in entries[2:])
+
+
+def _new_agency_book(tmp_path: Path, name: str, n: int) -> Path:
+    from convert.reader import read_report
+
+    record = read_report(ZHUZHEN)
+    record.agency = "新设镇"
+    record.title = f"新设镇2019年政府信息公开工作年度报告（第{n}稿）"
+    return write_workbook(record, tmp_path / name)
+
+
+def test_adds_of_the_same_new_record_racing_each_other_store_one(db: str, tmp_path: Path) -> None:
+    # Issue #18: concurrent `reconcile --apply --add` of one new agency stored 2–4 unforced revisions with no base.
+    books = [_new_agency_book(tmp_path, f"new{n}.xlsx", n) for n in (1, 2, 3)]
+    outcomes = _run_race(db, books, {"add": True})
+    assert [status for _, status, _ in outcomes] == ["applied", "conflict", "conflict"], outcomes
+    assert outcomes[0][2] == 1
+    assert all("--force" in message for _, _, message in outcomes[1:])
+    with open_store(db) as store:
+        assert [e.info.number for e in store.history("新设镇", 2019)] == [1]
+
+
+def test_forced_adds_of_the_same_new_record_are_one_new_record_then_forced_revisions(db: str, tmp_path: Path) -> None:
+    books = [_new_agency_book(tmp_path, f"new{n}.xlsx", n) for n in (1, 2, 3)]
+    outcomes = _run_race(db, books, {"add": True, "force": True, "reason": "re-keyed"})
+    assert [(status, revision) for _, status, revision in outcomes] == [("applied", 1), ("applied", 2), ("applied", 3)]
+    with open_store(db) as store:
+        entries = store.history("新设镇", 2019)
+    assert [(e.info.number, e.info.forced) for e in entries] == [(1, False), (2, True), (3, True)]
+    assert all("conflict" in (e.info.note or "") for e in entries[1:])
+
+
+def test_reconcile_goes_on_after_an_unexpected_error_in_one_input(
+    db: str, exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue #18: one workbook's unexpected failure is its own error line; the other workbooks are reconciled.
+    import convert.readback
+
+    edited = edit(exported, tmp_path / "edited.xlsx", **{OVER: 1, FORWARD: 1})
+    crashing = edit(exported, tmp_path / "crashing.xlsx", **{OVER: 2, FORWARD: 2})
+    real = convert.readback.check_workbook
+
+    def check_or_crash(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if Path(path).name == "crashing.xlsx":
+            raise ZeroDivisionError("a bug met on this input")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(convert.readback, "check_workbook", check_or_crash)
+    result = cli("reconcile", str(crashing), str(edited), "--apply", "--author", "a", "--store", db)
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if "crashing.xlsx" in line]
+    assert "ZeroDivisionError" in line and "--debug" in line
+    assert "applied: 竹镇镇 2019 revision 2" in result.stdout
+    result = cli("reconcile", str(crashing), "--json", "--store", db)
+    assert result.exit_code == 1
+    [refused] = json.loads(result.stdout)
+    assert refused["status"] == "refused" and "ZeroDivisionError" in refused["message"]

@@ -453,3 +453,57 @@ def test_export_refuses_to_overwrite(db: str, tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "already exists" in result.stderr
     assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+
+
+def test_add_writes_only_if_the_store_still_holds_what_the_caller_saw(db: str) -> None:
+    # Issue #18: the conflict decision is taken inside the write transaction (expect_latest), on every backend.
+    from convert.errors import ConflictError
+
+    changed = read_report(ZHUZHEN)
+    changed.cells["requests.new_received.natural_person"] = 9
+    with open_store(db) as store:
+        with pytest.raises(ConflictError) as new:
+            store.add(changed, author="a", reason=None, source_name="x", sha256=None, expect_latest=0)
+        assert (new.value.code, new.value.fields["latest"]) == ("store-added-meanwhile", 1)
+        with pytest.raises(ConflictError) as stale:
+            store.add(changed, author="a", reason=None, source_name="x", sha256=None, expect_latest=2)
+        assert (stale.value.code, stale.value.fields["expected"], stale.value.fields["latest"]) == (
+            "store-changed-meanwhile",
+            2,
+            1,
+        )
+        assert store.get("竹镇镇", 2019)[1].latest == 1
+        done = store.add(changed, author="a", reason=None, source_name="x", sha256=None, expect_latest=1)
+        assert (done.status, done.revision) == ("new-revision", 2)
+        fresh = read_report(ZHUZHEN)
+        fresh.agency = "新设镇"
+        assert store.add(fresh, author="a", reason=None, source_name="x", sha256=None, expect_latest=0).revision == 1
+        # Without expect_latest nothing is checked: `store add` appends whatever the store holds.
+        changed.cells["requests.new_received.natural_person"] = 10
+        assert store.add(changed, author="a", reason=None, source_name="x", sha256=None).revision == 3
+
+
+def test_add_goes_on_after_an_unexpected_error_in_one_input(
+    new_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue #18: one input's unexpected failure (a bug, a crash of a library) is its own error line; the rest go on.
+    import convert.reader
+
+    real = convert.reader.read_report
+
+    def read_or_crash(path: str | Path) -> Record:
+        if Path(path).name == "luoqi-2019.txt":
+            raise ZeroDivisionError("a bug met on this input")
+        return real(path)
+
+    monkeypatch.setattr(convert.reader, "read_report", read_or_crash)
+    inputs = [str(SAMPLES / "luoqi-2019.txt"), str(ZHUZHEN)]
+    result = runner.invoke(app, ["store", "add", *inputs, "--store", new_store, "--author", "me"])
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if "luoqi-2019.txt" in line]
+    assert "ZeroDivisionError" in line and "--debug" in line
+    assert "Traceback" not in result.output
+    assert "竹镇镇 2019 revision 1 (new record)" in result.stdout
+    assert counts(new_store) == (1, 1)
+    result = runner.invoke(app, ["--debug", "store", "add", *inputs, "--store", new_store, "--author", "me"])
+    assert isinstance(result.exception, ZeroDivisionError)

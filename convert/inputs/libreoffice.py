@@ -115,6 +115,9 @@ def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".
         except subprocess.TimeoutExpired:
             _kill(proc)
             out, err, timed_out = b"", b"", True
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): its own session would let it run on, orphaned
+            _kill(proc)
+            raise
     said = _last_line(err or out)
     if timed_out:
         detail = Phrase("libreoffice-timeout", seconds=f"{timeout:.0f}")

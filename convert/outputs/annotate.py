@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import zipfile
 from pathlib import Path
 
-from convert.atomic import atomic_output, check_output, protecting
+from lxml import etree
+
+from convert.atomic import atomic_stream, check_output, protecting
 from convert.checks import ERROR, WARNING, Finding
 from convert.errors import UnreadableInputError, UsageError
 from convert.outputs.template import load_template
@@ -66,8 +70,15 @@ def _annotate(path: Path, findings: list[Finding], out: Path, force: bool) -> Pa
         comment = Comment(text, look.author)
         comment.width, comment.height = look.comment_width, look.comment_height
         cell.comment = comment
-    with atomic_output(out, force=force) as tmp:
-        wb.save(tmp)
+    with atomic_stream(out, force=force) as stream:
+        try:
+            wb.save(stream)
+        except etree.SerialisationError as exc:
+            # openpyxl writes sheets through lxml, which reports a full disk as "IO_ENOSPC", not as an OSError.
+            code = getattr(errno, str(exc).removeprefix("IO_"), None)
+            if isinstance(code, int):
+                raise OSError(code, os.strerror(code)) from exc
+            raise
     return out
 
 

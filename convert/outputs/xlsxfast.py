@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellNumberTuple, Worksheet
 
-from convert.atomic import atomic_output, check_output
+from convert.atomic import atomic_stream, check_output, output_errors, scratch_dir
 from convert.errors import UsageError
 
 # Excel's limit on the characters of one cell.
@@ -123,18 +125,30 @@ def write_atomically(path: Path, build: Callable[[FastWorkbook], None], *, force
     which keeps a 10,000-report summary's memory flat.
     """
     check_target(path, force)
-    with atomic_output(path, force=force) as tmp:
+    with ExitStack() as stack:
+        # Streamed parts go to one private folder, removed however this ends (not $TMPDIR at large).
+        with output_errors(path):  # a $TMPDIR that cannot be written fails the output
+            parts = None if in_memory else str(stack.enter_context(scratch_dir("nianbao-parts-")))
+        out = stack.enter_context(atomic_stream(path, force=force))
         wb = FastWorkbook(
-            str(tmp),
+            out,
             {
                 "in_memory": in_memory,
+                "tmpdir": parts,
                 "strings_to_numbers": False,
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
             },
         )
         build(wb)
-        wb.close()
+        try:
+            wb.close()
+        except FileCreateError as exc:
+            # xlsxwriter wraps the OSError of a full disk or a file too large; atomic_stream names the output.
+            cause = exc.args[0] if exc.args else None
+            if isinstance(cause, OSError):
+                raise cause from None
+            raise
     return path
 
 

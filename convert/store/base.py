@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convert.errors import NianbaoError, NotAReportError, StoreError
+from convert.errors import ConflictError, NianbaoError, NotAReportError, StoreError
 from convert.record import Record, Value
 
 if TYPE_CHECKING:
@@ -196,11 +196,14 @@ class Store(ABC):
         base_revision: int | None = None,
         forced: bool = False,
         note: str | None = None,
+        expect_latest: int | None = None,
     ) -> AddResult:
         """Add a record: a new report, a new revision, or nothing when its content equals the latest revision."""
-        # One transaction. No agency or year is a StoreError, no author a UsageError; a base_revision that is no
-        # longer the latest is a ConflictError (checked under the write lock: of two writers based on the same
-        # revision only the first wins) unless forced.
+        # One transaction. No agency or year is a StoreError, no author a UsageError. expect_latest is what the
+        # caller decided on: the latest revision number it saw (0: the report was not in the store); when the
+        # store holds another by the time of writing, that is changed_meanwhile()'s ConflictError, checked in the
+        # same transaction as the insert (of two writers that saw the same revision only the first wins), before
+        # the identical-content check. None checks nothing (store add). base_revision and forced are only recorded.
 
     @abstractmethod
     def get(self, agency: str, year: int, revision: int | None = None) -> tuple[Record, RevisionInfo]:
@@ -250,19 +253,30 @@ class Store(ABC):
         return write_workbook(record, path, force=force, revision=revision), info
 
 
+def changed_meanwhile(agency: str, year: int, expected: int, latest: int) -> ConflictError:
+    """Return the error of a write whose caller saw revision `expected` (0: none) while the store is at `latest`."""
+    if expected == 0:
+        return ConflictError("store-added-meanwhile", agency=agency, year=year, latest=latest)
+    return ConflictError("store-changed-meanwhile", agency=agency, year=year, expected=expected, latest=latest)
+
+
 def add_files(
-    store: Store, paths: list[Path], *, author: str, reason: str | None = None
+    store: Store, paths: list[Path], *, author: str, reason: str | None = None, debug: bool = False
 ) -> Iterator[tuple[Path, AddResult | NianbaoError | Skipped]]:
-    """Read and add each report (or workbook); yield each path with its result, its error, or why it was skipped."""
+    """Read each report (or converted workbook) and add it; yield each path with its result, error or skip reason.
+
+    One input's failure, a bug included, is its error and the rest go on; with debug a bug is raised.
+    """
     from convert.inputs import prepared
 
     with prepared(paths):
-        yield from _add_each(store, paths, author=author, reason=reason)
+        yield from _add_each(store, paths, author=author, reason=reason, debug=debug)
 
 
 def _add_each(
-    store: Store, paths: list[Path], *, author: str, reason: str | None
+    store: Store, paths: list[Path], *, author: str, reason: str | None, debug: bool
 ) -> Iterator[tuple[Path, AddResult | NianbaoError | Skipped]]:
+    from convert.batch import failure
     from convert.errors import UsageError
     from convert.inputs import Skipped
     from convert.readback import is_summary
@@ -286,7 +300,9 @@ def _add_each(
                 source_name=path.name,
                 sha256=record.source.get("sha256"),
             )
-        except NianbaoError as exc:
-            yield path, exc
+        except Exception as exc:
+            if debug and not isinstance(exc, NianbaoError):
+                raise
+            yield path, failure(exc)
         else:
             yield path, result

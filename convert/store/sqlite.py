@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from convert.atomic import STORE, STORE_COMPANIONS, protect, unprotect
-from convert.errors import ConflictError, Phrase, StoreError, UsageError
+from convert.atomic import STORE, STORE_COMPANIONS, output_failed, protect, unprotect
+from convert.errors import Phrase, StoreError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
     AddResult,
@@ -25,6 +25,7 @@ from convert.store.base import (
     ReportSummary,
     RevisionInfo,
     Store,
+    changed_meanwhile,
     content,
     now_utc,
     value_text,
@@ -114,10 +115,13 @@ class SQLiteStore(Store):
             raise StoreError("store-busy", path=str(self.path), detail=str(exc)) from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _write_failed(self.path, exc) from exc
             raise
-        self.conn.execute("COMMIT")
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -132,6 +136,7 @@ class SQLiteStore(Store):
         base_revision: int | None = None,
         forced: bool = False,
         note: str | None = None,
+        expect_latest: int | None = None,
     ) -> AddResult:
         """Add a record: a new report, a new revision, or nothing when its content equals the latest revision."""
         if not record.agency or record.year is None:
@@ -142,6 +147,9 @@ class SQLiteStore(Store):
         with self._write() as conn:
             row = conn.execute("SELECT id FROM reports WHERE agency = ? AND year = ?", (agency, year)).fetchone()
             if row is None:
+                # Checked inside the write lock (BEGIN IMMEDIATE): what the caller decided on still holds here.
+                if expect_latest not in (None, 0):
+                    raise changed_meanwhile(agency, year, expect_latest, 0)
                 record_id = conn.execute(
                     "INSERT INTO reports (agency, year, format, created) VALUES (?, ?, ?, ?)",
                     (agency, year, record.format, now_utc()),
@@ -154,9 +162,9 @@ class SQLiteStore(Store):
                     "SELECT number, record_json FROM revisions WHERE report_id = ? ORDER BY number DESC LIMIT 1",
                     (record_id,),
                 ).fetchone()
-                # Checked inside the write lock: of two writers based on the same revision only the first wins.
-                if base_revision is not None and base_revision != latest and not forced:
-                    raise ConflictError("store-conflict", agency=agency, year=year, base=base_revision, latest=latest)
+                # Checked inside the write lock: of two writers that saw the same revision only the first wins.
+                if expect_latest is not None and expect_latest != latest:
+                    raise changed_meanwhile(agency, year, expect_latest, latest)
                 if content(Record.loads(latest_json)) == content(record):
                     return AddResult("identical", record_id, agency, year, latest)
                 number, status = latest + 1, "new-revision"
@@ -320,6 +328,17 @@ class SQLiteStore(Store):
         """Close the connection."""
         unprotect(self._guard)
         self.conn.close()
+
+
+def _write_failed(path: Path, exc: sqlite3.OperationalError) -> UsageError:
+    """Say why SQLite could not write the store (a full disk, a read-only file) as output_errors says it of a file."""
+    name = getattr(exc, "sqlite_errorname", "")
+    case = next((case for prefix, case in _SQLITE_FAILURES if name.startswith(prefix)), "other")
+    return output_failed(path, case, str(exc))
+
+
+# SQLite's error names (sqlite_errorname, Python 3.11+) for the failures output-failed explains.
+_SQLITE_FAILURES = (("SQLITE_FULL", "disk-full"), ("SQLITE_READONLY", "read-only"), ("SQLITE_PERM", "denied"))
 
 
 _REVISION_COLUMNS = (
