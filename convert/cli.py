@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-store_app = typer.Typer(help="Keep records in a store (SQLite) with every revision.", no_args_is_help=True)
+store_app = typer.Typer(help="Keep records in a store (SQLite, PostgreSQL) with every revision.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
 _state = {"debug": False}
@@ -257,10 +257,10 @@ def _s(v: Any) -> str:
 # The store and reconcile (issue #5)
 
 StorePath = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--store",
-        help="Store file (default: $NIANBAO_STORE, else nianbao.db in the current folder).",
+        help="Store: an SQLite file or a postgresql://USER@HOST/DATABASE URL (default: $NIANBAO_STORE, else nianbao.db in the current folder).",
         show_default=False,
     ),
 ]
@@ -440,6 +440,20 @@ def store_dump(
     typer.echo(f"wrote {rows} rows to {out}")
 
 
+@store_app.command("migrate")
+@handled
+def store_migrate(
+    source: Annotated[str, typer.Option("--from", help="The store to copy: an SQLite file or a postgresql:// URL.")],
+    target: Annotated[str, typer.Option("--to", help="The new, empty store to copy it into.")],
+) -> None:
+    """Copy every report with every revision into a new store (e.g. SQLite to PostgreSQL) and verify the copy."""
+    from convert.checks.catalogue import text
+    from convert.store.migrate import migrate
+
+    done = migrate(source, target)
+    typer.echo(text("store-migrated", **done.to_json()))
+
+
 @app.command("reconcile")
 @handled
 def reconcile_cmd(
@@ -535,7 +549,7 @@ def merge(
         "summary.xlsx"
     ),
     store: Annotated[
-        Path | None, typer.Option("--store", help="Merge a store's records instead of files (with --year).")
+        str | None, typer.Option("--store", help="Merge a store's records instead of files (with --year).")
     ] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="Merge only this year (default: every year, totals of the latest).")

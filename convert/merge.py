@@ -94,11 +94,11 @@ def merge_store(
     store: str | Path | None, year: int, out: str | Path, *, group_by: str | Path | None = None, force: bool = False
 ) -> MergeResult:
     """Merge the latest revision of every record of one year in a store."""
-    from convert.store import open_store, store_path
+    from convert.store import open_store
 
     out = Path(out)
     _check_out(out, force)
-    with open_store(store_path(str(store) if store else None)) as db:
+    with open_store(store, create=False) as db:
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:

@@ -21,6 +21,8 @@ from tests.strategies import consistent_record
 ROOT = Path(__file__).resolve().parent.parent
 # Calls whose first argument is a message code: record.warn, Finding, Warning_, readback's _find, render.
 CODE_CALLS = {"warn", "Finding", "Warning_", "_find", "render", "check_fields"}
+# Errors and interface texts take a code too; an error still raised with an English sentence is no code.
+TEXT_CALLS = {"text", "UsageError", "StoreError", "ConflictError", "UnreadableInputError", "NianbaoError"}
 
 
 def _name(func: ast.expr) -> str:
@@ -35,10 +37,12 @@ def emitted() -> tuple[dict[str, list[str]], set[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             code = None
-            if isinstance(node, ast.Call) and _name(node.func) in CODE_CALLS and node.args:
+            if isinstance(node, ast.Call) and _name(node.func) in CODE_CALLS | TEXT_CALLS and node.args:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     code = first.value
+                    if _name(node.func) in TEXT_CALLS and " " in code:
+                        code = None
             elif (
                 isinstance(node, ast.Tuple)
                 and len(node.elts) == 2

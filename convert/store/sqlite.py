@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -308,6 +308,41 @@ class SQLiteStore(Store):
             ORDER BY r.year, r.agency, c.rowid
             """
         ).fetchall()
+
+    def import_revisions(self, revisions: Iterable[tuple[Record, RevisionInfo]]) -> int:
+        """Write revisions copied from another store as they were (ids, authors, times, bases); only into an empty store."""
+        count = 0
+        with self._write() as conn:
+            reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+            if reports:
+                raise StoreError("store-migrate-not-empty", location=self.location, reports=reports)
+            for record, info in revisions:
+                if info.number == 1:
+                    conn.execute(
+                        "INSERT INTO reports (id, agency, year, format, created) VALUES (?, ?, ?, ?, ?)",
+                        (info.record_id, info.agency, info.year, info.format, info.created),
+                    )
+                else:
+                    conn.execute("UPDATE reports SET format = ? WHERE id = ?", (info.format, info.record_id))
+                cur = conn.execute(
+                    "INSERT INTO revisions (report_id, number, record_json, author, created, reason, source_name,"
+                    " source_sha256, base_revision, forced, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        info.record_id, info.number, record.dumps(), info.author, info.created, info.reason,
+                        info.source_name, info.source_sha256, info.base_revision, int(info.forced), info.note,
+                    ),
+                )  # fmt: skip
+                assert cur.lastrowid is not None
+                self._insert_cells(cur.lastrowid, record)
+                count += 1
+        return count
+
+    def counts(self) -> tuple[int, int, int]:
+        """Return how many reports, revisions and cell rows the store holds."""
+        row = self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM revisions), (SELECT COUNT(*) FROM cells)"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def close(self) -> None:
         """Close the connection."""
