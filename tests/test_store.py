@@ -325,6 +325,21 @@ def test_parquet_dump_without_pyarrow_says_how_to_install_it(
     assert list(out_dir.iterdir()) == []
 
 
+def test_an_empty_store_dumps_the_columns_and_no_row(new_store: str, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    with open_store(new_store):
+        pass
+    for fmt in ("csv", "jsonl", "parquet"):
+        result = runner.invoke(
+            app, ["store", "dump", "--format", fmt, "-o", str(tmp_path / f"c.{fmt}"), "--store", new_store]
+        )
+        assert result.exit_code == 0 and result.stdout.startswith("wrote 0 rows"), result.output
+    assert (tmp_path / "c.csv").read_text(encoding="utf-8-sig").splitlines() == ["agency,year,format,key,value"]
+    assert (tmp_path / "c.jsonl").read_text(encoding="utf-8") == ""
+    table = pq.read_table(tmp_path / "c.parquet")
+    assert (table.num_rows, table.column_names) == (0, ["agency", "year", "format", "key", "value"])
+
+
 def test_dump_refuses_to_overwrite_and_unknown_formats(db: str, tmp_path: Path) -> None:
     out = tmp_path / "cells.csv"
     out.write_text("keep me", encoding="utf-8")

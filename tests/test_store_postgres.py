@@ -113,7 +113,7 @@ def test_the_database_refuses_a_revision_out_of_turn(pg_store: str) -> None:
 def test_the_latest_cells_view_is_the_dump(pg_store: str) -> None:
     load_samples(pg_store)
     with open_store(pg_store) as store:
-        rows = store.long_rows()
+        rows = list(store.long_rows())
     summed = raw_query(
         pg_store,
         "SELECT sum(value::numeric) FROM latest_cells WHERE key = 'requests.new_received.total' AND year = 2019",

@@ -187,9 +187,10 @@ class Store(ABC):
         """Return every revision of a report, oldest first, each with the cells it changed against the one before."""
 
     @abstractmethod
-    def long_rows(self) -> builtins.list[LongRow]:
-        """Return the latest revision of every report as long rows (agency, year, format, key, value)."""
+    def long_rows(self) -> Iterator[LongRow]:
+        """Yield the latest revision of every report as long rows (agency, year, format, key, value)."""
         # By year, agency, then the record's cell order; values as exact text (value_text), None for blank.
+        # Streamed: a store of 10,000 reports has two million of them.
 
     @abstractmethod
     def import_revisions(self, revisions: Iterable[tuple[Record, RevisionInfo]]) -> int:

@@ -296,18 +296,30 @@ class SQLiteStore(Store):
             for row in rows
         ]
 
-    def long_rows(self) -> builtins.list[LongRow]:
-        """Return the latest revision of every report as long rows (agency, year, format, key, value)."""
-        return self.conn.execute(
-            """
-            SELECT r.agency, r.year, r.format, c.key, c.value
-            FROM reports r
-            JOIN revisions v ON v.report_id = r.id
-             AND v.number = (SELECT MAX(number) FROM revisions WHERE report_id = r.id)
-            JOIN cells c ON c.revision_id = v.id
-            ORDER BY r.year, r.agency, c.rowid
-            """
-        ).fetchall()
+    def long_rows(self) -> Iterator[LongRow]:
+        """Yield the latest revision of every report as long rows (agency, year, format, key, value)."""
+        # Report by report: one query for the latest revisions in order, then each one's cells in the record's
+        # order (rowid), all in one read transaction. One joined query would sort two million rows for 10,000
+        # reports and run its MAX() subquery once per cell.
+        self.conn.execute("BEGIN")
+        try:
+            latest = self.conn.execute(
+                """
+                SELECT r.agency, r.year, r.format, v.id
+                FROM reports r
+                JOIN revisions v ON v.report_id = r.id
+                 AND v.number = (SELECT MAX(number) FROM revisions WHERE report_id = r.id)
+                ORDER BY r.year, r.agency
+                """
+            ).fetchall()
+            for agency, year, fmt, revision_id in latest:
+                cells = self.conn.execute(
+                    "SELECT key, value FROM cells WHERE revision_id = ? ORDER BY rowid", (revision_id,)
+                ).fetchall()
+                for key, value in cells:
+                    yield agency, year, fmt, key, value
+        finally:
+            self.conn.execute("COMMIT")
 
     def import_revisions(self, revisions: Iterable[tuple[Record, RevisionInfo]]) -> int:
         """Write revisions copied from another store as they were (ids, authors, times, bases); only into an empty store."""
