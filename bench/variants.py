@@ -712,6 +712,7 @@ class Outcome:
     paras_ok: int = 0
     warned: bool = False
     warned_tables: set[str] = field(default_factory=set)
+    warnings: int = 0  # how many warnings the reader gave: a person reads each
     error: str = ""
 
     @property
@@ -754,6 +755,7 @@ def measure(doc: Doc, text: str, seed: int) -> Outcome:
             out.paras += 1
             out.paras_ok += p in got.text.get(section, [])
     out.warned = bool(got.warnings)
+    out.warnings = len(got.warnings)
     for w in got.warnings:
         where = w.where or ""
         head = where.split(".")[0]
@@ -782,6 +784,7 @@ def run(n: int, names: list[str] | None, layout: str | None, examples: int) -> l
             per[name].append(o)
     print(
         f"{'':22s} {'reports':>7s} {'cells':>8s} {'meta':>7s} {'paras':>7s} {'wrong':>6s} {'silent':>6s} {'s-tbl':>6s}"
+        f" {'warn/r':>6s}"
     )
     for name in sorted(per, key=lambda k: (not k.startswith("layout:"), k)):
         _line(name, per[name])
@@ -809,7 +812,7 @@ def _line(name: str, group: list[Outcome]) -> None:
         f"{100 * sum(o.meta_ok for o in group) / len(group):6.1f}% "
         f"{100 * sum(o.paras_ok for o in group) / max(1, paras):6.1f}% "
         f"{sum(bool(o.wrong) for o in group):6d} {sum(o.silent for o in group):6d} "
-        f"{sum(o.silent_table for o in group):6d}"
+        f"{sum(o.silent_table for o in group):6d} {sum(o.warnings for o in group) / len(group):6.1f}"
     )
 
 

@@ -28,22 +28,25 @@ class Outcome:
         return not self.error
 
 
-def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
+def expand_inputs(paths: Sequence[str | Path], outputs: Sequence[str | Path | None] = ()) -> list[Path]:
     """Expand folders into the files of a kind convert.inputs reads, sorted; keep files as given.
 
-    convert.inputs.select also says why each other file of a folder was skipped.
+    convert.inputs.select also says why each other file of a folder was skipped; outputs (a workbook, or
+    a folder of workbooks) are what the command writes, never taken from a folder as its inputs.
     """
     from convert.inputs import select
 
-    return select(paths).inputs()
+    return select(paths, outputs=outputs).inputs()
 
 
 def prepared(files: Sequence[Path], outcomes: Iterator[Outcome], jobs: int | None = None) -> Iterator[Outcome]:
     """Yield a batch's outcomes, doing first what its inputs need once (LibreOffice converts every .doc/.wps)."""
+    from convert.atomic import protecting
     from convert.inputs import prepared as prepare
 
     # Entered at the first outcome asked for, so before run_many forks its workers; left when the batch ends.
-    with prepare(files, jobs=default_jobs() if jobs is None else max(1, jobs)):
+    # While it runs no output may replace one of its inputs (the workers inherit the guard).
+    with prepare(files, jobs=default_jobs() if jobs is None else max(1, jobs)), protecting(files):
         yield from outcomes
 
 

@@ -106,11 +106,14 @@ def _set_limits(items: list[str]) -> None:
     configure_limits(overrides)
 
 
-def _inputs(paths: list[Path]) -> list[Path]:
-    """Expand folders into the files to read; print one line for each other file of a folder, with the reason."""
+def _inputs(paths: list[Path], outputs: list[Path | None] | None = None) -> list[Path]:
+    """Expand folders into the files to read; print one line for each other file of a folder, with the reason.
+
+    outputs: what the command writes (a workbook, or a folder of them), never read as its input.
+    """
     from convert.inputs import select
 
-    chosen = select(paths)
+    chosen = select(paths, outputs=outputs or ())
     for skipped in chosen.skipped:
         typer.echo(f"Skipped: {skipped.path}: {skipped.reason}", err=True)
     return chosen.inputs()
@@ -159,7 +162,7 @@ def convert_cmd(
     """Write one standard Excel workbook per report (one sheet per section, live formulas, check sheet)."""
     from convert.commands import convert_inputs
 
-    files = _inputs(paths)
+    files = _inputs(paths, [out])
     code = _finish(convert_inputs(files, out, force, jobs, _state["debug"]), lambda o: typer.echo(o.value), "converted")
     raise typer.Exit(code)
 
@@ -186,7 +189,7 @@ def check(
     def emit(outcome: Any) -> None:
         results.append({"path": str(outcome.path), **outcome.value})
 
-    files = _inputs(paths)
+    files = _inputs(paths, [annotate])
     code = _finish(check_inputs(files, previous, annotate, force, jobs, _state["debug"]), emit, "checked")
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
@@ -297,12 +300,15 @@ def _dump_json(data: Any) -> None:
 @handled
 def store_add(paths: Paths, store: StorePath = None, author: Author = None, reason: Reason = None) -> None:
     """Add reports (or converted workbooks) to the store: a new record, a new revision, or nothing if identical."""
+    from convert.inputs import Skipped
     from convert.store import add_files, default_author, open_store
 
     code = 0
     with open_store(store) as st:
         for path, result in add_files(st, _inputs(paths), author=author or default_author(), reason=reason):
-            if isinstance(result, NianbaoError):
+            if isinstance(result, Skipped):
+                typer.echo(f"Skipped: {path}: {result.reason}", err=True)
+            elif isinstance(result, NianbaoError):
                 _err(f"{path}: {result}")
                 code = max(code, result.exit_code)
             elif result.status == "identical":
@@ -573,10 +579,12 @@ def merge(
             raise UsageError("--store needs --year")
         result = merge_store(store, year, out, group_by=group_by, force=force)
     else:
-        files = _inputs(paths or [])
+        files = _inputs(paths or [], [out])
         result = merge_inputs(
             files, out, year=year, latest=latest, group_by=group_by, force=force, jobs=jobs, debug=_state["debug"]
         )
+    for path, reason in result.skipped:
+        typer.echo(f"Skipped: {path}: {reason}", err=True)
     for path, error in result.refused:
         _err(f"{path}: {error}")
     errors = sum(1 for f in result.findings if f["severity"] == "error")

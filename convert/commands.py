@@ -60,10 +60,13 @@ def output_paths(inputs: list[Path], out: Path) -> list[Path]:
 
 def _convert_one(path: Path, target: Path, force: bool, debug: bool) -> Outcome:
     def work() -> str:
+        from convert.atomic import protecting
         from convert.outputs.standard import write_workbook
 
         record = read_any(path)
-        write_workbook(record, target, force=force)
+        # The batch protects all its inputs (forked workers inherit that); its own input, here too, where not.
+        with protecting([path]):
+            write_workbook(record, target, force=force)
         return str(target)
 
     return guarded(path, work, debug)
@@ -73,8 +76,8 @@ def convert_inputs(
     paths: Sequence[str | Path], out: str | Path, force: bool = False, jobs: int | None = None, debug: bool = False
 ) -> Iterator[Outcome]:
     """Write one standard workbook per input; yield the output path per input, in input order."""
-    files = expand_inputs(paths)
     out = Path(out)
+    files = expand_inputs(paths, outputs=[out])
     targets = output_paths(files, out)
     if targets and targets[0].parent != out:
         targets[0].parent.mkdir(parents=True, exist_ok=True)
@@ -100,18 +103,16 @@ def check_one(
 
         inputs.workbook.vet(probe)
         record, findings = check_workbook(path, data=probe.data)
+        if record is not None:
+            # The reader's doubts listed on the cover stay doubts until someone removes them there.
+            seen = {(f.code, f.key) for f in findings}
+            findings += [f for f in _doubts(record) if (f.code, f.key) not in seen and f.code not in _OWN_CODES]
     else:
-        from convert.checks import WARNING
         from convert.reader import to_record
 
         record = to_record(probe.kind.read(probe))
-        findings = check_rules(record)
         # What the reader was unsure of is part of the check: a wrong cell must never pass unnoticed.
-        findings += [
-            Finding(w.code, WARNING, w.fields, key=w.where, text=w.text)
-            for w in record.warnings
-            if w.code != "rule-failed"
-        ]
+        findings = check_rules(record) + _doubts(record)
     if previous is not None and record is not None:
         findings += check_continuity(record, read_any(previous))
     for f in findings:
@@ -119,13 +120,31 @@ def check_one(
     if annotate is not None:
         if probe.kind is not inputs.workbook.KIND:
             raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
+        from convert.atomic import protecting
         from convert.outputs.annotate import annotate_workbook
 
-        annotate_workbook(path, findings, annotate, force=force)
+        with protecting([path, previous]):
+            annotate_workbook(path, findings, annotate, force=force)
+    from convert.checks.verdict import judge
+
     summary = None
     if record is not None:
         summary = {"agency": record.agency, "year": record.year, "format": record.format}
-    return {"record": summary, "findings": [f.to_json() for f in findings]}
+    verdict = judge(record, findings)
+    return {"record": summary, "verdict": verdict.to_json(), "findings": [f.to_json() for f in findings]}
+
+
+# Warnings the read-back itself adds to a workbook's record; they are findings already.
+_OWN_CODES = frozenset({"missing-sheet", "bad-value", "missing-name"})
+
+
+def _doubts(record: Record) -> list[Any]:
+    """Return the record's reader warnings as check findings (rule-failed is the check's own)."""
+    from convert.checks import WARNING, Finding
+
+    return [
+        Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings if w.code != "rule-failed"
+    ]
 
 
 def _check_one(path: Path, previous: Path | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:
@@ -141,7 +160,7 @@ def check_inputs(
     debug: bool = False,
 ) -> Iterator[Outcome]:
     """Check every input; yield findings per input, in input order."""
-    files = expand_inputs(paths)
+    files = expand_inputs(paths, outputs=[annotate])
     if annotate is not None and len(files) != 1:
         raise UsageError("--annotate takes one workbook at a time")
     prev = Path(previous) if previous else None

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import check_output, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
+from convert.checks.catalogue import text
 from convert.errors import NianbaoError, UsageError
 from convert.formats import known_versions, load_format
+from convert.inputs import Skipped
 from convert.merge_model import MergeRow
 from convert.record import Record
 
@@ -33,18 +36,24 @@ class MergeResult:
     years: list[int]
     versions: list[str]
     findings: list[dict[str, Any]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # inputs left out on purpose (summaries), why
+    states: dict[str, int] = field(default_factory=dict)  # how many reports are pass, fail, review
 
     @property
     def exit_code(self) -> int:
-        """Return 1 when an input was refused or a report fails a rule, else 0."""
-        return 1 if self.refused or any(f["severity"] == "error" for f in self.findings) else 0
+        """Return 0 only when every report is 通过 and nothing was refused or broke continuity, else 1."""
+        unsure = any(n for state, n in self.states.items() if state != "pass")
+        return 1 if self.refused or unsure or any(f["severity"] == "error" for f in self.findings) else 0
 
 
 def _row_from_record(record: Record, source: str) -> MergeRow:
-    from convert.checks import ERROR, check_rules
+    from convert.checks import ERROR, WARNING, Finding, check_rules
+    from convert.checks.verdict import judge
 
     fmt = load_format(record.format)
-    errors = [(f.code, f.fields, f.key) for f in check_rules(record, fmt) if f.severity == ERROR]
+    findings = check_rules(record, fmt)
+    errors = [(f.code, f.fields, f.key) for f in findings if f.severity == ERROR]
+    doubts = [Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings]
     return MergeRow(
         agency=record.agency or Path(source).stem,
         year=record.year,
@@ -53,14 +62,20 @@ def _row_from_record(record: Record, source: str) -> MergeRow:
         values=tuple(record.cells.get(k) for k in fmt.cell_keys),
         errors=errors,
         warnings=sorted({w.code for w in record.warnings}),
+        state=judge(record, findings + doubts, fmt).state,
     )
 
 
 def _read_row(path: Path, debug: bool) -> Outcome:
-    def work() -> MergeRow:
+    def work() -> MergeRow | Skipped:
         from convert.commands import read_any
+        from convert.readback import is_summary
 
-        return _row_from_record(read_any(path), path.name)
+        record = read_any(path)
+        if is_summary(record):
+            # A summary's totals are the sum of reports: merging it again would count them twice.
+            return Skipped(path, text("skipped-summary"))
+        return _row_from_record(record, path.name)
 
     return guarded(path, work, debug)
 
@@ -77,9 +92,10 @@ def merge_inputs(
     debug: bool = False,
 ) -> MergeResult:
     """Read reports and workbooks (files or folders, in any mix) and write one summary workbook."""
-    files = expand_inputs(paths)
     out = Path(out)
-    _check_out(out, force)
+    files = expand_inputs(paths, outputs=[out])
+    with protecting([*files, group_by]):
+        _check_out(out, force)
     outcomes = prepared(
         files,
         run_many(
@@ -87,7 +103,9 @@ def merge_inputs(
         ),
         jobs,
     )
-    return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
+    # The summary is written after the batch ends: its inputs stay protected until then.
+    with protecting([*files, group_by]):
+        return merge_rows(outcomes, out, year=year, latest=latest, group_by=group_by, force=force)
 
 
 def merge_store(
@@ -98,7 +116,7 @@ def merge_store(
 
     out = Path(out)
     _check_out(out, force)
-    with open_store(store, create=False) as db:
+    with open_store(store, create=False) as db, protecting([group_by]):
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:
@@ -106,9 +124,10 @@ def merge_store(
             record, info = db.get(agency, yr)
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
             outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
-    if not outcomes:
-        raise UsageError(f"the store holds no record of {year}")
-    return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
+        if not outcomes:
+            raise UsageError(f"the store holds no record of {year}")
+        # Written while the store is open, so the summary can never replace it.
+        return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
 
 
 def _entry_key(entry: Any) -> tuple[str, int]:
@@ -120,8 +139,7 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"the summary must be an .xlsx file: {out}")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
+    check_output(out, force)
 
 
 def merge_rows(
@@ -137,10 +155,14 @@ def merge_rows(
     groups = _manifest(Path(group_by)) if group_by else None
     rows: list[MergeRow] = []
     refused: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     seen: dict[tuple[str, int | None], int] = {}
     for outcome in outcomes:
         if not outcome.ok:
             refused.append((str(outcome.path), outcome.error))
+            continue
+        if isinstance(outcome.value, Skipped):
+            skipped.append((str(outcome.path), outcome.value.reason))
             continue
         row: MergeRow = outcome.value
         if year is not None and row.year != year:
@@ -175,7 +197,10 @@ def merge_rows(
     from convert.outputs.summary import write_summary
 
     write_summary(out, rows, refused, findings, total_year, total_version, force=force)
-    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings)
+    from convert.checks.verdict import tally
+
+    states = tally(r.state for r in rows)
+    return MergeResult(out, len(rows), refused, total_year, total_version, years, versions, findings, skipped, states)
 
 
 def _manifest(path: Path) -> dict[str, tuple[str, ...]]:

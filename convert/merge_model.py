@@ -23,6 +23,7 @@ class MergeRow:
     errors: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # code, message fields, key
     warnings: list[str] = field(default_factory=list)
     group: tuple[str, ...] = ()
+    state: str = "pass"  # the verdict: pass, fail or review (convert/checks/verdict.py)
 
     def cells(self) -> dict[str, Value]:
         """Return the cells by key."""

@@ -17,7 +17,9 @@ from convert.checks.catalogue import severity as usual_severity
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError
 from convert.formats import Format, core, known_versions, load_format, normalize
 from convert.outputs.layout import (
+    CUSTOM_KIND,
     CUSTOM_REVISION,
+    SUMMARY,
     SheetLayout,
     defined_name,
     heading_name,
@@ -83,6 +85,9 @@ class _Reading:
         revision = self._revision(meta)
         if revision is not None:
             source["revision"] = revision
+        # Its property says so; its detail sheets too, should a program drop the properties when saving it.
+        if book.custom.get(CUSTOM_KIND) == SUMMARY or book.skipped:
+            source[SUMMARY] = True
         self.record = Record(
             format=version,
             cells=cells,
@@ -189,7 +194,12 @@ class _Reading:
             items = [self.cover.values.get((r, c)) for c in range(3)]
             if all(v is None for v in items):
                 return rows
-            rows.append(["" if v is None else str(v) for v in items])
+            texts = ["" if v is None else str(v) for v in items]
+            if items[0] is None and rows:
+                # A text longer than a cell holds went on in this row (standard.py _cover_block): join it.
+                rows[-1] = [before + more for before, more in zip(rows[-1], texts, strict=True)]
+            else:
+                rows.append(texts)
             r += 1
 
     # -- texts ----------------------------------------------------------------------------------
@@ -217,12 +227,23 @@ class _Reading:
                         break
             starts.sort()
             last = sheet.max_row()
+            continued = normalize(self.std.text.continued)
             for i, (row, key) in enumerate(starts):
                 end = starts[i + 1][0] if i + 1 < len(starts) else last + 1
+                joins = False  # the row above was a paragraph this row may go on with
                 for r in range(row + 1, end):
                     v = sheet.values.get((r, 0))
-                    if v is not None:
-                        out[key].append(v if isinstance(v, str) else _plain_text(v))
+                    if v is None:
+                        joins = False
+                        continue
+                    text = v if isinstance(v, str) else _plain_text(v)
+                    mark = sheet.values.get((r, 1))
+                    if joins and isinstance(mark, str) and normalize(mark) == continued:
+                        # A paragraph longer than a cell holds went on in this row (standard.py): join it.
+                        out[key][-1] += text
+                    else:
+                        out[key].append(text)
+                    joins = True
         return out
 
     # -- cells ----------------------------------------------------------------------------------
@@ -521,6 +542,11 @@ def _read(path: str | Path, data: bytes | None = None) -> _Reading:
     return _Reading(_load(io.BytesIO(data)), path, hashlib.sha256(data).hexdigest())
 
 
+def is_summary(record: Record) -> bool:
+    """Tell whether a record was read from a summary workbook (the totals of many reports, never one report)."""
+    return bool(record.source.get(SUMMARY))
+
+
 def read_workbook(path: str | Path, *, data: bytes | None = None) -> Record:
     """Read a standard workbook back into the record it was written from (reported totals as printed).
 
@@ -549,4 +575,4 @@ def check_workbook(path: str | Path, *, data: bytes | None = None) -> tuple[Reco
     return record, findings
 
 
-__all__ = ["check_workbook", "read_workbook"]
+__all__ = ["check_workbook", "is_summary", "read_workbook"]

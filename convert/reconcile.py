@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from convert.checks import Finding, has_errors
-from convert.errors import ConflictError, StoreError, UsageError
+from convert.errors import ConflictError, NotAReportError, StoreError, UsageError
 from convert.formats import load_format
 from convert.record import TEXT_KEYS, Record, Value
 from convert.store import Store, default_author, value_text
+from convert.store.base import command_line
 
 APPLIED = "applied"
 NOTHING = "nothing-to-apply"
@@ -168,10 +169,12 @@ def _conflict(
 ) -> str | None:
     """Say why the workbook is not an edit of the latest revision, or None when it is."""
     agency, year = record.agency, record.year
-    how = (
-        f"export the latest revision with `nianbao store export {agency} {year} -o BOOK.xlsx` and redo the edits, "
-        "or apply anyway with --force --reason TEXT"
-    )
+    # The agency is data: quoted for the shell, and after -- should it start like an option.
+    words = [str(agency), str(year), "-o", "BOOK.xlsx"]
+    if str(agency).startswith("-"):
+        words = [*words[2:], "--", *words[:2]]
+    export = command_line("nianbao", "store", "export", *words)
+    how = f"export the latest revision with `{export}` and redo the edits, or apply anyway with --force --reason TEXT"
     if rev is None:
         return f"the workbook was not exported from the store (it names no revision), so its base is unknown; {how}"
     if rev.get("record_id") != record_id or rev.get("agency") != agency or rev.get("year") != year:
@@ -207,7 +210,7 @@ def reconcile(
     add: bool = False,
 ) -> ReconcileResult:
     """Compare an edited workbook with its record in the store; with apply, store it as a new revision if safe."""
-    from convert.readback import check_workbook
+    from convert.readback import check_workbook, is_summary
 
     path = Path(book_path)
     if force and not (reason and reason.strip()):
@@ -216,6 +219,8 @@ def reconcile(
     record, findings = check_workbook(path)
     if record is None:
         return ReconcileResult(path, REFUSED, None, None, "not a nianbao workbook; nothing to reconcile", findings)
+    if is_summary(record):
+        raise NotAReportError("summary-not-a-report")
     agency, year = record.agency, record.year
     if not agency or year is None:
         raise StoreError(f"{path}: the cover names no agency or year, so no record can be matched; fill them in")

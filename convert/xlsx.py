@@ -49,6 +49,7 @@ class Book:
     sheets: dict[str, Sheet]
     names: dict[str, tuple[str, Pos]]
     custom: dict[str, Any]
+    skipped: tuple[str, ...] = ()  # the names of the sheets not read (skip_prefix)
 
 
 def col_index(letters: str) -> int:
@@ -93,17 +94,19 @@ def load(path: Path | IO[bytes], skip_prefix: str = "") -> Book:
         formats = _cell_formats(zf)
         sheets: dict[str, Sheet] = {}
         sheet_names: list[str] = []
+        skipped: list[str] = []
         for sh in workbook.iterfind("m:sheets/m:sheet", NS):
             name = sh.get("name", "")
             sheet_names.append(name)
             if skip_prefix and name.startswith(skip_prefix):
+                skipped.append(name)
                 continue
             part = targets.get(sh.get(f"{{{NS['r']}}}id"))
             root = _xml(zf, part) if part else None
             sheets[name] = _sheet(root, strings, formats) if root is not None else Sheet()
         names = _defined_names(workbook, sheet_names)
         custom = _custom(zf)
-    return Book(sheets, names, custom)
+    return Book(sheets, names, custom, tuple(skipped))
 
 
 def _shared_strings(zf: zipfile.ZipFile) -> list[str]:

@@ -83,7 +83,7 @@ def test_a_missing_item_is_named(path: str) -> None:
         ("standard.tables.title_height", "tall", "standard.tables.title_height: expected a number"),
         ("standard.print.paper", 9.5, "standard.print.paper: expected a whole number"),
         ("standard.styles.title.bold", "yes", "standard.styles.title.bold: expected true or false"),
-        ("standard.styles.title.underline", 1, "standard.styles.title: unknown format property 'underline'"),
+        ("standard.styles.title.strikeout", 1, "standard.styles.title: unknown format property 'strikeout'"),
         ("standard.styles.title.extends", "headline", "standard.styles.title: extends unknown style 'headline'"),
         ("standard.styles.base.extends", "cell", "extend each other in a circle"),
         ("standard.print.cover", "sideways", "standard.print.cover: expected portrait or landscape"),
@@ -162,11 +162,11 @@ def test_a_translated_layout_writes_and_reads_back(tmp_path: Path, translated: N
     record.text["preface"] = ["前言一段。"]
     path = write_workbook(record, tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-1] == "Checks"
+    assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-2] == "Checks"
     cover_labels = [c.value for c in wb["Cover"]["A"]]
     assert "Agency" in cover_labels and any(str(v).startswith("Notes（") for v in cover_labels)
     assert wb["一 总体情况"]["A1"].value == "Preface" and wb["一 总体情况"]["A3"].value == "一. 总体情况"
-    results = {c.value for c in openpyxl.load_workbook(path, data_only=True)["Checks"]["F"][1:]}
+    results = {c.value for c in openpyxl.load_workbook(path, data_only=True)["Checks"]["A"][1:]}
     assert results <= {"PASS", "FAIL", "BLANK"} and "PASS" in results
     back, findings = check_workbook(path)
     assert back is not None and back.cells == record.cells and back.text["preface"] == ["前言一段。"]
@@ -199,5 +199,5 @@ def test_texts_do_not_outlive_their_layout(tmp_path: Path, monkeypatch: pytest.M
         books.append(write_workbook(record, tmp_path / f"{len(books)}.xlsx"))
     template.load_template.cache_clear()
     translated, shipped = (openpyxl.load_workbook(p) for p in books)
-    assert '"PASS"' in translated["Checks"]["F2"].value
-    assert '"通过"' in shipped["校验"]["F2"].value and "PASS" not in shipped["校验"]["F2"].value
+    assert '"PASS"' in translated["Checks"]["A2"].value
+    assert '"通过"' in shipped["校验"]["A2"].value and "PASS" not in shipped["校验"]["A2"].value

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from convert.checks import has_errors
+from convert.checks.verdict import judge
 from convert.outputs.standard import write_workbook
 from convert.readback import check_workbook, read_workbook
 from convert.record import Record
@@ -22,6 +23,10 @@ def _records() -> dict[str, Record]:
     broken = consistent_record("2021", seed=9)
     broken.cells["requests.granted.total"] = 12345  # a wrong printed total: the check sheet must say 不通过
     out["broken"] = broken
+    out["full"] = consistent_record("2019", seed=4)  # every cell filled and consistent: 通过
+    blank = consistent_record("2021", seed=3)
+    blank.cells["requests.granted.commercial"] = None  # a rule that cannot be computed: 待核
+    out["blank"] = blank
     return out
 
 
@@ -60,3 +65,15 @@ def test_broken_total_counts_as_failure_on_the_cover(resaved: dict[str, tuple[Re
     wb = openpyxl.load_workbook(theirs, data_only=True)
     (sheet, ref), *_ = list(wb.defined_names["meta_check_failures"].destinations)
     assert wb[sheet][ref.replace("$", "")].value >= 2
+
+
+def test_the_cover_verdict_is_live_and_agrees_with_the_check(resaved: dict[str, tuple[Record, Path, Path]]) -> None:
+    seen = set()
+    for name, (_, _, theirs) in resaved.items():
+        wb = openpyxl.load_workbook(theirs, data_only=True)
+        (sheet, ref), *_ = list(wb.defined_names["meta_verdict"].destinations)
+        back, findings = check_workbook(theirs)
+        expected = judge(back, findings).label
+        assert wb[sheet][ref.replace("$", "")].value == expected, name
+        seen.add(expected)
+    assert seen == {"通过", "不通过", "待核"}

@@ -170,7 +170,7 @@ def test_merge_a_store_year(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     out = tmp_path / "s2019.xlsx"
     result = runner.invoke(app, ["merge", "--store", str(db), "--year", "2019", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # zhuzhen and liancai are 待核 (blank cells, a missing section)
     assert "merged 3 report(s)" in result.stdout
     summary = read_workbook(out)
     records = [read_report(samples / f) for f in ("zhuzhen-2019.txt", "luoqi-2019.txt", "liancai-2019.txt")]
@@ -179,3 +179,16 @@ def test_merge_a_store_year(tmp_path: Path) -> None:
     )
     nothing = runner.invoke(app, ["merge", "--store", str(db), "--year", "2030", "-o", str(tmp_path / "x.xlsx")])
     assert nothing.exit_code == 2 and "no record of 2030" in nothing.stderr
+
+
+def test_each_report_has_its_verdict_and_only_all_passing_exits_0(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    result = merge_inputs([samples], tmp_path / "all.xlsx", jobs=1)
+    assert result.states == {"pass": 3, "fail": 0, "review": 2} and result.exit_code == 1
+    wb = openpyxl.load_workbook(tmp_path / "all.xlsx", read_only=True)
+    rows = list(wb["汇总·逐份校验"].iter_rows(values_only=True))
+    status = rows[0].index("结果")
+    verdicts = {r[0]: r[status] for r in rows[1:]}
+    assert verdicts["竹镇镇"] == "待核" and verdicts["洛碛镇"] == "通过"
+    passing = merge_inputs([samples / "luoqi-2019.txt", samples / "fenggang-2020.txt"], tmp_path / "ok.xlsx", jobs=1)
+    assert passing.states == {"pass": 2, "fail": 0, "review": 0} and passing.exit_code == 0

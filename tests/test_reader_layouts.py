@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from convert.checks.catalogue import needs_review
 from convert.errors import NotAReportError
 from convert.formats import load_format
 from convert.parse import parse_report
@@ -95,17 +96,27 @@ def test_a_row_with_an_extra_cell_is_read_by_its_total() -> None:
 
 
 def test_a_short_row_keeps_only_what_the_totals_fix(english: None) -> None:
-    # Two numbers for seven columns: only the total is certain; the rest stays blank, with a warning.
+    # Two numbers for seven columns: only the total is certain; the rest stays blank, and the 40 no column
+    # holds is named in a warning that asks for a review.
     rec = parse_report(_requests_row("| 一、本年新收政府信息公开申请数量 | 40 | 40 |"))
     assert rec.cells["requests.new_received.total"] == 40
     assert rec.cells["requests.new_received.natural_person"] is None
-    assert any(w.code == "row-misaligned" and "left blank" in w.message for w in rec.warnings)
+    (warning,) = [w for w in rec.warnings if w.code == "number-set-aside"]
+    assert (warning.where, warning.fields["numbers"], warning.fields["positions"]) == (
+        "requests.new_received",
+        [40],
+        [1],
+    )
+    assert "40 (number 1 of the row) could not be placed" in warning.message
+    assert "6 cell(s) left blank" in warning.message
+    assert needs_review(warning.code)
 
 
 def test_a_row_no_reading_explains_is_left_blank(english: None) -> None:
     rec = parse_report(_requests_row("| 一、本年新收政府信息公开申请数量 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 |"))
     assert all(rec.cells[f"requests.new_received.{c}"] is None for c in ("natural_person", "total"))
-    assert any(w.code == "row-misaligned" and "no reading" in w.message for w in rec.warnings)
+    (warning,) = [w for w in rec.warnings if w.code == "number-set-aside"]
+    assert warning.fields["numbers"] == [1, 2, 3, 4, 5, 6, 7, 8, 9] and "no reading" in warning.message
 
 
 def test_balance_failure_is_a_warning_naming_the_cells() -> None:

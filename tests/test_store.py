@@ -153,13 +153,13 @@ def test_a_newer_schema_is_refused(new_store: str, english: None) -> None:
         pass
 
 
-def test_not_a_store_is_refused(new_store: str) -> None:
+def test_not_a_store_is_refused(new_store: str, english: None) -> None:
     if is_postgres(new_store):
         # Another application's table of the same name: never taken over, never written to.
         raw_query(new_store, "CREATE TABLE reports (title text)")
     else:
         Path(new_store).write_text("just some text, not SQLite\n" * 100, encoding="utf-8")
-    with pytest.raises(StoreError), open_store(new_store):
+    with pytest.raises(UsageError, match="not a nianbao store"), open_store(new_store):
         pass
     if is_postgres(new_store):
         assert raw_query(new_store, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == [("reports",)]

@@ -177,7 +177,7 @@ def test_cli_and_merge_take_the_url_from_the_option_or_the_environment(
     listed = runner.invoke(app, ["store", "list", "--json"])
     assert listed.exit_code == 0 and len(json.loads(listed.stdout)) == 5
     merged = runner.invoke(app, ["merge", "--store", pg_store, "--year", "2019", "-o", str(tmp_path / "s.xlsx")])
-    assert merged.exit_code == 0, merged.output
+    assert merged.exit_code == 1, merged.output  # zhuzhen and liancai are 待核, as from an SQLite store
     assert merged.stdout.startswith("merged 3 report(s)")
     assert list(tmp_path.iterdir()) == [tmp_path / "s.xlsx"]
 

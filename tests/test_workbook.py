@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_sheets_in_order(written: tuple[Record, Path]) -> None:
     record, path = written
     fmt = load_format(record.format)
     names = openpyxl.load_workbook(path).sheetnames
-    assert names == ["封面", *[s.sheet for s in fmt.sections], "校验"]
+    assert names == ["封面", *[s.sheet for s in fmt.sections], "校验", "来源"]
     assert all(len(n) <= 31 for n in names)
 
 
@@ -215,12 +216,21 @@ def test_cover_has_metadata_and_live_check_summary(written: tuple[Record, Path])
     cover = wb["封面"]
     values = [c.value for row in cover.iter_rows() for c in row if c.value is not None]
     assert record.agency in values and record.year in values and record.format in values
-    assert record.source["sha256"] in values
+    # Provenance is off the printed cover, on the last sheet.
+    assert record.source["sha256"] not in values
+    ws, ref = _target(wb, "meta_source_sha256")
+    assert ws.title == "来源" and ws[ref].value == record.source["sha256"]
     ws, ref = _target(wb, "meta_check_failures")
     assert str(ws[ref].value).startswith("=COUNTIF(")
+    ws, ref = _target(wb, "meta_verdict")
+    assert ws.title == "封面" and ref == "B3" and str(ws[ref].value).startswith("=IF(")
     cached = openpyxl.load_workbook(path, data_only=True)
     ws, ref = _target(cached, "meta_check_failures")
     assert ws[ref].value == 0  # a consistent record with one blank total: nothing fails
+    ws, ref = _target(cached, "meta_check_unchecked")
+    assert ws[ref].value >= 1  # … but the rules over the blank total cannot be computed
+    ws, ref = _target(cached, "meta_verdict")
+    assert ws[ref].value == "待核"
     props = {p.name: p.value for p in wb.custom_doc_props}
     assert props["nianbao_record_id"] == "r-1" and props["nianbao_revision"] == 4
 
@@ -229,11 +239,19 @@ def test_check_sheet_one_row_per_equation(written: tuple[Record, Path]) -> None:
     record, path = written
     fmt = load_format(record.format)
     ws = openpyxl.load_workbook(path, data_only=True)["校验"]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
-    rule_rows = [r for r in rows if r[0] != "reported-total"]
+    header, *rows = list(ws.iter_rows(min_row=1, values_only=True))
+    code, result, where = header.index("代码"), header.index("结果"), header.index("位置")
+    rule_rows = [r for r in rows if r[code] != "reported-total"]
     assert len(rule_rows) == len(fmt.equations())
     assert len(rows) - len(rule_rows) == len(fmt.formulas())
-    assert {r[5] for r in rows} <= {"通过", "缺数"}
+    assert {r[result] for r in rows} <= {"通过", "待核"}
+    # Positions in the table's words, each linking to a cell of its sheet.
+    assert all(str(r[where]).startswith("「") and not re.search("[a-z]", str(r[where])) for r in rows)
+    links = openpyxl.load_workbook(path)["校验"]
+    column = links.cell(1, where + 1).column_letter
+    target = links[f"{column}2"].hyperlink.location
+    sheet, cell = target.rsplit("!", 1)
+    assert sheet.strip("'") in {s.sheet for s in fmt.sections} and cell.startswith("$")
 
 
 def test_check_sheet_counts_a_failure(tmp_path: Path) -> None:
@@ -277,7 +295,7 @@ def test_atomic_nothing_left_on_failure(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_too_long_text_refused_without_leftovers(tmp_path: Path) -> None:
     record = consistent_record("2019")
-    record.text["other"] = ["字" * 40000]
+    record.title = "字" * 40000  # one cell, not a paragraph (those go over several rows): refused
     with pytest.raises(UsageError):
         write_workbook(record, tmp_path / "long.xlsx")
     assert list(tmp_path.iterdir()) == []

@@ -219,7 +219,7 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
         review = spec.get("review", False)
         if not isinstance(review, bool):
             raise FormatDataError(f"{where}: review must be true or false")
-        if spec["severity"] not in SEVERITIES + (TEXT,):
+        if spec["severity"] not in (*SEVERITIES, TEXT):
             raise FormatDataError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {spec['severity']!r}")
         kinds = [k for k in ("cases", "like") if k in spec] + (["templates"] if set(langs) & set(spec) else [])
         if len(kinds) != 1:

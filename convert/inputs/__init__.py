@@ -6,6 +6,7 @@ A new kind of input is one module with `detect(probe)` and `read(probe)`, and on
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convert import safety
+from convert.checks.catalogue import text as interface_text
 from convert.errors import NianbaoError, NotAReportError, UsageError
 from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, text, workbook, xls
 from convert.inputs.base import Document, Kind, Line, Probe
@@ -94,16 +96,20 @@ class Selection:
         return self.files
 
 
-def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selection:
+def select(
+    paths: Sequence[str | Path], limits: Limits | None = None, outputs: Sequence[str | Path | None] = ()
+) -> Selection:
     """Expand folders into the files of a kind we read, sorted; keep files given by name as they are.
 
     A folder's other files are skipped, each with the reason its kind gives (a PDF, a picture, a database …);
-    hidden files and folders are not looked at, nor Office lock files (~$name).
+    hidden files and folders are not looked at, nor Office lock files (~$name). outputs: what the command
+    writes (a workbook ending in .xlsx, else a folder of workbooks), never taken from a folder as an input.
     """
     if not paths:
         raise UsageError("no input given: name report files or folders")
     limits = limits or safety.DEFAULT_LIMITS
     chosen = Selection()
+    own = _Outputs(outputs)
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
@@ -116,11 +122,16 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
             chosen.skipped.append(
                 Skipped(folder, f"the pictures and styles a browser or Word saved with {page.name}: no report")
             )
+        inside = own.folders_inside(path)
+        chosen.skipped.extend(Skipped(folder, interface_text("skipped-output-folder")) for folder in inside)
         for member in sorted(p for p in path.rglob("*") if p.is_file()):
             if any(part.startswith(".") for part in member.relative_to(path).parts):
                 continue
-            if any(parent in companions for parent in member.parents):
+            if any(parent in companions or parent in inside for parent in member.parents):
                 continue  # the folder was named once above
+            if own.holds(member):
+                chosen.skipped.append(Skipped(member, interface_text("skipped-own-output")))
+                continue
             if member.name.startswith("~$"):
                 chosen.skipped.append(Skipped(member, "an Office lock file: the document is open in Word/Excel/WPS"))
                 continue
@@ -132,6 +143,33 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
         if len(chosen.files) == before:
             chosen.empty.append(path)
     return chosen
+
+
+class _Outputs:
+    """What a command writes, to leave out of its inputs: workbooks (.xlsx), and folders of workbooks."""
+
+    def __init__(self, outputs: Sequence[str | Path | None]) -> None:
+        """Resolve each output once (links followed); one not ending in .xlsx is a folder of workbooks."""
+        named = [Path(o) for o in outputs if o is not None]
+        self.files = {os.path.realpath(o) for o in named if o.suffix.lower() == ".xlsx"}
+        self.names = {Path(f).name for f in self.files}
+        self.folders = {os.path.realpath(o) for o in named if o.suffix.lower() != ".xlsx"}
+        self._real: dict[Path, str] = {}
+
+    def folders_inside(self, root: Path) -> list[Path]:
+        """The output folders strictly inside root (as paths under root): all they hold is output."""
+        top = os.path.realpath(root)
+        return [root / os.path.relpath(f, top) for f in sorted(self.folders) if f.startswith(top + os.sep)]
+
+    def holds(self, member: Path) -> bool:
+        """Tell whether a file of a folder is (or may be) one of the outputs: never read it as an input."""
+        if member.name in self.names and os.path.realpath(member) in self.files:
+            return True
+        if not self.folders or member.suffix.lower() != ".xlsx":
+            return False
+        if member.parent not in self._real:
+            self._real[member.parent] = os.path.realpath(member.parent)
+        return self._real[member.parent] in self.folders
 
 
 # What browsers and Word name the folder they save beside a web page X.htm: X_files (X.files in Chinese Word).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from convert.atomic import atomic_output
+from convert.atomic import atomic_output, check_output, protecting
 from convert.checks import ERROR, WARNING, Finding
 from convert.errors import UnreadableInputError, UsageError
 from convert.outputs.template import load_template
@@ -16,12 +16,13 @@ def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path
     path, out = Path(path), Path(out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"annotated copy must end in .xlsx: {out}")
-    if out.exists() and path.exists() and out.resolve() == path.resolve():
-        raise UsageError("the annotated copy must be a different file from the workbook checked")
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; use --force to replace it")
-    if not out.parent.is_dir():
-        raise UsageError(f"folder {out.parent} does not exist")
+    with protecting([path]):
+        check_output(out, force)
+        return _annotate(path, findings, out, force)
+
+
+def _annotate(path: Path, findings: list[Finding], out: Path, force: bool) -> Path:
+    """Write the annotated copy (the caller guards the input and checked the output)."""
     # Imported here so this module loads even where the safety checks are being worked on.
     from convert.safety import inspect_workbook
 

@@ -18,6 +18,9 @@ from convert.record import Value
 
 # The document property that holds the record revision a workbook was exported from (JSON).
 CUSTOM_REVISION = "nianbao_revision_json"
+# The document property that says what a workbook is: SUMMARY for one nianbao merge wrote (totals of many reports).
+CUSTOM_KIND = "nianbao_kind"
+SUMMARY = "summary"
 
 
 def defined_name(key: str) -> str:
@@ -316,7 +319,9 @@ def sum_values(values: Iterable[Value]) -> int | Decimal:
 
 
 __all__ = [
+    "CUSTOM_KIND",
     "CUSTOM_REVISION",
+    "SUMMARY",
     "Box",
     "SheetLayout",
     "computed_keys",

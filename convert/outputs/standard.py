@@ -18,9 +18,14 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from convert import __version__
+from convert.checks.catalogue import needs_review
+from convert.checks.positions import describe
+from convert.errors import FormatDataError
 from convert.formats import Format, Section, load_format
 from convert.outputs.layout import (
+    CUSTOM_KIND,
     CUSTOM_REVISION,
+    SUMMARY,
     Box,
     SheetLayout,
     computed_keys,
@@ -34,7 +39,7 @@ from convert.outputs.layout import (
     text_width,
 )
 from convert.outputs.template import CheckSheet, load_template, resolve_styles
-from convert.outputs.xlsxfast import check_target, write_atomically, write_string
+from convert.outputs.xlsxfast import cell_chunks, check_target, write_atomically, write_string
 from convert.record import Record, Value, dumps
 
 # A cell's content: a constant (blank for None) or a live formula with its cached result.
@@ -95,6 +100,9 @@ class Styles:
         self.value = wb.add_format(props["value"])
         self.result = wb.add_format(props["result"])
         self.number = wb.add_format(props["number"])
+        self.verdict = wb.add_format(props["verdict"])
+        self.review = wb.add_format(props["review"])
+        self.link = wb.add_format(props["link"])
         self._money: dict[tuple[int, bool], Any] = {}
 
     def money(self, decimals: int, formula: bool = False) -> Any:
@@ -159,6 +167,9 @@ def write_workbook(record: Record, path: str | Path, *, force: bool = False, rev
 
     def build(wb: Workbook) -> None:
         build_workbook(wb, meta, content, content, record.text, record.notes, record.extra, record.warnings)
+        if source.get(SUMMARY):
+            # The totals of a summary stay a summary's: never merged or stored as one report.
+            wb.set_custom_property(CUSTOM_KIND, SUMMARY)
 
     return write_atomically(path, build, force=force)
 
@@ -204,8 +215,11 @@ def build_workbook(
             reported_refs.update({k: f"{sheet}!{_abs(*p)}" for k, p in lay.reported.items()})
     check = wb.add_worksheet(std.check_sheet)
     _page_setup(check, meta, landscape=std.print.check == "landscape")
-    failures = _write_check_sheet(check, styles, fmt, values, refs, reported_values, reported_refs)
-    _write_cover(wb, cover, styles, meta, failures, notes, extra, warnings, layouts)
+    counts = _write_check_sheet(check, styles, fmt, values, refs, reported_values, reported_refs)
+    warnings = list(warnings)
+    counts["meta_doubts"] = sum(_doubtful(w.code) for w in warnings)
+    counts["meta_blank_tables"], blank_formula = _blank_tables(fmt, values, refs)
+    _write_cover(wb, cover, styles, meta, counts, blank_formula, notes, extra, warnings, layouts)
     wb.set_properties(
         {
             "title": meta.title or std.default_title,
@@ -391,9 +405,13 @@ def _write_text_sheet(
         wb.define_name(heading_name(key), f"={_quote(ws.name)}!{_abs(row, 0)}")
         row += 1
         for para in paragraphs:
-            write_string(ws, row, 0, para, styles.paragraph)
-            ws.set_row(row, row_height(para, width, look.line_height, look.min_height))
-            row += 1
+            # A paragraph longer than a cell holds goes on in the rows below, each marked; read-back joins them.
+            for i, chunk in enumerate(cell_chunks(para)):
+                write_string(ws, row, 0, chunk, styles.paragraph)
+                if i:
+                    write_string(ws, row, 1, look.continued, styles.paragraph)
+                ws.set_row(row, row_height(chunk, width, look.line_height, look.min_height))
+                row += 1
     ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True, "delete_rows": True})
 
 
@@ -405,14 +423,15 @@ def _write_check_sheet(
     refs: dict[str, str],
     reported_values: dict[str, Value],
     reported_refs: dict[str, str],
-) -> int:
-    """Write one row per rule equation and per reported total; return how many fail now."""
+) -> dict[str, int]:
+    """Write one row per rule equation and per reported total; return how many fail and cannot be computed now."""
     check = load_template().standard.check
     col = {c.key: i for i, c in enumerate(check.columns)}
     for c, column in enumerate(check.columns):
         ws.set_column(c, c, column.width)
         write_string(ws, 0, c, column.header, styles.header)
-    failures = 0
+    counts = {"meta_check_failures": 0, "meta_check_unchecked": 0}
+    tally = {check.fail: "meta_check_failures", check.incomplete: "meta_check_unchecked"}
     row = 1
 
     # The rules read what the report printed: a computed cell's reported total, like the record.
@@ -422,29 +441,42 @@ def _write_check_sheet(
     def show(value: Value) -> str:
         return check.blank if value is None else (format(value, "f") if isinstance(value, Decimal) else str(value))
 
+    def where(position: str, key: str) -> None:
+        # The position in the table's words, linking to its first cell.
+        ref = reported_refs.get(key) or refs.get(key)
+        words = describe(position, fmt)
+        if ref is None:
+            write_string(ws, row, col["where"], words, styles.key)
+        else:
+            ws.write_url(row, col["where"], f"internal:{ref}", styles.link, string=words)
+
     equations, reported = _check_rows(check, fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
-    for rule, title, where, lefts, rights, f_left, f_right, f_result in equations:
+    for rule, title, position, lefts, rights, f_left, f_right, f_result in equations:
         keys = [*lefts, *rights]
         left = sum_values(val(k) for k in lefts)
         right = sum_values(val(k) for k in rights)
         blank = any(val(k) is None for k in keys)
         result = check.incomplete if blank else (check.pass_ if left == right else check.fail)
-        failures += result == check.fail
+        if result in tally:
+            counts[tally[result]] += 1
         write_string(ws, row, col["rule"], rule, styles.key)
         write_string(ws, row, col["title"], title, styles.label)
-        write_string(ws, row, col["where"], where, styles.key)
+        where(position, keys[0])
         ws.write_formula(row, col["left"], f_left, styles.number, _number(left))
         ws.write_formula(row, col["right"], f_right, styles.number, _number(right))
         ws.write_formula(row, col["result"], f_result, styles.result, result)
-        write_string(ws, row, col["cells"], " ".join(f"{k}={show(val(k))}" for k in keys), styles.key)
+        by_column = fmt.rule(rule).per == "row"
+        cells = "  ".join(f"{_short(fmt, k, by_column)}={show(val(k))}" for k in keys)
+        write_string(ws, row, col["cells"], cells, styles.key)
         row += 1
     for key, f_left, f_right, f_result, text in reported:
         rep, comp = reported_values[key], values[key]
         result = check.incomplete if rep is None else (check.pass_ if rep == comp else check.fail)
-        failures += result == check.fail
+        if result in tally:
+            counts[tally[result]] += 1
         write_string(ws, row, col["rule"], REPORTED_RULE, styles.key)
         write_string(ws, row, col["title"], check.reported_title, styles.label)
-        write_string(ws, row, col["where"], key, styles.key)
+        where(key, key)
         ws.write_formula(row, col["left"], f_left, styles.number, _number(rep) if rep is not None else 0)
         ws.write_formula(row, col["right"], f_right, styles.number, _number(comp))
         ws.write_formula(row, col["result"], f_result, styles.result, result)
@@ -452,14 +484,46 @@ def _write_check_sheet(
         row += 1
     result_col = col["result"]
     rng = f"{xl_rowcol_to_cell(1, result_col)}:{xl_rowcol_to_cell(max(row - 1, 1), result_col)}"
-    ws.conditional_format(
-        rng, {"type": "cell", "criteria": "==", "value": f'"{check.fail}"', "format": styles.mismatch}
-    )
-    ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{check.pass_}"', "format": styles.ok})
+    for value, look in ((check.fail, styles.mismatch), (check.incomplete, styles.review), (check.pass_, styles.ok)):
+        ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look})
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(row - 1, 1), len(check.columns) - 1)
     ws.protect("", {"autofilter": True, "sort": True, "format_columns": True})
-    return failures
+    return counts
+
+
+def _short(fmt: Format, key: str, by_column: bool) -> str:
+    """Name a cell within its rule's row (by its column) or column (by its row), as the check sheet lists it."""
+    table, row, column = key.split(".")
+    t = fmt.tables[table]
+    return t.column(column).label if by_column else t.row(row).label
+
+
+def _doubtful(code: str) -> bool:
+    """Tell whether a reader's warning leaves a number unsure (its report is 待核)."""
+    try:
+        return needs_review(code)
+    except FormatDataError:
+        # A warning read back from a file with a code this version does not know: unsure.
+        return True
+
+
+def _blank_tables(fmt: Format, values: dict[str, Value], refs: dict[str, str]) -> tuple[int, str]:
+    """Count the tables with more than half of their input cells blank: now, and as a live formula."""
+    computed = set(fmt.formulas())
+    now, terms = 0, []
+    for table in fmt.tables.values():
+        inputs = [k for k in table.cell_keys() if k not in computed and k in refs]
+        if not inputs:
+            continue
+        filled = sum(values.get(k) is not None for k in inputs)
+        now += 2 * filled < len(inputs)
+        # COUNT takes at most 255 arguments in Excel: count in slices.
+        count = "+".join(
+            "COUNT(" + ",".join(refs[k] for k in inputs[i : i + 200]) + ")" for i in range(0, len(inputs), 200)
+        )
+        terms.append(f"(2*({count})<{len(inputs)})")
+    return now, "=" + ("+".join(terms) or "0")
 
 
 # The rule id of a check-sheet row that compares a printed total with the live one (like a rule's id).
@@ -516,15 +580,17 @@ def _write_cover(
     ws: Worksheet,
     styles: Styles,
     meta: Meta,
-    failures: int,
+    counts: dict[str, int],
+    blank_formula: str,
     notes: dict[str, str],
     extra: list[dict[str, Any]],
-    warnings: Iterable[Any],
+    warnings: list[Any],
     layouts: dict[str, SheetLayout],
 ) -> None:
-    """Write the cover: metadata, live check summary, and the record's notes, extra rows and warnings."""
+    """Write the cover (the verdict first, live) and the provenance sheet; then notes, extra rows and warnings."""
     std = load_template().standard
     cover = std.cover
+    check = std.check
     fmt = meta.fmt
     _page_setup(ws, meta, landscape=std.print.cover == "landscape")
     for c, width in enumerate(cover.widths):
@@ -532,6 +598,10 @@ def _write_cover(
     ws.merge_range(0, 0, 0, 2, "", styles.title)
     write_string(ws, 0, 0, meta.title or std.default_title, styles.title)
     ws.set_row(0, cover.title_height)
+    provenance = wb.add_worksheet(std.provenance_sheet)
+    _page_setup(provenance, meta, landscape=False)
+    for c, width in enumerate(cover.widths):
+        provenance.set_column(c, c, width)
     revision = dumps(meta.revision) if meta.revision is not None else None
     values: dict[str, Any] = {
         "meta_title": meta.title,
@@ -543,41 +613,68 @@ def _write_cover(
         "meta_source_sha256": meta.source_sha256,
         "meta_nianbao_version": cover.tool.format(version=__version__),
         "meta_revision": revision,
+        **counts,
     }
-    cover_sheet = _quote(std.cover_sheet)
-    row = 2
+    # Where each field goes, first: the verdict's formula refers to the counts below it.
+    rows: dict[str, tuple[Worksheet, int]] = {}
+    next_row = {"cover": 2, "provenance": 0}
     for item in cover.fields:
+        rows[item.name] = (ws if item.place == "cover" else provenance, next_row[item.place])
+        next_row[item.place] += 1
+    here = {name: _abs(r, 1) for name, (_, r) in rows.items()}
+    result = xl_rowcol_to_cell(1, check.col("result"), col_abs=True)[:-1]
+    results = f"{_quote(std.check_sheet)}!{result}:{result}"
+    formulas = {
+        "meta_check_failures": f'=COUNTIF({results},"{check.fail}")',
+        "meta_check_unchecked": f'=COUNTIF({results},"{check.incomplete}")',
+        "meta_blank_tables": blank_formula,
+        "meta_verdict": (
+            f'=IF({here["meta_check_failures"]}>0,"{check.fail}",IF({here["meta_check_unchecked"]}'
+            f'+{here["meta_blank_tables"]}+{here["meta_doubts"]}>0,"{check.incomplete}","{check.pass_}"))'
+        ),
+    }
+    failed = counts["meta_check_failures"] > 0
+    unsure = counts["meta_check_unchecked"] + counts["meta_blank_tables"] + counts["meta_doubts"] > 0
+    values["meta_verdict"] = check.fail if failed else (check.incomplete if unsure else check.pass_)
+    for item in cover.fields:
+        sheet, row = rows[item.name]
         name = item.name
-        write_string(ws, row, 0, item.label, styles.header)
-        if name == "meta_check_failures":
-            col = xl_rowcol_to_cell(1, std.check.col("result"), col_abs=True)[:-1]
-            ws.write_formula(
-                row,
-                1,
-                f'=COUNTIF({_quote(std.check_sheet)}!{col}:{col},"{std.check.fail}")',
-                styles.number,
-                failures,
+        write_string(sheet, row, 0, item.label, styles.header)
+        if name == "meta_verdict":
+            sheet.write_formula(row, 1, formulas[name], styles.verdict, values[name])
+            sheet.set_row(row, cover.verdict_height)
+            cell = _abs(row, 1)
+            for value, look in ((check.fail, styles.mismatch), (check.incomplete, styles.review)):
+                sheet.conditional_format(
+                    cell, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look}
+                )
+            sheet.conditional_format(
+                cell, {"type": "cell", "criteria": "==", "value": f'"{check.pass_}"', "format": styles.ok}
             )
-            write_string(ws, row, 2, cover.failures_note, styles.label)
+        elif name in formulas:
+            sheet.write_formula(row, 1, formulas[name], styles.number, values[name])
         else:
             value = values[name]
             if isinstance(value, int):
-                ws.write_number(row, 1, value, styles.value)
+                sheet.write_number(row, 1, value, styles.value if name == "meta_year" else styles.number)
             else:
-                write_string(ws, row, 1, value or "", styles.value)
-            ws.write_blank(row, 2, None, styles.label)
-        wb.define_name(name, f"={cover_sheet}!{_abs(row, 1)}")
-        row += 1
-    row += 1
+                write_string(sheet, row, 1, value or "", styles.value)
+        if item.note:
+            write_string(sheet, row, 2, item.note, styles.label)
+        else:
+            sheet.write_blank(row, 2, None, styles.label)
+        wb.define_name(name, f"={_quote(sheet.name)}!{_abs(row, 1)}")
+    row = next_row["cover"] + 1
     places = {k: (lay.section.sheet, p) for lay in layouts.values() for k, p in lay.cells.items()}
     blocks = (
         ("meta_notes", cover.notes, [[k, _place(places.get(k)), v] for k, v in notes.items()]),
         ("meta_extra", cover.extra, [[str(i + 1), dumps(item), ""] for i, item in enumerate(extra)]),
         ("meta_warnings", cover.warnings, [[w.code, w.message, w.where] for w in warnings]),
     )
-    for name, block, rows in blocks:
-        row = _cover_block(wb, ws, styles, row, name, block.heading, list(block.columns), rows)
+    for name, block, block_rows in blocks:
+        row = _cover_block(wb, ws, styles, row, name, block.heading, list(block.columns), block_rows)
     ws.protect("", {"format_columns": True, "format_rows": True})
+    provenance.protect("", {"format_columns": True, "format_rows": True})
 
 
 def _place(place: tuple[str, tuple[int, int]] | None) -> str:
@@ -607,13 +704,17 @@ def _cover_block(
         write_string(ws, row, c, h, styles.header)
     row += 1
     for items in rows:
-        for c, text in enumerate(items):
-            write_string(ws, row, c, text, styles.text_cell)
-        height = row_height(
-            max(items, key=text_width), cover.block_width, cover.block_line_height, cover.block_min_height
-        )
-        ws.set_row(row, height)
-        row += 1
+        # A text longer than a cell holds goes on in the rows below, under a blank first column; read-back joins them.
+        pieces = [cell_chunks(text) for text in items]
+        for i in range(max(len(p) for p in pieces)):
+            line = [p[i] if i < len(p) else "" for p in pieces]
+            for c, text in enumerate(line):
+                write_string(ws, row, c, text, styles.text_cell)
+            height = row_height(
+                max(line, key=text_width), cover.block_width, cover.block_line_height, cover.block_min_height
+            )
+            ws.set_row(row, height)
+            row += 1
     return row + 1
 
 

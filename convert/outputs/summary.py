@@ -18,6 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 from convert.checks.catalogue import render
 from convert.formats import Table, also_counted, crosswalks, known_versions, load_format
 from convert.merge_model import MergeRow, total, value_of
+from convert.outputs.layout import CUSTOM_KIND, SUMMARY
 from convert.outputs.standard import Meta, Styles, build_workbook
 from convert.outputs.template import Summary, load_template, resolve_styles
 from convert.outputs.xlsxfast import FastWorkbook, number_writer, write_atomically, write_string
@@ -169,7 +170,7 @@ def write_summary(
             _write_detail(ws, styles, extra, name, cols, plans[tag], texts)
         _write_check_detail(wb, styles, extra, rows, refused, findings, texts)
         _write_charts(wb, styles, in_total or rows, total_year, texts)
-        wb.set_custom_property("nianbao_kind", "summary")
+        wb.set_custom_property(CUSTOM_KIND, SUMMARY)
         wb.set_custom_property("nianbao_reports", n_reports)
 
     return write_atomically(out, build, force=force, in_memory=False)
@@ -256,12 +257,13 @@ class _Styles:
         self.subtotal_label = wb.add_format(props["subtotal_label"])
         self.key = wb.add_format(props["key"])
         self.bad = wb.add_format(props["bad"])
+        self.review = wb.add_format(props["review"])
 
 
 def _status(row: MergeRow) -> str:
-    """Return 通过 or 不通过 by the row's rule checks."""
+    """Return the row's verdict in the workbook's words: 通过, 不通过 or 待核."""
     check = load_template().standard.check
-    return check.fail if row.errors else check.pass_
+    return {"pass": check.pass_, "fail": check.fail}.get(row.state, check.incomplete)
 
 
 def _set_widths(ws: Worksheet, widths: list[float]) -> None:
@@ -353,13 +355,15 @@ def _write_detail(
     ws.freeze_panes(HEADER_ROWS, 1)
     ws.autofilter(3, 0, max(r - 1, 3), last_col)
     status = at["status"]
-    ws.conditional_format(
-        HEADER_ROWS,
-        status,
-        max(r - 1, HEADER_ROWS),
-        status,
-        {"type": "cell", "criteria": "==", "value": f'"{fail}"', "format": st.bad},
-    )
+    review = load_template().standard.check.incomplete
+    for word, look in ((fail, st.bad), (review, st.review)):
+        ws.conditional_format(
+            HEADER_ROWS,
+            status,
+            max(r - 1, HEADER_ROWS),
+            status,
+            {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": look},
+        )
 
 
 def _column_sums(rows: list[MergeRow]) -> dict[str, dict[str, Value]]:
@@ -426,13 +430,14 @@ def _write_check_detail(
         _write_check_row(ws, r, col, cells, st)
         r += 1
     status = col["status"]
-    for value in (fail, texts.refused):
+    looks = ((fail, st.bad), (texts.refused, st.bad), (load_template().standard.check.incomplete, st.review))
+    for value, look in looks:
         ws.conditional_format(
             1,
             status,
             max(r - 1, 1),
             status,
-            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": st.bad},
+            {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look},
         )
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(r - 1, 1), len(checks.columns) - 1)

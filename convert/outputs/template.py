@@ -29,6 +29,7 @@ STYLE_PROPERTIES = {
     "bottom": int,
     "bg_color": str,
     "num_format": str,
+    "underline": int,
     "locked": bool,
 }
 
@@ -167,6 +168,9 @@ class StandardStyles:
     money: Style
     money_formula: Style
     money_input: Style
+    verdict: Style
+    review: Style
+    link: Style
 
     def check_values(self, where: str) -> None:
         """Every extended style exists, and no style extends itself."""
@@ -249,6 +253,7 @@ class TextSheet:
     line_height: float
     min_height: float
     preface_heading: str
+    continued: str
 
 
 @dataclass(frozen=True)
@@ -325,10 +330,18 @@ class CheckSheet:
 
 @dataclass(frozen=True)
 class CoverField:
-    """A cover field: its defined name and its printed label."""
+    """A cover field: its defined name, its printed label, where it goes and a note beside it."""
 
     name: str
     label: str
+    # "cover", or "provenance": the last sheet, off the printed cover (source file, tool, revision).
+    place: str = "cover"
+    note: str = ""
+
+    def check_values(self, where: str) -> None:
+        """The place is the cover or the provenance sheet."""
+        if self.place not in ("cover", "provenance"):
+            raise FormatDataError(f"{where}.place: expected cover or provenance, found {self.place!r}")
 
 
 @dataclass(frozen=True)
@@ -350,7 +363,7 @@ class Cover:
 
     widths: tuple[float, ...]
     title_height: float
-    failures_note: str
+    verdict_height: float
     block_line_height: float
     block_min_height: float
     block_width: float
@@ -371,8 +384,14 @@ class Cover:
         "meta_source_sha256",
         "meta_nianbao_version",
         "meta_revision",
+        "meta_verdict",
         "meta_check_failures",
+        "meta_check_unchecked",
+        "meta_doubts",
+        "meta_blank_tables",
     )
+    # The fields whose value the workbook computes (live formulas), not the record.
+    LIVE = ("meta_verdict", "meta_check_failures", "meta_check_unchecked", "meta_blank_tables")
 
     def check_values(self, where: str) -> None:
         """Three column widths; every field name once."""
@@ -395,6 +414,7 @@ class Standard:
 
     cover_sheet: str
     check_sheet: str
+    provenance_sheet: str
     default_title: str
     properties: Properties
     print: Print
@@ -529,6 +549,7 @@ class SummaryStyles:
     subtotal_label: Style
     key: Style
     bad: Style
+    review: Style
 
     def check_values(self, where: str) -> None:
         """Every extended style exists, and no style extends itself."""

@@ -84,6 +84,21 @@ def number_writer(ws: Worksheet) -> Callable[[int, int, float, Format | None], A
     return ws._write_number
 
 
+def cell_chunks(text: str) -> list[str]:
+    """Cut a text into the fewest pieces of at most MAX_CELL_TEXT UTF-16 units (as Excel counts); joined, the text."""
+    if len(text) <= MAX_CELL_TEXT // 2 or len(text.encode("utf-16-le")) <= 2 * MAX_CELL_TEXT:
+        return [text]
+    chunks, start, units = [], 0, 0
+    for i, ch in enumerate(text):
+        width = 2 if ord(ch) > 0xFFFF else 1  # outside the BMP: a surrogate pair, never cut in two
+        if units + width > MAX_CELL_TEXT:
+            chunks.append(text[start:i])
+            start, units = i, 0
+        units += width
+    chunks.append(text[start:])
+    return chunks
+
+
 def write_string(ws: Worksheet, row: int, col: int, text: str, fmt: Any) -> None:
     """Write report text as text, always: never a formula, number or link."""
     if len(text) > MAX_CELL_TEXT:
@@ -128,6 +143,7 @@ __all__ = [
     "FastWorkbook",
     "FastWorksheet",
     "StreamingWorksheet",
+    "cell_chunks",
     "check_target",
     "number_writer",
     "write_atomically",

@@ -10,6 +10,7 @@ from typing import Any
 from convert.errors import NotAReportError
 from convert.formats import Format, Section, heading_words, known_versions, load_format, normalize, version_for_year
 from convert.inputs.base import Line
+from convert.parse.grouping import quoted, table_name
 from convert.parse.table import TableReader
 from convert.parse.title import agency_and_year, title_and_preface
 from convert.record import Record
@@ -159,5 +160,17 @@ def _warn_rule_failures(record: Record, fmt: Format) -> None:
             unchecked.setdefault(finding.key.split(".")[0], []).append(finding.key)
     for table, where in unchecked.items():
         # A blank cell beside numbers leaves a total unchecked: a lost cell would go unnoticed, so say so.
-        keys = where[:4] + (["…"] if len(where) > 4 else [])
-        record.warn("rule-unchecked", {"count": len(where), "table": table, "keys": keys}, table)
+        totals = quoted(_total_label(fmt, key) for key in dict.fromkeys(where))
+        fields = {
+            "count": len(where),
+            "table": table_name(fmt, table),
+            "totals": totals[:4] + ["…"] * (len(totals) > 4),
+        }
+        record.warn("rule-unchecked", fields, table)
+
+
+def _total_label(fmt: Format, where: str) -> str:
+    """Name a total a rule checks: its row's label (a row's total) or its column's (a column's total)."""
+    table, row, *column = where.split(".")
+    t = fmt.tables[table]
+    return t.column(column[0]).label if row == "*" and column else t.row(row).label

@@ -201,3 +201,38 @@ def _consistent(values: list[Value], eqs: list[Equation], blank_is_zero: bool = 
         if (values[target] or 0) != sum((values[p] or 0) for p in parts):
             return False
     return None if unknown else True
+
+
+def set_aside(
+    tokens: list[Cell], parsed: list[Parsed], fitted: list[Cell | None]
+) -> tuple[list[tuple[int, Value]], list[tuple[Value, int, int]]]:
+    """What a reading did to the row's non-zero numbers, beyond setting aside or adding blanks and zeros.
+
+    Returns those it left out of every cell, as (their place among the row's numbers, 1 first; value), and, in
+    a row with fewer cells than columns, those it put in another column than the one they stand under counted
+    from the left, as (value, that column, the column it went to). A row with more cells than columns sheds
+    cells: the numbers after a shed blank or zero move up, and that is the reading, not a move.
+    """
+    placed = {id(cell): slot for slot, cell in enumerate(fitted) if cell is not None}
+    lo, hi = 0, len(tokens)
+    while lo < hi and tokens[lo].empty:
+        lo += 1
+    while hi > lo and tokens[hi - 1].empty:
+        hi -= 1
+    fewer = hi - lo < len(fitted)
+    dropped: list[tuple[int, Value]] = []
+    moved: list[tuple[Value, int, int]] = []
+    number = 0
+    for at in range(lo, hi):
+        if tokens[at].empty:
+            continue
+        number += 1
+        value = parsed[at].value
+        if value is None or value == 0:
+            continue
+        slot = placed.get(id(tokens[at]))
+        if slot is None:
+            dropped.append((number, value))
+        elif fewer and slot != at - lo:
+            moved.append((value, at - lo, slot))
+    return dropped, moved

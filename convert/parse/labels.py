@@ -7,7 +7,7 @@ import unicodedata
 from functools import cache
 from typing import NamedTuple
 
-from convert.formats import core, load_format
+from convert.formats import core, load_format, normalize
 
 # An outline number a label starts with: Chinese (一、 （六）) or Arabic (1. 1、 (1)).
 _CHINESE_NUMBER = re.compile(r"^[（(]?([一二三四五六七八九十]+)[)）、.．]")
@@ -47,18 +47,37 @@ class TableLabels(NamedTuple):
     columns: LabelIndex
     derived_columns: LabelIndex
     groups: LabelIndex
+    header: tuple[str, ...]  # the words of the header's texts (corner, column labels), brackets dropped
 
 
 @cache
 def table_labels(version: str, table_key: str) -> TableLabels:
     """The label indexes of a table of a version (built once)."""
     table = load_format(version).tables[table_key]
+    texts = [table.corner, table.column_header, *(d.label for d in table.derived_columns)]
+    texts += [label for c in table.columns for label in (c.label, *c.aliases)]
+    texts += [label for g in table.groups for label in (g.label, *g.aliases)]
     return TableLabels(
         LabelIndex([(r.key, [r.label, *r.aliases]) for r in table.rows]),
         LabelIndex([(c.key, [c.label, *c.aliases]) for c in table.columns]),
         LabelIndex([(d.key, [d.label]) for d in table.derived_columns]),
         LabelIndex([(g.key, [g.label, *g.aliases]) for g in table.groups]),
+        tuple(dict.fromkeys(_words(t) for t in texts if t)),
     )
+
+
+def _words(text: str) -> str:
+    """A text's words without brackets, spaces or punctuation: a piece of it is a substring of its whole."""
+    return _PUNCTUATION.sub("", normalize(text))
+
+
+_PUNCTUATION = re.compile(r"[（()）\[\]【】“”\"'‘’，,、。.：:；;·\-—_*#|/]+")
+
+
+def header_piece(labels: TableLabels, text: str) -> bool:
+    """Tell whether a text is a piece of the table's header (a label a PDF or a copy cut over two lines)."""
+    words = _words(text)
+    return len(words) >= 2 and any(words in header for header in labels.header)
 
 
 def lookup(index: LabelIndex, text: str) -> str | None:

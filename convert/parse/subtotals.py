@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from convert.formats import Derived, Table
+from convert.parse.grouping import TableWarnings, number
 from convert.parse.rows import Cell
-from convert.parse.values import Parsed, parse
-from convert.record import Record
+from convert.parse.values import Parsed
+from convert.record import Record, Value
 
 
 class Subtotals:
     """A table's printed subtotals: where the header puts a 小计 column, and what 小计 rows and cells say."""
 
-    def __init__(self, table: Table, record: Record) -> None:
-        self.table, self.record = table, record
+    def __init__(self, table: Table, record: Record, said: TableWarnings) -> None:
+        self.table, self.record, self.said = table, record, said
         self.column: Derived | None = None  # the derived column (小计) the header shows, if any
         self.position: int | None = None  # its place among a row's numbers
 
@@ -37,12 +38,12 @@ class Subtotals:
             slots.insert(self.position, self.column.key)
         return slots
 
-    def row(self, label: Cell, cells: list[Cell], group: str | None) -> None:
-        """Keep a 小计 row in extra and check it against the rows of its group it sums."""
-        after = cells[cells.index(label) + 1 :]
-        values = [parse(c.text).value for c in after if not c.empty and parse(c.text).is_value]
-        if self.position is not None and len(values) == len(self.table.columns) + 1:
-            values.pop(self.position)
+    def row(self, label: Cell, cells: list[Cell], group: str | None, values: dict[str, Value]) -> None:
+        """Keep a 小计 row in extra and check it against the rows of its group it sums.
+
+        values: the row's numbers by column, as fitted to the columns like its group's rows (a cell left out is
+        not compared).
+        """
         self.record.extra.append(
             {
                 "table": self.table.key,
@@ -58,15 +59,20 @@ class Subtotals:
                 "case": "subtotal",
                 "cells": " | ".join(c.text.strip() for c in cells if c.text.strip()),
             }
-            self.record.warn("unknown-row", fields, f"line {label.line}")
+            self.said.warn("unknown-row", fields, self.table.key)
             return
-        columns = [c.key for c in self.table.columns]
-        for col, value in zip(columns, values, strict=False):
-            parts = [self.record.cells.get(f"{self.table.key}.{r}.{col}") for r in derived.sums]
+        wrong = []
+        for column in self.table.columns:
+            value = values.get(column.key)
+            parts = [self.record.cells.get(f"{self.table.key}.{r}.{column.key}") for r in derived.sums]
+            # A blank row is no zero: with one of them blank, the 小计 cannot be checked.
             known = [p for p in parts if p is not None]
-            if value is not None and known and sum(known) != value:
-                fields = {"case": "group", "value": value, "group": group, "sum": sum(known), "column": col}
-                self.record.warn("subtotal-mismatch", fields, f"line {label.line}")
+            if value is not None and known and len(known) == len(parts) and sum(known) != value:
+                wrong.append(f"{column.label} {number(value)} ≠ {number(sum(known))}")
+        if wrong:
+            assert group is not None  # a derived row always belongs to a group
+            fields = {"case": "group", "group": self.table.group(group).label, "cells": wrong}
+            self.said.warn("subtotal-mismatch", fields, self.table.key)
 
     def check_cell(self, row_key: str, p: Parsed, token: Cell) -> None:
         """Keep a row's 小计 cell in extra and check it against the row's cells it sums (once they are stored)."""
@@ -79,9 +85,7 @@ class Subtotals:
             self.record.extra.append(column)
         column["rows"][row_key] = token.text.strip()
         known = [v for v in parts if v is not None]
-        if p.value is not None and known and sum(known) != p.value:
-            self.record.warn(
-                "subtotal-mismatch",
-                {"case": "org", "name": derived.name, "value": p.value, "sum": sum(known)},
-                f"{self.table.key}.{row_key}",
-            )
+        if p.value is not None and known and len(known) == len(parts) and sum(known) != p.value:
+            cell = f"「{self.table.row(row_key).label}」 {number(p.value)} ≠ {number(sum(known))}"
+            fields = {"case": "org", "name": derived.name, "cells": [cell]}
+            self.said.warn("subtotal-mismatch", fields, f"{self.table.key}.{row_key}")

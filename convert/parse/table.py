@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from convert.formats import Format, Table, core
 from convert.inputs.base import Line
-from convert.parse.fit import Equation, fit, row_equations, wide_equations
-from convert.parse.labels import lookup, numbering, table_labels
+from convert.inputs.text import is_noise
+from convert.parse.fit import Equation, fit, row_equations, set_aside, wide_equations
+from convert.parse.grouping import TableWarnings, number
+from convert.parse.labels import header_piece, lookup, numbering, table_labels
 from convert.parse.rows import Cell, build_rows, is_value, rejoin, segments
 from convert.parse.shapes import RowShapes
 from convert.parse.subtotals import Subtotals
-from convert.parse.values import parse
+from convert.parse.values import Parsed, parse
 from convert.record import Record
+
+# The readings of a misaligned row that leave cells blank because several placements add up.
+UNSURE = ("totals-unsure", "ends")
 
 
 class TableReader:
@@ -24,7 +30,9 @@ class TableReader:
         self.fixed = {core(w) for w in (table.corner, table.column_header) if w}
         self.seen: set[str] = set()
         self.current_group: str | None = None
-        self.subtotals = Subtotals(table, record)
+        # Warnings are gathered while the table is read and told once it is done: one per cause.
+        self.said = TableWarnings(fmt, table, record)
+        self.subtotals = Subtotals(table, record, self.said)
         self.shapes = RowShapes()
         self.wide_stream: list[Cell] = []
         self.deferred: list[tuple[str, list[Cell], Cell, int]] = []
@@ -66,7 +74,7 @@ class TableReader:
                 "count": odd.length,
                 "usual": odd.usual,
             }
-            self.record.warn("row-misaligned", fields, f"{self.table.key}.{odd.row_key}")
+            self.said.warn("row-misaligned", fields, f"{self.table.key}.{odd.row_key}")
         if self.table.layout == "wide":
             self._wide()
         found = bool(self.seen)
@@ -75,7 +83,9 @@ class TableReader:
             said = self._derived_totals()
             for missing in self.table.rows:
                 if missing.key not in self.seen and not missing.sums and missing.key not in said:
-                    self.record.warn("missing-row", {"row": missing.label}, f"{self.table.key}.{missing.key}")
+                    fields = {"case": "row", "row": missing.label}
+                    self.said.warn("missing-row", fields, f"{self.table.key}.{missing.key}")
+        self.said.flush()
         return found
 
     def _derived_totals(self) -> set[str]:
@@ -97,7 +107,7 @@ class TableReader:
             printed = any(cells.get(f"{self.table.key}.{row.key}.{col}") is not None for col in row.columns)
             if printed and not any(part in self.seen for part in row.sums):
                 fields = {"row": row.label, "count": len(row.sums)}
-                self.record.warn("sub-rows-missing", fields, f"{self.table.key}.{row.key}")
+                self.said.warn("sub-rows-missing", fields, f"{self.table.key}.{row.key}")
                 said.update(row.sums)
         return said
 
@@ -143,12 +153,14 @@ class TableReader:
         values = [c for c in cells if not c.empty and parse(c.text).is_value]
         subtotal = next((c for _, c in labels if core(c.text) == "小计"), None)
         if subtotal is not None and values:
-            self.subtotals.row(subtotal, cells, self.current_group)
+            self._subtotal_row(subtotal, cells)
             return
         if not unknown:
             if values and self.strict:
-                fields = {"case": "numbers", "cells": " | ".join(c.text.strip() for c in values)}
-                self.record.warn("unplaced-line", fields, f"line {values[0].line}")
+                printed = "「" + " | ".join(c.text.strip() for c in values) + "」"
+                self.said.warn(
+                    "unplaced-line", {"case": "numbers", "table": self.said.name, "cells": [printed]}, self.table.key
+                )
             return
         label = unknown[-1]
         if values:
@@ -161,17 +173,32 @@ class TableReader:
                 }
             )
             fields = {"case": "row", "row": label.text.strip(), "cells": " | ".join(c.text.strip() for c in values)}
-            self.record.warn("unknown-row", fields, f"line {label.line}")
+            self.said.warn("unknown-row", fields, self.table.key)
         elif self.strict:
-            for c in unknown:
-                fields = {"case": "text", "table": self.table.key, "text": c.text.strip()}
-                self.record.warn("unplaced-line", fields, f"line {c.line}")
+            # A page number, or a piece of a header label a PDF or a copy cut over two lines, is no text of the report.
+            words = [c for c in unknown if not is_noise(c.text) and not header_piece(self.labels, c.text)]
+            if words:
+                texts = [f"「{c.text.strip()}」" for c in words]
+                self.said.warn(
+                    "unplaced-line", {"case": "text", "table": self.said.name, "texts": texts}, self.table.key
+                )
+
+    def _subtotal_row(self, label: Cell, cells: list[Cell]) -> None:
+        """Fit a 小计 row's cells to the columns as its group's rows are fitted, and check it against them."""
+        tokens = cells[cells.index(label) + 1 :]
+        slots = self.subtotals.slots(tuple(c.key for c in self.table.columns))
+        parsed = [parse(t.text, "count") for t in tokens]
+        hint = self.shapes.lead(len(tokens), len(slots))
+        fitted, _, _ = fit(tokens, parsed, len(slots), self._row_equations(slots), hint, True)
+        # A cell the fit could not place is not compared: a misread 小计 would only say the reading was wrong.
+        values = {s: parse(c.text).value for s, c in zip(slots, fitted or [], strict=False) if c is not None}
+        self.subtotals.row(label, cells, self.current_group, values)
 
     # -- values -----------------------------------------------------------------------------
     def _data(self, row_key: str, tokens: list[Cell], label: Cell, label_at: int = 0) -> None:
         if row_key in self.seen:
             fields = {"row": label.text.strip(), "cells": " | ".join(t.text.strip() for t in tokens)}
-            self.record.warn("duplicate-row", fields, f"line {label.line}")
+            self.said.warn("duplicate-row", fields, f"{self.table.key}.{row_key}")
             return
         self.seen.add(row_key)
         n = len(self.table.row(row_key).columns) + (self.subtotals.column is not None)
@@ -199,7 +226,11 @@ class TableReader:
         if lead is not None:
             self.shapes.learn(label_at, len(slots), len(tokens), lead)
         if reading:
-            self.record.warn("row-misaligned", {**reading, "row": label.text.strip()}, f"{self.table.key}.{row_key}")
+            labels = [self._slot_label(s) for s in slots]
+            row = label.text.strip()
+            self._misaligned(
+                {**reading, "row": row}, tokens, parsed, fitted, labels, row, f"{self.table.key}.{row_key}"
+            )
         # A row whose first and last numbers are filled is pinned; blanks at its ends could have shifted.
         pinned = bool(reading) or (
             fitted[0] is not None and not fitted[0].empty and fitted[-1] is not None and not fitted[-1].empty
@@ -217,14 +248,14 @@ class TableReader:
             if self.subtotals.is_column(col):
                 p = parse(token.text, "count", False)
                 for code, fields in p.warnings:
-                    self.record.warn(code, fields, key)
+                    self.said.warn(code, fields, key)
                 subtotal = (p, token)
                 continue
             column = self.table.column(col)
             # The 2021 format prints （单位：万元） in the header: a bare number there is in 万元.
             p = parse(token.text, column.type, "万元" in column.label)
             for code, fields in p.warnings:
-                self.record.warn(code, fields, key)
+                self.said.warn(code, fields, key)
             self.record.cells[key] = p.value
             if p.note:
                 self.record.notes[key] = p.note
@@ -233,6 +264,43 @@ class TableReader:
 
     def _row_equations(self, slots: list[str]) -> list[Equation]:
         return row_equations(self.fmt.version, self.table.key, tuple(slots))
+
+    def _slot_label(self, slot: str) -> str:
+        """The label of a row's slot: a column's, or the 小计 column's a template adds."""
+        if self.subtotals.is_column(slot):
+            assert self.subtotals.column is not None
+            return self.subtotals.column.label
+        return self.table.column(slot).label
+
+    def _misaligned(
+        self,
+        reading: dict[str, Any],
+        tokens: list[Cell],
+        parsed: list[Parsed],
+        fitted: list[Cell | None],
+        labels: list[str],
+        row: str,
+        where: str,
+    ) -> None:
+        """Say how a row with more or fewer cells than columns was read; a non-zero number set aside is a finding."""
+        dropped, moved = set_aside(tokens, parsed, fitted)
+        if not dropped and not moved:
+            self.said.warn("row-misaligned", reading, where)
+            return
+        how = reading["case"].removeprefix("table-")
+        case = "moved" if not dropped else "dropped" if how == "totals" else "unsure" if how in UNSURE else "unread"
+        # The reading's own fields: how many cells for how many columns, and the row as printed.
+        fields: dict[str, Any] = {"case": case, "row": row}
+        fields |= {"count": reading["count"], "columns": reading["columns"], "cells": reading["cells"]}
+        if case == "moved":
+            fields["moves"] = [f"{number(v)} ({labels[a]} → {labels[b]})" for v, a, b in moved]
+        else:
+            fields["numbers"] = [v for _, v in dropped]
+        if case in ("dropped", "unsure"):
+            fields["positions"] = [at for at, _ in dropped]
+        if case == "unsure":
+            fields["unsure"] = reading["unsure"]
+        self.said.warn("number-set-aside", fields, where)
 
     # -- the wide table (四: one printed row of fifteen cells per case) ---------------------
     def _wide_row(
@@ -261,7 +329,6 @@ class TableReader:
         rows = [r for r in self.table.rows if r.key not in self.seen]
         if not rows:
             return
-        first = next((i for i, c in enumerate(self.wide_stream) if not c.empty), 0)
         tokens = self.wide_stream
         slots = [(r.key, c) for r in rows for c in r.columns]
         eqs = wide_equations(self.fmt, self.table.key, rows)
@@ -269,8 +336,9 @@ class TableReader:
         fitted, reading, _ = fit(tokens, parsed, len(slots), eqs, None, True)
         assert fitted is not None
         if reading:
-            fields = {**reading, "case": f"table-{reading['case']}", "table": self.table.key}
-            self.record.warn("row-misaligned", fields, f"line {tokens[first].line}")
+            fields = {**reading, "case": f"table-{reading['case']}", "table": self.said.name}
+            labels = [f"{self.table.row(r).label}·{self.table.column(c).label}" for r, c in slots]
+            self._misaligned(fields, tokens, parsed, fitted, labels, self.said.name, self.table.key)
         for (row_key, col), token in zip(slots, fitted, strict=True):
             self.seen.add(row_key)
             if token is None:
@@ -278,7 +346,7 @@ class TableReader:
             key = f"{self.table.key}.{row_key}.{col}"
             p = parse(token.text, self.table.column(col).type)
             for code, fields in p.warnings:
-                self.record.warn(code, fields, key)
+                self.said.warn(code, fields, key)
             self.record.cells[key] = p.value
             if p.note:
                 self.record.notes[key] = p.note

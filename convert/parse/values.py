@@ -63,7 +63,7 @@ def parse(raw: str, kind: str = "count", unit_stated: bool = False) -> Parsed:
     if not text:
         return Parsed()
     if text in PLACEHOLDERS:
-        return Parsed(warnings=[("placeholder", {"text": raw.strip()})])
+        return Parsed(warnings=[("placeholder", {"case": "cell", "text": raw.strip()})])
     m = _NUMBER.match(text)
     if m and (not m["rest"] or _NOTE.match(m["rest"])):
         return _number(m, raw, kind, unit_stated)
@@ -75,9 +75,9 @@ def parse(raw: str, kind: str = "count", unit_stated: bool = False) -> Parsed:
                 value,
                 "",
                 True,
-                [("chinese-numeral", {"text": raw.strip(), "value": value})],
+                [("chinese-numeral", {"case": "cell", "text": raw.strip(), "value": value})],
             )
-    return Parsed(None, "", False, [("unreadable-value", {"text": raw.strip()})])
+    return Parsed(None, "", False, [("unreadable-value", {"case": "cell", "text": raw.strip()})])
 
 
 def _number(m: re.Match[str], raw: str, kind: str, unit_stated: bool) -> Parsed:
@@ -98,12 +98,12 @@ def _number(m: re.Match[str], raw: str, kind: str, unit_stated: bool) -> Parsed:
             out.warnings.append(("negative", {"case": "amount", "text": raw.strip()}))
         return out
     if unit in ("万元", "元"):
-        out.warnings.append(("unexpected-unit", {"text": raw.strip()}))
+        out.warnings.append(("unexpected-unit", {"case": "cell", "text": raw.strip()}))
     if number == number.to_integral_value():
         out.value = int(number)
     else:
         out.value = number
-        out.warnings.append(("not-whole", {"text": raw.strip()}))
+        out.warnings.append(("not-whole", {"case": "cell", "text": raw.strip()}))
     if negative and kind != "signed":
         out.warnings.append(("negative", {"case": "count", "text": raw.strip()}))
     return out

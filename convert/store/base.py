@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
+import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convert.errors import NianbaoError, StoreError
 from convert.record import Record, Value
+
+if TYPE_CHECKING:
+    from convert.inputs import Skipped
 
 # Spreadsheet programs run a CSV field that starts with one of these as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 LongRow = tuple[str, int, str, str, str | None]
+
+
+# A word a POSIX shell takes as it is: letters and digits of any script, and these signs.
+_SHELL_WORD = re.compile(r"[\w@%+=:,./-]+")
+
+
+def command_line(*words: str) -> str:
+    """Return a command line to suggest: a word a shell would read otherwise (space, $, quotes …) is quoted."""
+    return " ".join(w if _SHELL_WORD.fullmatch(w) and w.isprintable() else shlex.quote(w) for w in words)
 
 
 def default_author() -> str:
@@ -232,8 +246,8 @@ class Store(ABC):
 
 def add_files(
     store: Store, paths: list[Path], *, author: str, reason: str | None = None
-) -> Iterator[tuple[Path, AddResult | NianbaoError]]:
-    """Read each report (or converted workbook) and add it; yield each path with its result or its error."""
+) -> Iterator[tuple[Path, AddResult | NianbaoError | Skipped]]:
+    """Read and add each report (or workbook); yield each path with its result, its error, or why it was skipped."""
     from convert.inputs import prepared
 
     with prepared(paths):
@@ -242,16 +256,24 @@ def add_files(
 
 def _add_each(
     store: Store, paths: list[Path], *, author: str, reason: str | None
-) -> Iterator[tuple[Path, AddResult | NianbaoError]]:
+) -> Iterator[tuple[Path, AddResult | NianbaoError | Skipped]]:
+    from convert.checks.catalogue import text
     from convert.errors import UsageError
+    from convert.inputs import Skipped
+    from convert.readback import is_summary
     from convert.reader import read_report
 
     for path in paths:
         try:
             record = read_report(path)
+            if is_summary(record):
+                # A summary's totals are many reports' sum, never one report.
+                yield path, Skipped(path, text("skipped-summary"))
+                continue
             if record.source.get("kind") == "workbook" and record.source.get("revision"):
                 raise UsageError(
-                    f"{path} was exported from the store; bring its edits back with `nianbao reconcile {path}`"
+                    f"{path} was exported from the store; bring its edits back with "
+                    f"`{command_line('nianbao', 'reconcile', str(path))}`"
                 )
             result = store.add(
                 record,

@@ -505,7 +505,7 @@ def _migrate(conn: psycopg.Connection[tuple[Any, ...]], location: str, *, create
                     ).fetchall()
                 ]
                 if taken:
-                    raise StoreError("pg-foreign-tables", location=location, tables=sorted(taken))
+                    raise UsageError("pg-foreign-tables", location=location, tables=sorted(taken))
                 conn.execute(f"CREATE TABLE {SCHEMA_TABLE} (version integer PRIMARY KEY, applied text NOT NULL)")
                 version = 0
             if version > SCHEMA_VERSION:

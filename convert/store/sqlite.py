@@ -6,6 +6,7 @@ All the SQL of the SQLite backend is here: schema, migrations, triggers, queries
 from __future__ import annotations
 
 import builtins
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from convert.atomic import STORE, STORE_COMPANIONS, protect, unprotect
 from convert.errors import ConflictError, StoreError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
@@ -30,6 +32,10 @@ from convert.store.base import (
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
+# PRAGMA application_id of every nianbao store ("NBAO"): what tells our file from any other SQLite database.
+APPLICATION_ID = 0x4E42414F
+# The tables a store made before APPLICATION_ID existed has (with user_version >= 1): ours too.
+OUR_TABLES = frozenset({"reports", "revisions", "cells"})
 
 # Each step takes the schema from the version before it to the next; never edit a step once released.
 MIGRATIONS: tuple[str, ...] = (
@@ -82,17 +88,25 @@ MIGRATIONS: tuple[str, ...] = (
 class SQLiteStore(Store):
     """A store in an SQLite file, opened by connect(); the file is the whole store."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        """Wrap an open connection whose schema is current."""
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
+        """Wrap an open connection whose schema is current (read_only: opened for reading; reopened to write)."""
         self.conn = conn
         self.path = path
         self.location = str(path)
+        self.read_only = read_only
+        # While the store is open no output may replace it (store dump -o nianbao.db --force).
+        self._guard = protect([path], STORE, STORE_COMPANIONS)
 
     # -- transactions ---------------------------------------------------------------------------
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """Run a block as one write transaction: all of it is committed, or none of it."""
+        if self.read_only:
+            # Opened by a command that mostly reads (reconcile --apply): write access only now it writes.
+            conn = _open_for_writing(self.path, create=False)
+            self.conn.close()
+            self.conn, self.read_only = conn, False
         try:
             # IMMEDIATE takes the write lock now, so what we re-check inside cannot change before we commit.
             self.conn.execute("BEGIN IMMEDIATE")
@@ -358,6 +372,7 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         """Close the connection."""
+        unprotect(self._guard)
         self.conn.close()
 
 
@@ -371,32 +386,122 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    # WAL lets readers go on while one process writes; a crash mid-write leaves the last commit intact.
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open the file for reading only: nothing in it is changed, and no store is created; read-only media too."""
+    uri = path.absolute().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        wal = Path(f"{path}-wal")
+        if os.access(path.parent, os.W_OK) or (wal.exists() and wal.stat().st_size):
+            raise
+        # A WAL store on read-only media: SQLite cannot make the -shm file it reads through. Nothing can write
+        # there, and no -wal holds commits the file lacks, so the file alone is the whole store.
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    return conn
+
+
+def _kind(conn: sqlite3.Connection) -> str:
+    """Tell what an SQLite file is: OURS (a nianbao store, marked or made before the mark), EMPTY, or FOREIGN."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if application_id == APPLICATION_ID:
+        return OURS
+    if application_id == 0 and version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+        return EMPTY
+    if application_id == 0 and version >= 1 and OUR_TABLES <= tables:
+        return OURS
+    return FOREIGN
+
+
+OURS, EMPTY, FOREIGN = "ours", "empty", "foreign"
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"store {path} has schema version {version}, newer than this nianbao ({SCHEMA_VERSION}); upgrade nianbao"
         )
-    if version == SCHEMA_VERSION:
-        return
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring our (or a new, empty) file to the current schema and mark it ours; refuse any other database."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # Another process may have migrated while we waited for the lock.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        # Decided under the write lock: another process may have made or migrated the store while we waited.
+        kind = _kind(conn)
+        if kind == FOREIGN:
+            raise UsageError("store-not-ours", path=str(path), case="other-database")
+        version = _check_version(conn, path)
         for step in range(version, SCHEMA_VERSION):
             for statement in _statements(MIGRATIONS[step]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {step + 1}")
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            # A store made before the mark existed gets it with its first write.
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _open_for_writing(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Open our store (or a new, empty file when create) to write: current schema, marked, in WAL mode."""
+    if path.exists() and path.stat().st_size:
+        # Looked at read-only first: a database that is not ours is refused before anything in it changes.
+        seen = _identify(path, allow_empty=create)
+        if seen is not None:
+            seen.close()
+    elif not create:
+        raise StoreError(f"no store at {path}; add reports first with `nianbao store add`")
+    conn = _connect(path)
+    try:
+        if not _is_current(conn):
+            _migrate(conn, path)
+        # WAL lets readers go on while one process writes; a crash mid-write leaves the last commit intact.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _is_current(conn: sqlite3.Connection) -> bool:
+    marked = conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    return marked and conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def _identify(path: Path, *, allow_empty: bool) -> sqlite3.Connection | None:
+    """Refuse a file that is not our store (or, with allow_empty, an empty database); return a read-only connection."""
+    try:
+        conn = _connect_read_only(path)
+    except sqlite3.DatabaseError as exc:
+        raise UsageError("store-not-ours", path=str(path), case="not-a-database") from exc
+    try:
+        kind = _kind(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise UsageError("store-not-ours", path=str(path), case="not-a-database") from exc
+    if kind == FOREIGN:
+        conn.close()
+        raise UsageError("store-not-ours", path=str(path), case="other-database")
+    if kind == EMPTY:
+        conn.close()
+        if allow_empty:
+            return None
+        raise StoreError(f"no store at {path}; add reports first with `nianbao store add`")
+    return conn
 
 
 def _statements(script: str) -> list[str]:
@@ -416,7 +521,12 @@ def _statements(script: str) -> list[str]:
 
 
 def connect(location: str, *, create: bool) -> SQLiteStore:
-    """Open (creating and migrating if needed) the store file at location; the caller closes it."""
+    """Open the store file at location; the caller closes it.
+
+    create: for a command that writes: a missing or empty file becomes a new store, an older store is migrated
+    (and marked ours). Otherwise the store is opened read-only, and nothing is created, migrated or changed.
+    Any other file, SQLite database or not, is refused.
+    """
     path = Path(location)
     if not path.exists():
         if not create:
@@ -426,15 +536,15 @@ def connect(location: str, *, create: bool) -> SQLiteStore:
     elif path.is_dir():
         raise UsageError(f"{path} is a folder, not a store file")
     try:
-        conn = _connect(path)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open store {path}: {exc}") from exc
-    try:
-        _migrate(conn, path)
+        if create:
+            return SQLiteStore(_open_for_writing(path, create=True), path)
+        conn = _identify(path, allow_empty=False)
+        assert conn is not None
+        try:
+            _check_version(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        return SQLiteStore(conn, path, read_only=True)
     except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(f"{path} is not a nianbao store: {exc}") from exc
-    except BaseException:
-        conn.close()
-        raise
-    return SQLiteStore(conn, path)
+        raise StoreError(f"cannot open store {path}: {exc}") from exc
