@@ -114,11 +114,11 @@ def check_output(path: Path, force: bool) -> None:
     """Refuse an output that is a folder, sits in a missing folder, or exists (unless force)."""
     _refuse_guarded(path)
     if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a file")
+        raise UsageError("output-is-folder", path=str(path))
     if path.exists() and not force:
-        raise UsageError(f"{path} already exists; use --force to replace it")
+        raise UsageError("output-exists", path=str(path))
     if not path.parent.is_dir():
-        raise UsageError(f"folder {path.parent} does not exist")
+        raise UsageError("folder-missing", path=str(path.parent))
 
 
 def current_umask() -> int:
@@ -176,7 +176,7 @@ def atomic_output(path: Path, *, force: bool) -> Iterator[Path]:
         yield tmp
         # Another process may have written the output meanwhile: still never overwrite without force.
         if path.exists() and not force:
-            raise UsageError(f"{path} already exists; use --force to replace it")
+            raise UsageError("output-exists", path=str(path))
         _refuse_guarded(path)
         keep_owner(tmp, path)
         # mkstemp makes the temp file private (0o600); the output gets the permissions open() would give it.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convert.errors import NianbaoError, UsageError
+from convert.errors import NianbaoError, Phrase, UnsafeInputError, UsageError
 
 
 @dataclass
@@ -70,7 +70,7 @@ def run_many(
     """
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError("jobs-too-few")
     show = sys.stderr.isatty() and len(items) > 1 if progress is None else progress
     bar = _Progress(len(items), label) if show else None
     try:
@@ -92,7 +92,10 @@ def run_many(
         workers = min(jobs, len(items))
         # Small chunks keep both workers busy to the end; large ones amortise pickling for big batches.
         chunk = max(1, min(16, len(items) // (workers * 16) or 1))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        from convert.checks.catalogue import language, set_language
+
+        # A spawned worker (not forked) starts afresh: it is told the language --lang chose.
+        with ProcessPoolExecutor(workers, ctx, set_language, (language(),)) as pool:
             for outcome in pool.map(_call, [(func, item) for item in items], chunksize=chunk):
                 if bar:
                     bar.advance()
@@ -118,14 +121,22 @@ def guarded(path: Path, work: Callable[[], Any], debug: bool = False) -> Outcome
     except (MemoryError, RecursionError) as exc:
         if debug:
             raise
-        return Outcome(path, error=f"input too large or too deeply nested to read ({type(exc).__name__})", exit_code=2)
+        return Outcome(path, error=str(UnsafeInputError("input-too-deep", kind=type(exc).__name__)), exit_code=2)
     except Exception as exc:
         if debug:
             raise
         # A bug of ours must not stop the batch nor print a traceback; --debug shows it.
-        return Outcome(
-            path, error=f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", exit_code=1
-        )
+        error = NianbaoError("internal-error", kind=type(exc).__name__, detail=str(exc))
+        return Outcome(path, error=str(error), exit_code=1)
+
+
+# What the bar says it is doing, for each batch label, in the reader's language.
+_LABELS = {
+    "read": Phrase("progress-read"),
+    "convert": Phrase("progress-convert"),
+    "check": Phrase("progress-check"),
+    "merge": Phrase("progress-merge"),
+}
 
 
 class _Progress:
@@ -144,7 +155,7 @@ class _Progress:
             transient=True,
         )
         self.progress.start()
-        self.task = self.progress.add_task(label or "working", total=total)
+        self.task = self.progress.add_task(str(_LABELS.get(label, Phrase("progress-working"))), total=total)
 
     def advance(self) -> None:
         """Count one input done."""

@@ -36,7 +36,7 @@ def output_paths(inputs: list[Path], out: Path) -> list[Path]:
     if len(inputs) == 1 and out.suffix.lower() == ".xlsx":
         return [out]
     if out.suffix.lower() == ".xlsx":
-        raise UsageError(f"{len(inputs)} inputs need an output folder, not the file {out}")
+        raise UsageError("output-needs-folder", count=len(inputs), path=str(out))
     taken: set[str] = set()
     result = []
     for path in inputs:
@@ -83,7 +83,7 @@ def convert_inputs(
         targets[0].parent.mkdir(parents=True, exist_ok=True)
     elif out.suffix.lower() != ".xlsx":
         if out.exists() and not out.is_dir():
-            raise UsageError(f"output {out} exists and is not a folder")
+            raise UsageError("output-not-folder", path=str(out))
         out.mkdir(parents=True, exist_ok=True)
     items = [(p, t, force, debug) for p, t in zip(files, targets, strict=True)]
     return prepared(files, run_many(_convert_one, items, jobs, label="convert"), jobs)
@@ -119,7 +119,7 @@ def check_one(
         f.source = str(path)
     if annotate is not None:
         if probe.kind is not inputs.workbook.KIND:
-            raise UsageError("--annotate works on workbooks (.xlsx); convert the report first")
+            raise UsageError("annotate-needs-workbook")
         from convert.atomic import protecting
         from convert.outputs.annotate import annotate_workbook
 
@@ -162,7 +162,7 @@ def check_inputs(
     """Check every input; yield findings per input, in input order."""
     files = expand_inputs(paths, outputs=[annotate])
     if annotate is not None and len(files) != 1:
-        raise UsageError("--annotate takes one workbook at a time")
+        raise UsageError("annotate-one-only")
     prev = Path(previous) if previous else None
     ann = Path(annotate) if annotate else None
     return prepared(

@@ -20,14 +20,56 @@ class NianbaoError(Exception):
         return (_rebuild, (type(self), self.code, self.fields))
 
     def __str__(self) -> str:
-        from convert.checks.catalogue import known, render
-
-        # Rendered late, in the language of whoever shows it; a text that is no code is shown as written.
-        return render(self.code, self.fields) if known(self.code) else self.code
+        # Rendered late, in the language of whoever shows it.
+        return _say(self.code, self.fields)
 
 
 def _rebuild(cls: type[NianbaoError], code: str, fields: dict[str, Any]) -> NianbaoError:
     return cls(code, **fields)
+
+
+class Phrase:
+    """A part of a message that is itself a catalogue text (what a file looks like): a field value, rendered with it."""
+
+    __slots__ = ("code", "fields")
+
+    def __init__(self, code: str, /, **fields: Any) -> None:
+        self.code = code
+        self.fields = fields
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_phrase, (self.code, self.fields))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.code, self.fields) == (other.code, other.fields)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.code!r}, **{self.fields!r})"
+
+    def __str__(self) -> str:
+        return _say(self.code, self.fields)
+
+
+def _phrase(code: str, fields: dict[str, Any]) -> Phrase:
+    return Phrase(code, **fields)
+
+
+def _say(code: str, fields: dict[str, Any]) -> str:
+    """Render a code in the current language; never raise (an error must always be shown)."""
+    from convert.checks.catalogue import DEFAULT_LANGUAGE, language, render
+
+    try:
+        try:
+            lang = language()
+        except UsageError:  # $NIANBAO_LANG names no language: say it (and anything else) in the default one
+            lang = DEFAULT_LANGUAGE
+        return render(code, fields, lang)
+    except FormatDataError:
+        # An unknown code or wrong fields is our bug (tests/test_messages.py walks every raise): show what we have.
+        return " ".join([code, *(f"{k}={v}" for k, v in fields.items())])
 
 
 class UsageError(NianbaoError):

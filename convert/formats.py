@@ -20,7 +20,7 @@ def templates_dir() -> Path:
     for candidate in (here / "workbook_templates", here.parent / "workbook_templates"):
         if (candidate / "format.toml").is_file():
             return candidate
-    raise FormatDataError("workbook_templates/format.toml not found: reinstall nianbao")
+    raise FormatDataError("format-data-missing")
 
 
 _NUMBERING = re.compile(
@@ -332,7 +332,7 @@ class FormatData:
             return self.formats[version]
         except KeyError:
             known = ", ".join(self.formats)
-            raise FormatDataError(f"unknown format version {version!r}; known: {known}") from None
+            raise FormatDataError("format-version-unknown", version=version, known=known) from None
 
     def version_for_year(self, year: int) -> str:
         """Return the version a report of this year is written in: the latest in force by then, else the oldest."""
@@ -362,7 +362,7 @@ def parse_format_data(text: str, name: str = "format.toml") -> FormatData:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise FormatDataError(f"{name}: not valid TOML: {exc}") from exc
+        raise FormatDataError("format-data-invalid", problem=f"{name}: not valid TOML: {exc}") from exc
     versions = tuple(raw["versions"]) if isinstance(raw.get("versions"), dict) else ()
     ctx = _Context(name, versions)
     _check_shape(raw, _FILE, (), ctx)
@@ -375,7 +375,7 @@ def read_format_data(path: str | Path) -> FormatData:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormatDataError(f"cannot load {path}: {exc}") from exc
+        raise FormatDataError("format-data-unreadable", path=str(path), detail=str(exc)) from exc
     return parse_format_data(text, path.name)
 
 
@@ -537,7 +537,8 @@ class _Context:
 
     def fail(self, where: tuple[str, ...], message: str) -> NoReturn:
         """Raise the error that names the file, the version, table and item, and what is wrong."""
-        raise FormatDataError(": ".join((self.source, ", ".join(where), message) if where else (self.source, message)))
+        problem = ": ".join((self.source, ", ".join(where), message) if where else (self.source, message))
+        raise FormatDataError("format-data-invalid", problem=problem)
 
 
 def _suggest(name: str, known: Any) -> str:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from convert.errors import NianbaoError, UnsafeInputError
+from convert.errors import NianbaoError, Phrase, UnsafeInputError
 
 T = TypeVar("T")
 
@@ -30,11 +30,11 @@ def can_isolate() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_bytes: int, what: str) -> T:
+def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_bytes: int, what: Phrase) -> T:
     """Return func(*args) computed in a child with memory_bytes more address space and seconds of time.
 
     Our errors raised in the child are raised here; a child that runs out of memory, time, or crashes gives
-    an UnsafeInputError naming `what` (e.g. "the PDF"). Where fork is missing, func runs here, unguarded.
+    an UnsafeInputError naming `what` (e.g. Phrase("the-pdf")). Where fork is missing, func runs here, unguarded.
     """
     if not can_isolate():
         return func(*args)
@@ -57,7 +57,7 @@ def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_byte
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if not finished:
-        raise UnsafeInputError(f"refused: reading {what} took over {seconds:g} s (a damaged file or a bomb)")
+        raise UnsafeInputError("isolate-timeout", what=what, seconds=f"{seconds:g}")
     outcome: str | None
     value: Any
     try:
@@ -66,18 +66,13 @@ def run_isolated(func: Callable[..., T], *args: Any, seconds: float, memory_byte
         outcome, value = None, None  # cut short: the child died while answering
     if outcome is None:
         cause = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
-        raise UnsafeInputError(
-            f"refused: reading {what} needed over {memory_bytes // (1 << 20)} MB of memory or crashed ({cause}): "
-            "a damaged file or a bomb"
-        )
+        raise UnsafeInputError("isolate-crashed", what=what, megabytes=memory_bytes // (1 << 20), cause=cause)
     if outcome == "ok":
         return cast(T, value)
     if outcome == "error" and isinstance(value, BaseException):
         raise value
     if outcome == "memory":
-        raise UnsafeInputError(
-            f"refused: reading {what} needed over {memory_bytes // (1 << 20)} MB of memory (a damaged file or a bomb)"
-        )
+        raise UnsafeInputError("isolate-memory", what=what, megabytes=memory_bytes // (1 << 20))
     raise RuntimeError(value)  # a bug of ours in the child, shown as an internal error
 
 
@@ -124,10 +119,7 @@ def _child(
         except MemoryError:
             answer = ("memory", None)
         except RecursionError:
-            answer = (
-                "error",
-                UnsafeInputError("refused: the file nests objects too deeply (a damaged file or a bomb)"),
-            )
+            answer = ("error", UnsafeInputError("isolate-too-deep"))
         except Exception as exc:
             answer = ("bug", f"{type(exc).__name__}: {exc}")
         try:

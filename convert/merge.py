@@ -10,8 +10,7 @@ from typing import Any
 
 from convert.atomic import check_output, protecting
 from convert.batch import Outcome, expand_inputs, guarded, prepared, run_many
-from convert.checks.catalogue import text
-from convert.errors import NianbaoError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UsageError
 from convert.formats import known_versions, load_format
 from convert.inputs import Skipped
 from convert.merge_model import MergeRow
@@ -74,7 +73,7 @@ def _read_row(path: Path, debug: bool) -> Outcome:
         record = read_any(path)
         if is_summary(record):
             # A summary's totals are the sum of reports: merging it again would count them twice.
-            return Skipped(path, text("skipped-summary"))
+            return Skipped(path, NotAReportError("skipped-summary"))
         return _row_from_record(record, path.name)
 
     return guarded(path, work, debug)
@@ -125,7 +124,7 @@ def merge_store(
             name = f"store:{agency}/{yr}#{getattr(info, 'number', '')}"
             outcomes.append(Outcome(Path(name), _row_from_record(record, name)))
         if not outcomes:
-            raise UsageError(f"the store holds no record of {year}")
+            raise UsageError("merge-store-empty", year=year)
         # Written while the store is open, so the summary can never replace it.
         return merge_rows(outcomes, out, year=year, latest=False, group_by=group_by, force=force)
 
@@ -138,7 +137,7 @@ def _entry_key(entry: Any) -> tuple[str, int]:
 
 def _check_out(out: Path, force: bool) -> None:
     if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"the summary must be an .xlsx file: {out}")
+        raise UsageError("merge-not-xlsx", path=str(out))
     check_output(out, force)
 
 
@@ -162,7 +161,7 @@ def merge_rows(
             refused.append((str(outcome.path), outcome.error))
             continue
         if isinstance(outcome.value, Skipped):
-            skipped.append((str(outcome.path), outcome.value.reason))
+            skipped.append((str(outcome.path), str(outcome.value.reason)))
             continue
         row: MergeRow = outcome.value
         if year is not None and row.year != year:
@@ -171,8 +170,7 @@ def merge_rows(
         if key in seen:
             if not latest:
                 raise DuplicateReportError(
-                    f"{row.agency} {row.year} comes twice: {rows[seen[key]].source} and {row.source}; "
-                    "remove one, or use --latest to keep the later input"
+                    "merge-duplicate", agency=row.agency, year=row.year, first=rows[seen[key]].source, second=row.source
                 )
             rows[seen[key]] = row
             continue
@@ -183,7 +181,9 @@ def merge_rows(
             )
         rows.append(row)
     if not rows:
-        raise UsageError("nothing to merge: no input could be read" + (f" for {year}" if year else ""))
+        if year:
+            raise UsageError("merge-nothing-of-year", year=year)
+        raise UsageError("merge-nothing")
     # Groups keep the manifest's order (the office's own order of counties), not the alphabet's.
     rank = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
     rows.sort(key=lambda r: (r.year or 0, rank.get(r.group, len(rank)), r.group, r.agency))
@@ -210,14 +210,16 @@ def _manifest(path: Path) -> dict[str, tuple[str, ...]]:
             reader = csv.reader(fh)
             header = next(reader, None)
             if not header or len(header) < 2:
-                raise UsageError(f"{path}: a manifest needs a header with a file or agency column and a group column")
+                raise UsageError("manifest-no-header", path=str(path))
             out = {}
             for line in reader:
                 if line and line[0].strip():
                     out[line[0].strip()] = tuple(c.strip() for c in line[1:])
             return out
     except OSError as exc:
-        raise UsageError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+        from convert.safety import os_reason
+
+        raise UsageError("manifest-unreadable", path=str(path), reason=os_reason(exc)) from exc
 
 
 def _continuity(rows: list[MergeRow]) -> list[dict[str, Any]]:

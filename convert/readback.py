@@ -50,9 +50,7 @@ def _load(path: Path | io.BytesIO) -> _Book:
         raise
     except Exception as exc:
         # Whatever the parser meets (a missing part, a bad index): say what is wrong and what to do.
-        raise UnreadableInputError(
-            f"cannot read workbook ({type(exc).__name__}: {exc}); re-save it from Excel"
-        ) from exc
+        raise UnreadableInputError("workbook-unreadable", kind=type(exc).__name__, detail=str(exc)) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,9 +142,7 @@ class _Reading:
             text = str(int(value)) if isinstance(value, int | float) else str(value).strip()
             if text in known_versions():
                 return text
-        raise NotAReportError(
-            "not a nianbao workbook: no format version on the cover (封面) or in the document properties"
-        )
+        raise NotAReportError("workbook-no-version")
 
     def _revision(self, meta: dict[str, Any]) -> Any:
         for raw in (self.book.custom.get(CUSTOM_REVISION), meta.get("meta_revision")):

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from convert.checks import Finding, has_errors
-from convert.errors import ConflictError, NotAReportError, StoreError, UsageError
+from convert.checks.positions import describe
+from convert.errors import ConflictError, NotAReportError, Phrase, StoreError, UsageError
 from convert.formats import load_format
 from convert.record import TEXT_KEYS, Record, Value
-from convert.store import Store, default_author, value_text
+from convert.store import Store, default_author, local_time, value_text
 from convert.store.base import command_line
 
 APPLIED = "applied"
@@ -60,14 +61,14 @@ class Diff:
         """Tell whether nothing differs."""
         return not (self.cells or self.texts or self.meta)
 
-    def summary(self) -> str:
-        """Return a short count of what changed."""
-        parts = [f"{len(self.cells)} cell(s)"]
+    def summary(self) -> list[Phrase]:
+        """Return a short count of what changed (a list field of a message)."""
+        parts = [Phrase("changed-cells", count=len(self.cells))]
         if self.texts:
-            parts.append(f"{len(self.texts)} text block(s)")
+            parts.append(Phrase("changed-texts", count=len(self.texts)))
         if self.meta:
-            parts.append(f"metadata ({', '.join(m.name for m in self.meta)})")
-        return ", ".join(parts)
+            parts.append(Phrase("changed-metadata", names=[m.name for m in self.meta]))
+        return parts
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict."""
@@ -86,14 +87,15 @@ class ReconcileResult:
     status: str
     agency: str | None
     year: int | None
-    message: str
+    message: Phrase
     findings: list[Finding] = field(default_factory=list)
     diff: Diff = field(default_factory=Diff)
     base_revision: int | None = None
     latest_revision: int | None = None
     revision: int | None = None
-    conflict: str | None = None
+    conflict: Phrase | None = None
     forced: bool = False
+    format: str | None = None  # the format version of the workbook's record
 
     @property
     def exit_code(self) -> int:
@@ -112,11 +114,11 @@ class ReconcileResult:
             "exit_code": self.exit_code,
             "agency": self.agency,
             "year": self.year,
-            "message": self.message,
+            "message": str(self.message),
             "base_revision": self.base_revision,
             "latest_revision": self.latest_revision,
             "revision": self.revision,
-            "conflict": self.conflict,
+            "conflict": None if self.conflict is None else str(self.conflict),
             "forced": self.forced,
             "diff": self.diff.to_json(),
             "findings": [f.to_json() for f in self.findings],
@@ -166,36 +168,45 @@ def _export_revision(record: Record) -> dict[str, Any] | None:
 
 def _conflict(
     store: Store, record: Record, rev: dict[str, Any] | None, latest_number: int, record_id: int
-) -> str | None:
+) -> Phrase | None:
     """Say why the workbook is not an edit of the latest revision, or None when it is."""
     agency, year = record.agency, record.year
     # The agency is data: quoted for the shell, and after -- should it start like an option.
     words = [str(agency), str(year), "-o", "BOOK.xlsx"]
     if str(agency).startswith("-"):
         words = [*words[2:], "--", *words[:2]]
-    export = command_line("nianbao", "store", "export", *words)
-    how = f"export the latest revision with `{export}` and redo the edits, or apply anyway with --force --reason TEXT"
+    how = Phrase("conflict-how", command=command_line("nianbao", "store", "export", *words))
     if rev is None:
-        return f"the workbook was not exported from the store (it names no revision), so its base is unknown; {how}"
+        return Phrase("conflict-no-revision", how=how)
     if rev.get("record_id") != record_id or rev.get("agency") != agency or rev.get("year") != year:
-        return (
-            f"the workbook was exported from record {rev.get('record_id')} ({rev.get('agency')} {rev.get('year')}), "
-            f"not from {agency} {year} (record {record_id}); {how}"
+        return Phrase(
+            "conflict-other-record",
+            other=rev.get("record_id"),
+            other_agency=rev.get("agency"),
+            other_year=rev.get("year"),
+            agency=agency,
+            year=year,
+            record=record_id,
+            how=how,
         )
     number = rev["revision"]
     if number == latest_number:
         return None
     if number > latest_number:
-        return f"the workbook names revision {number}, but the store only has revisions 1 to {latest_number} (another store?); {how}"
+        return Phrase("conflict-future-revision", number=number, latest=latest_number, how=how)
     old, _ = store.get(agency, year, number)  # type: ignore[arg-type]
     latest, info = store.get(agency, year)  # type: ignore[arg-type]
     since = diff_records(old, latest)
-    keys = "、".join(c.key for c in since.cells[:5]) + (" …" if len(since.cells) > 5 else "")
-    return (
-        f"the workbook was exported from revision {number}, but the store is at revision {latest_number} "
-        f"(last by {info.author}, {info.created}); since then {since.summary()} changed"
-        + (f" ({keys})" if keys else "")
-        + f"; {how}"
+    keys = [describe(c.key, latest.format) for c in since.cells[:5]] + (["…"] if len(since.cells) > 5 else [])
+    return Phrase(
+        "conflict-stale",
+        number=number,
+        latest=latest_number,
+        author=info.author,
+        created=local_time(info.created),
+        changes=since.summary(),
+        keys=Phrase("in-parentheses", text=keys) if keys else "",
+        how=how,
     )
 
 
@@ -214,27 +225,27 @@ def reconcile(
 
     path = Path(book_path)
     if force and not (reason and reason.strip()):
-        raise UsageError("--force needs --reason: say why the workbook is applied despite findings or a conflict")
+        raise UsageError("force-needs-reason")
     author = author or default_author()
     record, findings = check_workbook(path)
     if record is None:
-        return ReconcileResult(path, REFUSED, None, None, "not a nianbao workbook; nothing to reconcile", findings)
+        return ReconcileResult(path, REFUSED, None, None, Phrase("reconcile-not-workbook"), findings)
     if is_summary(record):
         raise NotAReportError("summary-not-a-report")
     agency, year = record.agency, record.year
     if not agency or year is None:
-        raise StoreError(f"{path}: the cover names no agency or year, so no record can be matched; fill them in")
+        raise StoreError("reconcile-no-agency", path=str(path))
     rev = _export_revision(record)
     base = rev["revision"] if rev else None
-    result = ReconcileResult(path, DRY_RUN, agency, year, "", findings, base_revision=base)
+    result = ReconcileResult(
+        path, DRY_RUN, agency, year, Phrase("reconcile-nothing"), findings, base_revision=base, format=record.format
+    )
     errors = has_errors(findings)
 
     current = store.find(agency, year)
     if current is None:
         if not add:
-            raise StoreError(
-                f"{agency} {year} is not in the store {store.location}; reconcile with --add to start its record from this workbook"
-            )
+            raise StoreError("reconcile-not-in-store", agency=agency, year=year, store=store.location)
         stored = Record(format=record.format, cells={}, agency=agency, year=year, text={k: [] for k in TEXT_KEYS})
         conflict = None
         base = None  # a new record has nothing to be based on
@@ -245,39 +256,35 @@ def reconcile(
     result.conflict = conflict
     result.diff = diff_records(stored, record)
 
+    n_errors = sum(f.severity == "error" for f in findings)
     if not apply:
-        problems = [
-            p
-            for p in (conflict, f"{sum(f.severity == 'error' for f in findings)} error finding(s)" if errors else None)
-            if p
-        ]
+        problems = [p for p in (conflict, Phrase("error-findings", count=n_errors) if errors else None) if p]
         if problems:
-            what = "no changes" if result.diff.empty else f"{result.diff.summary()} differ"
-            result.message = f"dry run: {what}; --apply would be refused: " + "; ".join(problems)
+            what = (
+                Phrase("no-changes") if result.diff.empty else Phrase("changes-differ", changes=result.diff.summary())
+            )
+            result.message = Phrase("reconcile-dry-run-refused", what=what, problems=_both(problems))
         elif result.diff.empty:
             result.status = NOTHING
-            result.message = "the workbook matches the latest revision; nothing to apply"
+            result.message = Phrase("reconcile-nothing")
         else:
-            result.message = f"dry run: {result.diff.summary()} would change; rerun with --apply to store them"
+            result.message = Phrase("reconcile-dry-run", changes=result.diff.summary())
         return result
 
-    overridden: list[str] = []
+    overridden: list[Phrase] = []
     if conflict:
         if not force:
-            raise ConflictError(conflict)
-        overridden.append(f"conflict: {conflict}")
+            raise ConflictError("reconcile-conflict", conflict=conflict)
+        overridden.append(Phrase("forced-conflict", conflict=conflict))
     if errors:
         if not force:
             result.status = REFUSED
-            n = sum(f.severity == "error" for f in findings)
-            result.message = (
-                f"refused: the workbook has {n} error finding(s); fix them, or apply anyway with --force --reason TEXT"
-            )
+            result.message = Phrase("reconcile-refused-findings", count=n_errors)
             return result
-        overridden.append(f"{sum(f.severity == 'error' for f in findings)} error finding(s)")
+        overridden.append(Phrase("error-findings", count=n_errors))
     if result.diff.empty and not conflict:
         result.status = NOTHING
-        result.message = "the workbook matches the latest revision; nothing to apply"
+        result.message = Phrase("reconcile-nothing")
         return result
     added = store.add(
         record,
@@ -287,14 +294,26 @@ def reconcile(
         sha256=record.source.get("sha256"),
         base_revision=base,
         forced=bool(overridden),
-        note=("forced over " + "; ".join(overridden)) if overridden else None,
+        note=str(Phrase("forced-over", what=_both(overridden))) if overridden else None,
     )
     result.forced = bool(overridden)
     if not added.added:
         result.status = NOTHING
-        result.message = f"identical to revision {added.revision}; nothing to apply"
+        result.message = Phrase("reconcile-identical", revision=added.revision)
         return result
     result.status = APPLIED
     result.revision = added.revision
-    result.message = f"applied: {agency} {year} revision {added.revision} by {author} ({result.diff.summary()})"
+    result.message = Phrase(
+        "reconcile-applied",
+        agency=agency,
+        year=year,
+        revision=added.revision,
+        author=author,
+        changes=result.diff.summary(),
+    )
     return result
+
+
+def _both(problems: list[Phrase]) -> Phrase:
+    """One problem, or two joined the way the language joins clauses."""
+    return problems[0] if len(problems) == 1 else Phrase("two-problems", first=problems[0], second=problems[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -23,7 +24,7 @@ except ImportError:  # pragma: no cover - a dependency; ensure_defused() turns i
     defusedxml = None  # type: ignore[assignment]
     DefusedET = None  # type: ignore[assignment]
 
-from convert.errors import FormatDataError, UnreadableInputError, UnsafeInputError, UsageError
+from convert.errors import FormatDataError, Phrase, UnreadableInputError, UnsafeInputError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,9 @@ def configure_limits(overrides: dict[str, int]) -> Limits:
     known = {f.name for f in fields(Limits)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise UsageError(f"unknown limit {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise UsageError("limit-unknown", names=unknown, known=sorted(known))
     if any(v <= 0 for v in overrides.values()):
-        raise UsageError("limits must be positive numbers")
+        raise UsageError("limit-not-positive")
     DEFAULT_LIMITS = replace(DEFAULT_LIMITS, **overrides)
     return DEFAULT_LIMITS
 
@@ -100,13 +101,10 @@ def ensure_defused() -> None:
     import openpyxl
 
     if not getattr(openpyxl, "DEFUSEDXML", False) or defusedxml is None:
-        raise FormatDataError(
-            "openpyxl is not using defusedxml (not installed, or OPENPYXL_DEFUSEDXML=False): "
-            "reinstall nianbao with its dependencies and unset OPENPYXL_DEFUSEDXML"
-        )
+        raise FormatDataError("defusedxml-off")
 
 
-def _looks_like(head: bytes) -> str:
+def _looks_like(head: bytes) -> Phrase:
     """Describe what a non-zip file seems to be, for 'not an .xlsx' messages."""
     from convert.inputs.base import describe_magic  # the input kinds know the formats; this module only refuses
 
@@ -114,26 +112,39 @@ def _looks_like(head: bytes) -> str:
     if what:
         return what
     if not head:
-        return "an empty file"
+        return Phrase("looks-empty")
     if b"\x00" in head:
-        return "binary data"
+        return Phrase("looks-binary")
     lowered = head.lstrip().lower()
     if lowered.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page"
+        return Phrase("looks-html")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut at the end of the sample is still text.
         if exc.start < len(head) - 4:
-            return "binary data or non-UTF-8 text"
-    return "plain text"
+            return Phrase("looks-binary-or-encoded")
+    return Phrase("looks-text")
 
 
-def ole_message(data: bytes) -> str:
+def ole_refusal(data: bytes) -> UnreadableInputError:
     """The refusal for an OLE2 file given as a workbook: password-protected, or old .xls."""
-    from convert.inputs.xls import message  # the xls input kind words it
+    from convert.inputs.xls import refusal  # the xls input kind words it
 
-    return message(data)
+    return refusal(data)
+
+
+def os_reason(exc: OSError) -> Phrase | str:
+    """Why the system could not open a file, in the reader's language for the usual causes (else as it says)."""
+    reasons = {
+        errno.EACCES: Phrase("os-denied"),
+        errno.EPERM: Phrase("os-denied"),
+        errno.ENOENT: Phrase("os-missing"),
+        errno.ENAMETOOLONG: Phrase("os-name-too-long"),
+        errno.EIO: Phrase("os-io-error"),
+        errno.ELOOP: Phrase("os-link-loop"),
+    }
+    return reasons.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 def stat_input(path: Path) -> os.stat_result:
@@ -141,14 +152,14 @@ def stat_input(path: Path) -> os.stat_result:
     try:
         st = path.stat()
     except FileNotFoundError as exc:
-        raise UnreadableInputError("cannot open: no such file") from exc
+        raise UnreadableInputError("cannot-open-missing") from exc
     except OSError as exc:
-        raise UnreadableInputError(f"cannot open: {exc.strerror or exc}") from exc
+        raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise UnreadableInputError("cannot open: it is a folder, not a file")
+        raise UnreadableInputError("cannot-open-folder")
     if not stat.S_ISREG(st.st_mode):
         # FIFOs block and devices never end (/dev/zero); only regular files are inputs.
-        raise UnreadableInputError("cannot open: not a regular file")
+        raise UnreadableInputError("cannot-open-special")
     return st
 
 
@@ -159,7 +170,7 @@ def _open_path(path: Path) -> bytes:
         with path.open("rb") as fh:
             return fh.read(8)
     except OSError as exc:
-        raise UnreadableInputError(f"cannot open: {exc.strerror or exc}") from exc
+        raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
 
 
 def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
@@ -170,16 +181,14 @@ def inspect_workbook(path: Path, limits: Limits | None = None) -> None:
     head = _open_path(path)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise UnsafeInputError(
-            f"refused: file is {human_bytes(size)}, over the {human_bytes(limits.max_file_bytes)} limit"
-        )
+        raise UnsafeInputError("file-too-large", size=human_bytes(size), limit=human_bytes(limits.max_file_bytes))
     if head.startswith(OLE2_MAGIC):
         # Only the OLE directory matters and it is small; the file is already size-capped.
-        raise UnreadableInputError(ole_message(path.read_bytes()))
+        raise ole_refusal(path.read_bytes())
     if not head.startswith(ZIP_MAGICS):
         with path.open("rb") as fh:
             sample = fh.read(512)
-        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_looks_like(sample)})")
+        raise UnreadableInputError("not-xlsx", what=_looks_like(sample))
     with path.open("rb") as fh:
         inspect_workbook_file(fh, limits)
 
@@ -189,13 +198,11 @@ def inspect_workbook_bytes(data: bytes, limits: Limits | None = None) -> None:
     limits = limits or DEFAULT_LIMITS  # the module global: configure_limits may have replaced it
     ensure_defused()
     if len(data) > limits.max_file_bytes:
-        raise UnsafeInputError(
-            f"refused: file is {human_bytes(len(data))}, over the {human_bytes(limits.max_file_bytes)} limit"
-        )
+        raise UnsafeInputError("file-too-large", size=human_bytes(len(data)), limit=human_bytes(limits.max_file_bytes))
     if data.startswith(OLE2_MAGIC):
-        raise UnreadableInputError(ole_message(data))
+        raise ole_refusal(data)
     if not data.startswith(ZIP_MAGICS):
-        raise UnreadableInputError(f"not an .xlsx workbook (looks like {_looks_like(data[:512])})")
+        raise UnreadableInputError("not-xlsx", what=_looks_like(data[:512]))
     inspect_workbook_file(io.BytesIO(data), limits)
 
 
@@ -218,9 +225,15 @@ CORRUPT_ERRORS = (
 
 
 def corrupt_error(detail: object) -> UnreadableInputError:
-    """Build the one-line 'corrupt .xlsx' refusal."""
-    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
-    return UnreadableInputError(f"corrupt .xlsx: damaged or truncated ({text}); re-save it from Excel")
+    """Build the one-line 'corrupt .xlsx' refusal (detail: a Phrase of ours, or a library's exception)."""
+    return UnreadableInputError("xlsx-corrupt", detail=corrupt_detail(detail))
+
+
+def corrupt_detail(detail: object) -> Phrase | str:
+    """What is damaged, for a 'corrupt' refusal: our own words as they are, a library's first line of text."""
+    if isinstance(detail, Phrase):
+        return detail
+    return str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
 
 
 def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
@@ -242,7 +255,7 @@ def inspect_workbook_file(fh: IO[bytes], limits: Limits | None = None) -> None:
 def check_zip_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     """Refuse a ZIP package (workbook, Word document) with too many members or a bomb's expansion, from its directory."""
     if len(infos) > limits.max_members:
-        raise UnsafeInputError(f"refused: archive has {len(infos)} members (limit {limits.max_members})")
+        raise UnsafeInputError("zip-too-many-members", count=len(infos), limit=limits.max_members)
     # zipfile never yields more than a member's declared file_size (it truncates and fails the CRC),
     # so the central directory's sizes bound what any later reader can decompress.
     total = 0
@@ -250,13 +263,14 @@ def check_zip_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         total += info.file_size
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise UnsafeInputError(
-                f"refused: compressed data expands to {human_bytes(info.file_size)} from "
-                f"{human_bytes(info.compress_size)} in {info.filename} (possible zip bomb)"
+                "zip-ratio",
+                size=human_bytes(info.file_size),
+                compressed=human_bytes(info.compress_size),
+                name=info.filename,
             )
     if total > limits.max_uncompressed_bytes:
         raise UnsafeInputError(
-            f"refused: compressed data expands to {human_bytes(total)}, over the "
-            f"{human_bytes(limits.max_uncompressed_bytes)} limit (possible zip bomb)"
+            "zip-too-large", size=human_bytes(total), limit=human_bytes(limits.max_uncompressed_bytes)
         )
 
 
@@ -267,11 +281,11 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
     names = {info.filename: info for info in infos}
     lowered = {name.lower() for name in names}
     if any(PurePosixPath(name).name == "vbaproject.bin" for name in lowered):
-        raise UnsafeInputError(".xlsm with macros is refused: macros are never run or kept; save as .xlsx")
+        raise UnsafeInputError("xlsm-macros")
     if any(info.flag_bits & 0x1 for info in infos):
-        raise UnreadableInputError("workbook is password-protected: remove the password and save again")
+        raise UnreadableInputError("workbook-password")
     if CONTENT_TYPES_PART not in names:
-        raise UnreadableInputError(f"not an .xlsx workbook (looks like {zip_looks_like(lowered)})")
+        raise UnreadableInputError("not-xlsx", what=zip_looks_like(lowered))
 
     # A DTD is the only place entities can be declared; refuse any XML part that has one.
     for info in infos:
@@ -280,14 +294,14 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
 
     content_types = _parse_part(zf, names[CONTENT_TYPES_PART])
     if b"macroenabled" in zf.read(names[CONTENT_TYPES_PART]).lower():
-        raise UnsafeInputError(".xlsm with macros is refused: macros are never run or kept; save as .xlsx")
+        raise UnsafeInputError("xlsm-macros")
     workbook_part = _workbook_part_name(content_types)
     if workbook_part not in names:
-        raise UnreadableInputError(f"not an .xlsx workbook (looks like {zip_looks_like(lowered)})")
+        raise UnreadableInputError("not-xlsx", what=zip_looks_like(lowered))
     workbook = _parse_part(zf, names[workbook_part])
     sheets = [el for el in workbook.iter() if _local(el.tag) == "sheet"]
     if len(sheets) > limits.max_sheets:
-        raise UnsafeInputError(f"refused: workbook has {len(sheets)} sheets (limit {limits.max_sheets})")
+        raise UnsafeInputError("workbook-too-many-sheets", count=len(sheets), limit=limits.max_sheets)
 
     for info in infos:
         low = info.filename.lower()
@@ -303,17 +317,17 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits) -> None:
         log.info("workbook has external links; they are ignored and never followed")
 
 
-def zip_looks_like(lowered_names: set[str]) -> str:
+def zip_looks_like(lowered_names: set[str]) -> Phrase:
     """Describe a ZIP by what it contains (for the message when it is not the document a reader expected)."""
     if "xl/workbook.xml" in lowered_names:
-        return "an Excel workbook"
+        return Phrase("looks-workbook")
     if "word/document.xml" in lowered_names:
-        return "a Word .docx document"
+        return Phrase("looks-docx")
     if "ppt/presentation.xml" in lowered_names:
-        return "a PowerPoint .pptx presentation"
+        return Phrase("looks-pptx")
     if "mimetype" in lowered_names and "content.xml" in lowered_names:
-        return "an OpenDocument file (.ods/.odt)"
-    return "a ZIP archive"
+        return Phrase("looks-opendocument")
+    return Phrase("looks-zip")
 
 
 def _local(tag: object) -> str:
@@ -367,24 +381,18 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         pos = m.end()
     rest = text[pos : pos + 512].lstrip()
     if rest.upper().startswith(("<!DOCTYPE", "<!ENTITY")):
-        raise UnsafeInputError(
-            f"refused: {info.filename} declares XML entities/DTD (possible entity-expansion attack); "
-            "save the workbook again from Excel"
-        )
+        raise UnsafeInputError("xlsx-dtd", name=info.filename)
     if _ROOT_START.match(rest) or not sample.strip():
         return  # empty parts are left to the reader: they are broken, not dangerous
     if len(sample) >= PROLOG_SCAN_BYTES and rest.startswith("<"):
         # Comments or processing instructions filling the whole window: nothing real does that.
-        raise UnsafeInputError(f"refused: {info.filename} has no root element in its first 64 KB")
-    raise corrupt_error(f"{info.filename} is not XML")
+        raise UnsafeInputError("xml-no-root", name=info.filename)
+    raise corrupt_error(Phrase("part-not-xml", name=info.filename))
 
 
 def _refuse_dtd(*_args: object) -> None:
     """expat handler: a DOCTYPE or entity declaration anywhere is refused."""
-    raise UnsafeInputError(
-        "refused: a workbook part declares XML entities/DTD (possible entity-expansion attack); "
-        "save the workbook again from Excel"
-    )
+    raise UnsafeInputError("xlsx-part-dtd")
 
 
 def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -403,23 +411,20 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         if parser is not None and info.file_size:
             parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
-        raise corrupt_error(f"{info.filename} is not well-formed XML ({exc})") from exc
+        raise corrupt_error(Phrase("part-bad-xml", name=info.filename, error=str(exc))) from exc
 
 
 def _parse_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Element:
     """Parse a small XML part with defusedxml, refusing DTDs and entities."""
     if info.file_size > MAX_PARSED_PART_BYTES:
-        raise UnsafeInputError(f"refused: {info.filename} is {human_bytes(info.file_size)}, far too large")
+        raise UnsafeInputError("part-far-too-large", name=info.filename, size=human_bytes(info.file_size))
     data = _read_capped(zf, info, MAX_PARSED_PART_BYTES + 1)
     try:
         return DefusedET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
-        raise UnsafeInputError(
-            f"refused: {info.filename} declares XML entities/DTD (possible entity-expansion attack); "
-            "save the workbook again from Excel"
-        ) from exc
+        raise UnsafeInputError("xlsx-dtd", name=info.filename) from exc
     except DefusedET.ParseError as exc:
-        raise corrupt_error(f"{info.filename} is not well-formed XML ({exc})") from exc
+        raise corrupt_error(Phrase("part-bad-xml", name=info.filename, error=str(exc))) from exc
 
 
 _DIMENSION = re.compile(r"<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']", re.S)
@@ -453,6 +458,10 @@ def _check_dimension(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits)
     n_cols = max(cols) - min(cols) + 1
     if n_rows > limits.max_rows_per_sheet or n_rows * n_cols > limits.max_cells:
         raise UnsafeInputError(
-            f"refused: {info.filename} claims {n_rows} rows × {n_cols} columns "
-            f"(limits {limits.max_rows_per_sheet} rows, {limits.max_cells} cells)"
+            "sheet-too-large",
+            name=info.filename,
+            rows=n_rows,
+            columns=n_cols,
+            max_rows=limits.max_rows_per_sheet,
+            max_cells=limits.max_cells,
         )

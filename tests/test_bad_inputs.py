@@ -20,6 +20,9 @@ from convert.errors import FormatDataError, NianbaoError, NotAReportError, Unrea
 from convert.inputs import Document, identify, load, workbook
 from convert.safety import Limits, ensure_defused, inspect_workbook
 
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SAMPLE_TEXT = (SAMPLES / "houhe-2021.txt").read_text("utf-8")
 # A line with ASCII, CJK, a full-width space and a non-BMP character (4 bytes in GB18030, a pair in UTF-16).

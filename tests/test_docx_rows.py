@@ -34,6 +34,9 @@ from tests.docgen import (
 from tests.lo import needs_libreoffice
 from tests.test_reader_golden import expected_cells
 
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 DATA = Path(__file__).parent / "data"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W = f"{{{W_NS}}}"

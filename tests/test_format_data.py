@@ -271,7 +271,7 @@ def test_the_shipped_data_loads_through_every_entry_point(tmp_path: Path) -> Non
             assert data.format(version).cell_keys == load_format(version).cell_keys
 
 
-def test_a_one_letter_typo_in_a_rule_is_an_error_not_23_lost_equations() -> None:
+def test_a_one_letter_typo_in_a_rule_is_an_error_not_23_lost_equations(english: None) -> None:
     text = edited('right = ["natural_person", "commercial"', 'right = ["natual_person", "commercial"')
     with pytest.raises(FormatDataError) as caught:
         parse_format_data(text)
@@ -518,7 +518,7 @@ def test_invalid_format_data_is_an_error_naming_the_item(old: str, new: str, mes
     assert message in str(caught.value)
 
 
-def test_a_broken_file_is_named_by_its_name(tmp_path: Path) -> None:
+def test_a_broken_file_is_named_by_its_name(tmp_path: Path, english: None) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(edited('per = "row"\nleft', 'per = "diagonal"\nleft'), encoding="utf-8")
     with pytest.raises(FormatDataError, match=r"^mine\.toml: table requests, rule row-total: per must be one of"):

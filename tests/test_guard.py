@@ -25,6 +25,8 @@ from convert.store.sqlite import APPLICATION_ID
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
+# A merge of the 2019 samples exits 1: zhuzhen and liancai are 待核 (blank cells, a missing section).
+MERGED = 1
 SAMPLES = ROOT / "samples"
 ZHUZHEN = SAMPLES / "zhuzhen-2019.txt"
 
@@ -259,7 +261,8 @@ def test_a_store_made_before_the_mark_still_opens_and_is_marked_when_written(sto
         ["store", "dump", "--format", "csv", "-o", tmp_path / "d.csv", "--store", store],
         ["merge", "--store", store, "--year", "2019", "-o", tmp_path / "m.xlsx"],
     ):
-        assert run(*args).exit_code == 0, args
+        # merge exits 1: zhuzhen and liancai are 待核; what matters here is that it ran on the store.
+        assert run(*args).exit_code == (1 if args[0] == "merge" else 0), args
     assert pragma(store, "application_id") == 0  # reading marks nothing
     assert run("store", "add", SAMPLES / "luoqi-2019.txt", "--store", store).exit_code == 0
     assert pragma(store, "application_id") == APPLICATION_ID
@@ -310,10 +313,10 @@ def books(tmp_path: Path) -> Path:
 def test_merging_again_into_the_same_folder_does_not_double_the_totals(books: Path) -> None:
     summary = books / "summary.xlsx"
     first = run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1")
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == MERGED, first.output
     once = total(summary)
     again = run("merge", books, "-o", summary, "--year", "2019", "--force", "--jobs", "1")
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == MERGED, again.output
     assert "merged 3 report(s)" in again.stdout
     assert total(summary) == once
     assert f"Skipped: {summary}: " in again.stderr
@@ -321,12 +324,12 @@ def test_merging_again_into_the_same_folder_does_not_double_the_totals(books: Pa
 
 def test_a_summary_is_never_merged_as_a_report(books: Path, tmp_path: Path) -> None:
     summary = tmp_path / "s.xlsx"
-    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == 0
+    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == MERGED
     copy = books / "old-summary.xlsx"
     copy.write_bytes(summary.read_bytes())
     for args in ([books], [copy, *sorted(books.glob("*-2019.xlsx"))]):
         result = run("merge", *args, "-o", tmp_path / "again.xlsx", "--year", "2019", "--force", "--jobs", "2")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == MERGED, result.output
         assert "merged 3 report(s)" in result.stdout
         assert f"Skipped: {copy}: " in result.stderr and "汇总" in result.stderr
         assert total(tmp_path / "again.xlsx") == total(summary)
@@ -334,7 +337,7 @@ def test_a_summary_is_never_merged_as_a_report(books: Path, tmp_path: Path) -> N
 
 def test_a_summary_is_never_stored_as_a_report(books: Path, tmp_path: Path) -> None:
     summary = tmp_path / "s.xlsx"
-    assert run("merge", books, "-o", summary, "--jobs", "1").exit_code == 0
+    assert run("merge", books, "-o", summary, "--jobs", "1").exit_code == MERGED
     db = tmp_path / "nb.db"
     result = run("store", "add", summary, "--store", db)
     assert result.exit_code == 0, result.output
@@ -348,17 +351,17 @@ def test_a_summary_is_never_stored_as_a_report(books: Path, tmp_path: Path) -> N
 
 def test_a_summary_converted_again_is_still_a_summary(books: Path, tmp_path: Path) -> None:
     summary = tmp_path / "s.xlsx"
-    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == 0
+    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == MERGED
     standard = tmp_path / "again" / "standard.xlsx"
     standard.parent.mkdir()
     assert run("convert", summary, "-o", standard, "--jobs", "1").exit_code == 0
     result = run("merge", standard, *sorted(books.glob("*-2019.xlsx")), "-o", tmp_path / "m.xlsx", "--jobs", "1")
-    assert result.exit_code == 0 and "merged 3 report(s)" in result.stdout, result.output
+    assert result.exit_code == MERGED and "merged 3 report(s)" in result.stdout, result.output
 
 
 def test_read_and_check_of_a_summary_still_give_its_totals(books: Path, tmp_path: Path) -> None:
     summary = tmp_path / "s.xlsx"
-    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == 0
+    assert run("merge", books, "-o", summary, "--year", "2019", "--jobs", "1").exit_code == MERGED
     parts = sum(total(b) for b in sorted(books.glob("*-2019.xlsx")))
     assert total(summary) == parts
     result = run("check", summary, "--json")
@@ -470,7 +473,7 @@ def test_long_notes_unplaced_rows_and_warnings_read_back_exactly(tmp_path: Path)
     record.notes = {key: "注：" + "说明" * 40_000}
     record.extra = [{"table": "requests", "label": "未列明的行" * 10_000, "cells": ["1"] * 3, "line": 7}]
     record.warnings = []
-    record.warn("unplaced-line", {"case": "text", "table": "requests", "text": "长" * 70_000}, "line 9")
+    record.warn("unplaced-line", {"case": "text", "table": "requests", "texts": ["长" * 70_000]}, "line 9")
     out = write_workbook(record, tmp_path / "x.xlsx")
     every_cell_fits(out)
     back = read_workbook(out)
@@ -528,7 +531,8 @@ def test_every_output_gets_the_permissions_of_any_new_file(tmp_path: Path, store
     try:
         for path, args in every_output(tmp_path, store, book):
             result = run(*args)
-            assert result.exit_code == 0, (args, result.output)
+            # 1 is a 待核 or 不通过 verdict (merge, check of the samples): the output is written either way.
+            assert result.exit_code in (0, 1), (args, result.output)
             assert stat.S_IMODE(path.stat().st_mode) == 0o664, args
     finally:
         os.umask(old)
@@ -541,7 +545,7 @@ def test_force_keeps_the_mode_and_owner_of_the_file_it_replaces(tmp_path: Path, 
         path.chmod(0o640)
         os.chown(path, 65534, 65534)
         result = run(*args, "--force")
-        assert result.exit_code == 0, (args, result.output)
+        assert result.exit_code in (0, 1), (args, result.output)  # 1: a 待核 verdict; written either way
         st = path.stat()
         assert path.read_bytes() != b"old", args
         assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, 65534, 65534), args

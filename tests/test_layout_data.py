@@ -20,6 +20,9 @@ from convert.outputs.template import parse_template
 from convert.readback import check_workbook, read_workbook
 from tests.strategies import consistent_record
 
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 RAW = tomllib.loads((templates_dir() / "layout.toml").read_text(encoding="utf-8"))
 

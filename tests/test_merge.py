@@ -18,6 +18,9 @@ from convert.render import LAYOUTS, render_report
 from tests.lo import mismatches, needs_libreoffice, recalculate
 from tests.strategies import consistent_record
 
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 CHECK_DETAIL_SHEET = load_template().summary.check_sheet_name
 
 

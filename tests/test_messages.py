@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,21 @@ from convert.record import Record, Warning_
 from tests.strategies import consistent_record
 
 ROOT = Path(__file__).resolve().parent.parent
-# Calls whose first argument is a message code: record.warn, Finding, Warning_, readback's _find, render.
-CODE_CALLS = {"warn", "Finding", "Warning_", "_find", "render", "check_fields"}
-# Errors raised with a code, and interface texts (texts.toml): their first argument is a code when it looks like one.
-CODE_OR_TEXT_CALLS = {
-    "UsageError", "UnreadableInputError", "NotAReportError", "UnsafeInputError", "FormatDataError", "StoreError",
-    "ConflictError", "NianbaoError", "text", "interface_text",
-}  # fmt: skip
-CODE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
+# Calls whose first argument is a message code: record.warn, Finding, Warning_, readback's _find, render, an
+# interface text, a phrase of a message, and every error of ours (convert/errors.py and its subclasses).
+CODE_CALLS = {"warn", "Finding", "Warning_", "_find", "render", "check_fields", "text", "Phrase", "Reason"}
+
+
+def error_classes() -> set[str]:
+    """Return the names of our exception classes: those of convert/errors.py and every subclass in convert/."""
+    names = {"NianbaoError"}
+    trees = [ast.parse(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "convert").rglob("*.py"))]
+    classes = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    while True:
+        more = {c.name for c in classes if any(_name(b) in names for b in c.bases)} - names
+        if not more:
+            return names
+        names |= more
 
 
 def _name(func: ast.expr) -> str:
@@ -42,13 +48,9 @@ def emitted() -> tuple[dict[str, list[str]], set[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             code = None
-            if isinstance(node, ast.Call) and _name(node.func) in CODE_CALLS and node.args:
+            if isinstance(node, ast.Call) and _name(node.func) in CODE_CALLS | ERRORS and node.args:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    code = first.value
-            elif isinstance(node, ast.Call) and _name(node.func) in CODE_OR_TEXT_CALLS and node.args:
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str) and CODE.fullmatch(first.value):
                     code = first.value
             elif (
                 isinstance(node, ast.Tuple)
@@ -58,6 +60,14 @@ def emitted() -> tuple[dict[str, list[str]], set[str]]:
                 and isinstance(node.elts[1], ast.Dict)
             ):
                 code = node.elts[0].value  # values.py: (code, fields) pairs
+            elif isinstance(node, ast.keyword) and node.arg in ("help", "metavar"):
+                # The command line's help texts and placeholders, rendered when the help is shown.
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    code = node.value.value
+            elif isinstance(node, ast.Call) and _name(node.func) == "_table" and path.name == "cli.py":
+                for arg in node.args:  # the column headers of the command line's tables
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.setdefault(arg.value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
             if code is not None:
                 found.setdefault(code, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")  # type: ignore[attr-defined]
             if isinstance(node, ast.Dict):
@@ -65,6 +75,9 @@ def emitted() -> tuple[dict[str, list[str]], set[str]]:
                     if isinstance(key, ast.Constant) and key.value == "case" and isinstance(value, ast.Constant):
                         cases.add(value.value)
     return found, cases
+
+
+ERRORS = error_classes()
 
 
 def rule_ids() -> set[str]:
@@ -79,6 +92,54 @@ def test_every_code_emitted_in_convert_has_a_template() -> None:
     assert {"row-misaligned", "placeholder", "year-guessed", "missing", "formula-overwritten", "refused"} <= set(found)
     unknown = {code: where for code, where in found.items() if code not in codes()}
     assert not unknown, f"codes without a template in messages.toml: {unknown}"
+
+
+def test_every_error_and_phrase_in_convert_is_a_known_code_with_its_fields() -> None:
+    # An error is a code and fields, never free text: the first argument is a literal code of the catalogue
+    # and the keywords are exactly the fields its templates name (a case picks the case's fields).
+    bad, seen = [], 0
+    for path in sorted((ROOT / "convert").rglob("*.py")):
+        if path.name == "errors.py":
+            continue  # the classes themselves, and rebuilding a pickled error from its code and fields
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and _name(node.func) in ERRORS | {"Phrase"}):
+                continue
+            seen += 1
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            first = node.args[0] if node.args else None
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)) or len(node.args) > 1:
+                bad.append(f"{where}: the first argument must be a literal code, and the only positional one")
+                continue
+            code = first.value
+            if code not in codes():
+                bad.append(f"{where}: {code!r} is not in messages.toml or texts.toml")
+                continue
+            if any(k.arg is None for k in node.keywords):
+                bad.append(f"{where}: fields must be named one by one, not **spread")
+                continue
+            named = {k.arg for k in node.keywords}
+            msg = catalogue().messages[code]
+            case = next((k.value for k in node.keywords if k.arg == "case"), None)
+            if "" in msg.templates:
+                want = set(msg.fields[""])
+            elif isinstance(case, ast.Constant) and case.value in msg.templates:
+                want = set(msg.fields[case.value]) | {"case"}
+            else:
+                bad.append(f"{where}: {code!r} has cases; give case= one of {sorted(msg.templates)}")
+                continue
+            if named != want:
+                bad.append(f"{where}: {code!r} is given {sorted(named)}, its templates name {sorted(want)}")
+    assert seen > 200, "the scan must see the raise sites"
+    assert not bad, "\n".join(bad)
+
+
+def test_an_error_is_rendered_late_and_an_unknown_code_still_says_something(english: None) -> None:
+    error = UsageError("output-exists", path="out.xlsx")
+    assert str(error) == "out.xlsx already exists; use --force to replace it"
+    with using_language("zh"):
+        assert str(error) == "out.xlsx 已存在；要替换它请加 --force"
+    # A bug (an unknown code) must still show what it was about, never fail while printing.
+    assert str(UsageError("no-such-code", path="x")) == "no-such-code path=x"
 
 
 def test_every_rule_of_the_format_has_a_template_as_an_error() -> None:
@@ -156,7 +217,7 @@ def test_an_unknown_code_or_wrong_fields_fail_at_the_call() -> None:
         record.warn("no-such-code", {}, "year")
     with pytest.raises(FormatDataError, match="year-guessed"):
         record.warn("year-guessed", {"yaer": 2019}, "year")
-    with pytest.raises(FormatDataError, match="case 'sideways'"):
+    with pytest.raises(FormatDataError, match="'sideways'"):
         Finding("non-negative", ERROR, {"case": "sideways", "value": 1})
     with pytest.raises(FormatDataError):
         render("balance", {"rule": "x"})
@@ -201,7 +262,7 @@ def test_a_set_language_wins_over_the_environment(monkeypatch: pytest.MonkeyPatc
 
 def test_an_unknown_language_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NIANBAO_LANG", "fr")
-    with pytest.raises(UsageError, match=r"NIANBAO_LANG='fr'.*zh, en"):
+    with pytest.raises(UsageError, match=r"NIANBAO_LANG=fr.*zh、en"):
         language()
     with pytest.raises(UsageError):
         set_language("fr")

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from bench.generate import make_record
 from convert.cli import app
-from convert.errors import NotAReportError, UnreadableInputError, UnsafeInputError
+from convert.errors import NotAReportError, Phrase, UnreadableInputError, UnsafeInputError
 from convert.inputs import Document, identify, load, select
 from convert.inputs.pdf_layout import Glyph, PageData, document
 from convert.isolate import can_isolate, run_isolated
@@ -36,6 +36,9 @@ from tests.lo import needs_libreoffice
 from tests.pdf_goldens import PDF_GOLDENS, expected
 from tests.pdf_typeset import Options, font_objects, page_content, pdf_file, stream, typeset, utf16, write_pdf
 from tests.test_reader_golden import expected_cells
+
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()
@@ -532,14 +535,14 @@ def test_the_child_gives_back_errors_and_is_stopped_by_its_limits() -> None:
         raise NotAReportError("no table found")
 
     with pytest.raises(NotAReportError, match="no table found"):
-        run_isolated(fail, seconds=5, memory_bytes=64 << 20, what="the file")
-    assert run_isolated(sum, [1, 2, 3], seconds=5, memory_bytes=64 << 20, what="the file") == 6
-    with pytest.raises(UnsafeInputError, match=r"^refused: reading the file took over 0.5 s"):
-        run_isolated(time.sleep, 30, seconds=0.5, memory_bytes=64 << 20, what="the file")
+        run_isolated(fail, seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
+    assert run_isolated(sum, [1, 2, 3], seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf")) == 6
+    with pytest.raises(UnsafeInputError, match=r"^refused: reading the PDF took over 0.5 s"):
+        run_isolated(time.sleep, 30, seconds=0.5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
     with pytest.raises(UnsafeInputError, match="needed over 64 MB of memory"):
-        run_isolated(bytearray, 1 << 30, seconds=5, memory_bytes=64 << 20, what="the file")
+        run_isolated(bytearray, 1 << 30, seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
     with pytest.raises(UnsafeInputError, match="crashed"):
-        run_isolated(os.abort, seconds=5, memory_bytes=64 << 20, what="the file")
+        run_isolated(os.abort, seconds=5, memory_bytes=64 << 20, what=Phrase("the-pdf"))
 
 
 # -- PDFs printed by LibreOffice ---------------------------------------------------------------------------------------------

@@ -23,8 +23,11 @@ from convert.cli import app
 from convert.errors import StoreError, UsageError
 from convert.reader import read_report
 from convert.record import Record
-from convert.store import Store, add_files, neutralise, open_store, store_location, value_text
+from convert.store import DUMP_COLUMNS, Store, add_files, neutralise, open_store, store_location, value_text
 from convert.store.sqlite import SCHEMA_VERSION
+
+# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
+pytestmark = pytest.mark.usefixtures("english")
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,10 +289,23 @@ def test_csv_and_jsonl_dumps_read_back_to_the_stores_cells(db: str, tmp_path: Pa
     dump(db, tmp_path / "cells.csv", "csv")
     dump(db, tmp_path / "cells.jsonl", "jsonl")
     raw = (tmp_path / "cells.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfagency,year,format,key,value")  # the BOM makes Excel read UTF-8
+    # The BOM makes Excel read UTF-8; the official labels of each cell follow the long table's columns.
+    assert raw.startswith(b"\xef\xbb\xbfagency,year,format,key,value,section_label,row_label,column_label")
     with (tmp_path / "cells.csv").open(encoding="utf-8-sig", newline="") as f:
-        # CSV has no null: a blank cell is an empty field (no stored value is the empty text).
-        from_csv = [{**r, "year": int(r["year"]), "value": r["value"] or None} for r in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    [labelled] = [r for r in rows if (r["agency"], r["key"]) == ("竹镇镇", "requests.new_received.natural_person")]
+    assert (labelled["section_label"], labelled["row_label"], labelled["column_label"]) == (
+        "三、收到和处理政府信息公开申请情况",
+        "一、本年新收政府信息公开申请数量",
+        "自然人",
+    )
+    [nested] = [r for r in rows if (r["agency"], r["key"]) == ("竹镇镇", "requests.denied_state_secret.natural_person")]
+    assert nested["row_label"] == "三、本年度办理结果 · （三）不予公开 · 1.属于国家秘密"
+    # CSV has no null: a blank cell is an empty field (no stored value is the empty text).
+    from_csv = [
+        {k: (int(v) if k == "year" else v or None if k == "value" else v) for k, v in r.items() if k in DUMP_COLUMNS}
+        for r in rows
+    ]
     lines = (tmp_path / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     from_jsonl = [json.loads(line) for line in lines]
     assert from_csv == expected
@@ -334,7 +350,8 @@ def test_an_empty_store_dumps_the_columns_and_no_row(new_store: str, tmp_path: P
             app, ["store", "dump", "--format", fmt, "-o", str(tmp_path / f"c.{fmt}"), "--store", new_store]
         )
         assert result.exit_code == 0 and result.stdout.startswith("wrote 0 rows"), result.output
-    assert (tmp_path / "c.csv").read_text(encoding="utf-8-sig").splitlines() == ["agency,year,format,key,value"]
+    [header] = (tmp_path / "c.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert header.startswith("agency,year,format,key,value")
     assert (tmp_path / "c.jsonl").read_text(encoding="utf-8") == ""
     table = pq.read_table(tmp_path / "c.parquet")
     assert (table.num_rows, table.column_names) == (0, ["agency", "year", "format", "key", "value"])

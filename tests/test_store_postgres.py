@@ -23,6 +23,8 @@ from convert.store import open_store
 from tests.conftest import STORE_BACKENDS
 from tests.test_store import ZHUZHEN, load_samples, raw_counts, raw_query
 
+# The messages these tests pin are the English ones (NIANBAO_LANG=en), as in test_store.py.
+pytestmark = pytest.mark.usefixtures("english")
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -218,7 +220,7 @@ def test_migrate_copies_every_revision_and_verifies(rich_sqlite: str, new_store:
     before = history_of(rich_sqlite)
     result = runner.invoke(app, ["store", "migrate", "--from", rich_sqlite, "--to", new_store])
     assert result.exit_code == 0, result.output
-    assert "5 份报告、8 个修订" in result.stdout and "核验通过" in result.stdout
+    assert "copied 5 report(s), 8 revision(s)" in result.stdout and "verified" in result.stdout
     assert history_of(new_store) == before  # authors, times, reasons, bases, forced flags, notes, record ids
     assert raw_counts(new_store) == raw_counts(rich_sqlite)
     with open_store(new_store) as store:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from convert.errors import FormatDataError, UsageError
+from convert.errors import FormatDataError, Phrase, UsageError
 from convert.formats import templates_dir
 
 ENV_LANG = "NIANBAO_LANG"
@@ -52,13 +52,15 @@ class Message:
             case = fields.get(CASE)  # type: ignore[assignment]
             if case not in self.templates:
                 raise FormatDataError(
-                    f"message {self.code!r}: case {case!r} is not in messages.toml (known: {', '.join(self.templates)})"
+                    "message-case-unknown", code=self.code, which=repr(case), known=list(self.templates)
                 )
         want = self.fields[case] | ({CASE} if case else set())
         if set(fields) != want:
             raise FormatDataError(
-                f"message {self.code!r}{f' ({case})' if case else ''}: given the fields {sorted(fields)}, "
-                f"but its templates name {sorted(want)}"
+                "message-fields-differ",
+                code=self.code + (f" ({case})" if case else ""),
+                given=str(sorted(fields)),
+                named=str(sorted(want)),
             )
         return case
 
@@ -75,7 +77,7 @@ def language() -> str:
     """Return the language messages are rendered in: the one set, else $NIANBAO_LANG, else zh."""
     lang = _chosen or os.environ.get(ENV_LANG, "").strip() or DEFAULT_LANGUAGE
     if lang not in catalogue().languages:
-        raise UsageError(f"{ENV_LANG}={lang!r} is not a language nianbao speaks; use one of {', '.join(languages())}")
+        raise UsageError("language-env-unknown", variable=ENV_LANG, name=lang, known=list(languages()))
     return lang
 
 
@@ -83,7 +85,7 @@ def set_language(lang: str | None) -> None:
     """Render messages in this language from now on (None: back to $NIANBAO_LANG or zh)."""
     global _chosen
     if lang is not None and lang not in catalogue().languages:
-        raise UsageError(f"unknown language {lang!r}; use one of {', '.join(languages())}")
+        raise UsageError("language-unknown", name=lang, known=list(languages()))
     _chosen = lang
 
 
@@ -113,9 +115,7 @@ def message(code: str) -> Message:
     try:
         return catalogue().messages[code]
     except KeyError:
-        raise FormatDataError(
-            f"message code {code!r} is not in workbook_templates/messages.toml: add it with a zh and an en template"
-        ) from None
+        raise FormatDataError("message-unknown", code=code) from None
 
 
 def severity(code: str) -> str:
@@ -149,15 +149,17 @@ def render(code: str, fields: Mapping[str, Any], lang: str | None = None) -> str
     lang = lang or language()
     spoken = catalogue().languages.get(lang)
     if spoken is None:
-        raise UsageError(f"unknown language {lang!r}; use one of {', '.join(languages())}")
+        raise UsageError("language-unknown", name=lang, known=list(languages()))
     values = {k: _show(v, spoken) for k, v in fields.items() if k != CASE}
     return msg.templates[case][lang].format_map(values)
 
 
 def _show(value: Any, lang: Language) -> str:
-    """Show one field value: exact decimals, lists joined the language's way, blank as a word."""
+    """Show one field value: exact decimals, lists joined the language's way, blank as a word, phrases rendered."""
     if value is None:
         return lang.blank
+    if isinstance(value, Phrase):
+        return render(value.code, value.fields, lang.code)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, list | tuple):
@@ -178,7 +180,7 @@ def catalogue() -> Catalogue:
         try:
             raw.update(tomllib.loads(path.read_text(encoding="utf-8")))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise FormatDataError(f"cannot load {path}: {exc}") from exc
+            raise FormatDataError("format-data-unreadable", path=str(path), detail=str(exc)) from exc
     return parse_catalogue(raw)
 
 
@@ -202,13 +204,13 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
             code, *(_text(f"[languages.{code}] {k}", spec[k]) for k in ("name", "list_separator", "blank"))
         )
     if DEFAULT_LANGUAGE not in langs:
-        raise FormatDataError(f"messages.toml: the default language {DEFAULT_LANGUAGE!r} has no [languages] entry")
+        raise _bad(f"messages.toml: the default language {DEFAULT_LANGUAGE!r} has no [languages] entry")
     langs = {DEFAULT_LANGUAGE: langs[DEFAULT_LANGUAGE], **langs}
     entries = dict(_table("messages", raw["messages"]))
     texts = _table("texts", raw.get("texts", {}))
     for code, spec in texts.items():
         if code in entries:
-            raise FormatDataError(f"[texts.{code}] has the code of a [messages.{code}]; codes must be unique")
+            raise _bad(f"[texts.{code}] has the code of a [messages.{code}]; codes must be unique")
         # An interface text is an entry without a severity of its own.
         _keys(f"[texts.{code}]", spec, required=set(), optional={"cases", "like", *langs})
         entries[code] = {"severity": TEXT, **spec}
@@ -218,21 +220,21 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
         _keys(where, spec, required={"severity"}, optional={"cases", "like", "review", *langs})
         review = spec.get("review", False)
         if not isinstance(review, bool):
-            raise FormatDataError(f"{where}: review must be true or false")
+            raise _bad(f"{where}: review must be true or false")
         if spec["severity"] not in (*SEVERITIES, TEXT):
-            raise FormatDataError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {spec['severity']!r}")
+            raise _bad(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {spec['severity']!r}")
         kinds = [k for k in ("cases", "like") if k in spec] + (["templates"] if set(langs) & set(spec) else [])
         if len(kinds) != 1:
-            raise FormatDataError(f"{where}: give either a template per language ({', '.join(langs)}), cases or like")
+            raise _bad(f"{where}: give either a template per language ({', '.join(langs)}), cases or like")
         if "like" in spec:
             target = entries.get(spec["like"])
             if not isinstance(target, dict) or "like" in target:
-                raise FormatDataError(f"{where}: like = {spec['like']!r} must name a code with its own templates")
+                raise _bad(f"{where}: like = {spec['like']!r} must name a code with its own templates")
             spec = {**target, "severity": spec["severity"]}
         if "cases" in spec:
             cases = _table(f"{where} cases", spec["cases"])
             if not cases:
-                raise FormatDataError(f"{where}: cases is empty")
+                raise _bad(f"{where}: cases is empty")
             templates = {case: _templates(f"[messages.{code}.cases.{case}]", t, langs) for case, t in cases.items()}
         else:
             templates = {"": _templates(where, {k: v for k, v in spec.items() if k in langs}, langs)}
@@ -242,12 +244,12 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
             first = named[DEFAULT_LANGUAGE]
             for lang, names in named.items():
                 if names != first:
-                    raise FormatDataError(
+                    raise _bad(
                         f"{where}{f' case {case!r}' if case else ''}: the {lang} template names the fields "
                         f"{sorted(names)} but the {DEFAULT_LANGUAGE} one names {sorted(first)}; they must be the same"
                     )
             if CASE in first:
-                raise FormatDataError(f"{where}: the field {{{CASE}}} is reserved for picking a case")
+                raise _bad(f"{where}: the field {{{CASE}}} is reserved for picking a case")
             fields[case] = frozenset(first)
         messages[code] = Message(code, spec["severity"], templates, fields, review)
     return Catalogue(langs, messages)
@@ -255,7 +257,7 @@ def parse_catalogue(raw: Mapping[str, Any]) -> Catalogue:
 
 def _table(where: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise FormatDataError(f"messages.toml: {where} must be a table")
+        raise _bad(f"messages.toml: {where} must be a table")
     return value
 
 
@@ -264,7 +266,7 @@ def _keys(where: str, spec: Any, required: set[str], optional: set[str] | frozen
     missing = required - set(spec)
     unknown = set(spec) - required - set(optional)
     if missing or unknown:
-        raise FormatDataError(
+        raise _bad(
             f"messages.toml {where}: "
             + "; ".join(
                 part
@@ -279,7 +281,7 @@ def _keys(where: str, spec: Any, required: set[str], optional: set[str] | frozen
 
 def _text(where: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise FormatDataError(f"messages.toml {where} must be text")
+        raise _bad(f"messages.toml {where} must be text")
     return value
 
 
@@ -294,11 +296,16 @@ def _fields(where: str, template: str) -> frozenset[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise FormatDataError(f"messages.toml {where}: {exc} in {template!r}") from exc
+        raise _bad(f"messages.toml {where}: {exc} in {template!r}") from exc
     for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if not name.isidentifier() or spec or conversion:
-            raise FormatDataError(f"messages.toml {where}: {{{name}}} must be a plain named field like {{count}}")
+            raise _bad(f"messages.toml {where}: {{{name}}} must be a plain named field like {{count}}")
         names.add(name)
     return frozenset(names)
+
+
+def _bad(problem: str) -> FormatDataError:
+    """The error for a mistake in messages.toml or texts.toml: for whoever edits them, so in English."""
+    return FormatDataError("format-data-invalid", problem=problem)

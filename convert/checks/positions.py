@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from convert.checks.catalogue import text
-from convert.formats import Format, Table, load_format
+from convert.errors import Phrase
+from convert.formats import Format, Table, known_versions, load_format
 
 # Between the section, row and column of a position; the same in every language, as on the page.
 SEPARATOR = " · "
@@ -56,3 +59,43 @@ def _column(table: Table, column_key: str) -> str | None:
         return table.column(column_key).label
     except KeyError:
         return None
+
+
+def cell_labels(key: str, fmt: Format | str) -> tuple[str, str, str] | None:
+    """Return a cell's section, row (its groups first, joined by ·) and column as printed; None for no table cell."""
+    fmt = load_format(fmt) if isinstance(fmt, str) else fmt
+    table_key, _, rest = key.partition(".")
+    row_key, _, column_key = rest.partition(".")
+    table = fmt.tables.get(table_key)
+    column = _column(table, column_key) if table is not None and column_key else None
+    if table is None or column is None:
+        return None
+    return section_name(fmt, table_key), SEPARATOR.join(_row_words(table, row_key)), column
+
+
+def place(key: str, fmt: Format | str | None) -> str:
+    """Name any `where` of a finding or warning in words: a cell, row, column or table (see describe), a section,
+    a line of the input (第 966 行), a field of the report (年度); anything else as it is."""
+    m = re.fullmatch(r"line (\d+)", key)
+    if m:
+        return text("position-line", number=int(m.group(1)))
+    if key in _FIELDS:
+        return str(_FIELDS[key])
+    if isinstance(fmt, str):
+        fmt = load_format(fmt) if fmt in known_versions() else None
+    if fmt is None:
+        return key
+    if key.partition(".")[0] in fmt.tables:
+        return describe(key, fmt)
+    if any(s.key == key for s in fmt.sections):
+        return text("position", parts=section_name(fmt, key))
+    return key
+
+
+# The record's own fields, in words.
+_FIELDS = {
+    "agency": Phrase("field-agency"),
+    "year": Phrase("field-year"),
+    "title": Phrase("field-title"),
+    "format": Phrase("field-format"),
+}

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convert import safety
-from convert.checks.catalogue import text as interface_text
-from convert.errors import NianbaoError, NotAReportError, UsageError
+from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
 from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, text, workbook, xls
 from convert.inputs.base import Document, Kind, Line, Probe
 from convert.record import Record
@@ -43,7 +42,7 @@ def identify(path: str | Path, limits: Limits | None = None) -> Probe:
     limits = limits or safety.DEFAULT_LIMITS  # read at call time: --limit may have raised it
     probe = Probe.read_whole(Path(path), limits)
     if not probe.size:
-        raise NotAReportError("file is empty")
+        raise NotAReportError("file-empty")
     probe.kind = kind_of(probe)
     return probe
 
@@ -74,10 +73,10 @@ def load(path: str | Path, limits: Limits | None = None) -> Document | Record:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file in a folder that is not an input, and why (a one-line reason, as a refusal would say it)."""
+    """A file in a folder that is not an input, and why (the refusal reading it would give)."""
 
     path: Path
-    reason: str
+    reason: NianbaoError
 
 
 @dataclass
@@ -92,7 +91,7 @@ class Selection:
     def inputs(self) -> list[Path]:
         """The files to read; a folder that gave none is a usage error."""
         for folder in self.empty:
-            raise UsageError(f"folder {folder} holds no report files")
+            raise UsageError("folder-no-reports", path=str(folder))
         return self.files
 
 
@@ -106,7 +105,7 @@ def select(
     writes (a workbook ending in .xlsx, else a folder of workbooks), never taken from a folder as an input.
     """
     if not paths:
-        raise UsageError("no input given: name report files or folders")
+        raise UsageError("no-inputs")
     limits = limits or safety.DEFAULT_LIMITS
     chosen = Selection()
     own = _Outputs(outputs)
@@ -119,21 +118,19 @@ def select(
         companions = _page_folders(path)
         for folder in companions:
             page = companions[folder]
-            chosen.skipped.append(
-                Skipped(folder, f"the pictures and styles a browser or Word saved with {page.name}: no report")
-            )
+            chosen.skipped.append(Skipped(folder, UnreadableInputError("skip-page-folder", page=page.name)))
         inside = own.folders_inside(path)
-        chosen.skipped.extend(Skipped(folder, interface_text("skipped-output-folder")) for folder in inside)
+        chosen.skipped.extend(Skipped(folder, UsageError("skipped-output-folder")) for folder in inside)
         for member in sorted(p for p in path.rglob("*") if p.is_file()):
             if any(part.startswith(".") for part in member.relative_to(path).parts):
                 continue
             if any(parent in companions or parent in inside for parent in member.parents):
                 continue  # the folder was named once above
             if own.holds(member):
-                chosen.skipped.append(Skipped(member, interface_text("skipped-own-output")))
+                chosen.skipped.append(Skipped(member, UsageError("skipped-own-output")))
                 continue
             if member.name.startswith("~$"):
-                chosen.skipped.append(Skipped(member, "an Office lock file: the document is open in Word/Excel/WPS"))
+                chosen.skipped.append(Skipped(member, UnreadableInputError("skip-lock-file")))
                 continue
             reason = _skip_reason(member, limits)
             if reason is None:
@@ -192,7 +189,7 @@ def _page_folders(root: Path) -> dict[Path, Path]:
     return found
 
 
-def _skip_reason(path: Path, limits: Limits) -> str | None:
+def _skip_reason(path: Path, limits: Limits) -> NianbaoError | None:
     """Why a folder's file is not an input (its kind's refusal), or None to take it."""
     try:
         probe = Probe(path, limits)
@@ -207,7 +204,7 @@ def _skip_reason(path: Path, limits: Limits) -> str | None:
     try:
         kind.read(probe)
     except NianbaoError as exc:
-        return str(exc)
+        return exc
     return None  # a kind that refuses nothing after all: take the file
 
 

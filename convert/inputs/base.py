@@ -11,8 +11,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convert.errors import UnreadableInputError, UnsafeInputError
-from convert.safety import CORRUPT_ERRORS, OLE2_MAGIC, ZIP_MAGICS, Limits, human_bytes, stat_input
+from convert.errors import Phrase, UnreadableInputError, UnsafeInputError
+from convert.safety import CORRUPT_ERRORS, OLE2_MAGIC, ZIP_MAGICS, Limits, human_bytes, os_reason, stat_input
 
 if TYPE_CHECKING:
     from convert.record import Record
@@ -22,36 +22,36 @@ HEAD_BYTES = 64 * 1024
 
 # (magic prefix, what it looks like, weak) for files that are clearly neither text nor a workbook.
 # Weak magics are short printable prefixes a text could start with; those files have NULs anyway.
-SIGNATURES: tuple[tuple[bytes, str, bool], ...] = (
-    (b"%PDF", "a PDF", False),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image", False),
-    (b"\xff\xd8\xff", "a JPEG image", False),
-    (b"GIF87a", "a GIF image", False),
-    (b"GIF89a", "a GIF image", False),
-    (b"II*\x00", "a TIFF image", False),
-    (b"MM\x00*", "a TIFF image", False),
-    (b"\x1f\x8b", "a gzip archive", False),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", False),
-    (b"Rar!\x1a\x07", "a RAR archive", False),
-    (b"\xfd7zXZ\x00", "an xz archive", False),
-    (b"\x7fELF", "a program (ELF executable)", False),
-    (b"SQLite format 3\x00", "an SQLite database", False),
-    (b"{\\rtf", "an RTF document", False),
-    (OLE2_MAGIC, "an old Office file (.doc/.xls) or an encrypted workbook", False),
-    (b"BM", "a BMP image", True),
-    (b"MZ", "a program (Windows executable)", True),
-    (b"RIFF", "a RIFF media file (WebP/WAV/AVI)", True),
-    (b"BZh", "a bzip2 archive", True),
+SIGNATURES: tuple[tuple[bytes, Phrase, bool], ...] = (
+    (b"%PDF", Phrase("looks-pdf"), False),
+    (b"\x89PNG\r\n\x1a\n", Phrase("looks-png"), False),
+    (b"\xff\xd8\xff", Phrase("looks-jpeg"), False),
+    (b"GIF87a", Phrase("looks-gif"), False),
+    (b"GIF89a", Phrase("looks-gif"), False),
+    (b"II*\x00", Phrase("looks-tiff"), False),
+    (b"MM\x00*", Phrase("looks-tiff"), False),
+    (b"\x1f\x8b", Phrase("looks-gzip"), False),
+    (b"7z\xbc\xaf\x27\x1c", Phrase("looks-7z"), False),
+    (b"Rar!\x1a\x07", Phrase("looks-rar"), False),
+    (b"\xfd7zXZ\x00", Phrase("looks-xz"), False),
+    (b"\x7fELF", Phrase("looks-elf"), False),
+    (b"SQLite format 3\x00", Phrase("looks-sqlite"), False),
+    (b"{\\rtf", Phrase("looks-rtf"), False),
+    (OLE2_MAGIC, Phrase("looks-ole"), False),
+    (b"BM", Phrase("looks-bmp"), True),
+    (b"MZ", Phrase("looks-exe"), True),
+    (b"RIFF", Phrase("looks-riff"), True),
+    (b"BZh", Phrase("looks-bzip2"), True),
 )
 
 
-def describe_magic(head: bytes, strong_only: bool = False) -> str | None:
+def describe_magic(head: bytes, strong_only: bool = False) -> Phrase | None:
     """Name a well-known binary format from the first bytes, or None if none matches."""
     for magic, what, weak in SIGNATURES:
         if head.startswith(magic) and not (weak and strong_only):
             return what
     if head.startswith(ZIP_MAGICS):
-        return "a ZIP archive"
+        return Phrase("looks-zip")
     return None
 
 
@@ -119,7 +119,7 @@ class Probe:
                 with path.open("rb") as fh:
                     self.head = fh.read(HEAD_BYTES)
             except OSError as exc:
-                raise UnreadableInputError(f"cannot open: {exc.strerror or exc}") from exc
+                raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
         # Whatever a kind works out about the file once (a decoded sample, an archive listing) and others reuse.
         self.memo: dict[str, Any] = {}
 
@@ -129,7 +129,7 @@ class Probe:
         st = stat_input(path)
         if st.st_size > limits.max_file_bytes:
             raise UnsafeInputError(
-                f"refused: file is {human_bytes(st.st_size)}, over the {human_bytes(limits.max_file_bytes)} limit"
+                "file-too-large", size=human_bytes(st.st_size), limit=human_bytes(limits.max_file_bytes)
             )
         return cls(path, limits, _read_capped(path, limits))
 
@@ -152,8 +152,7 @@ class Probe:
             else:
                 if self.size > self.limits.max_file_bytes:
                     raise UnsafeInputError(
-                        f"refused: file is {human_bytes(self.size)}, over the "
-                        f"{human_bytes(self.limits.max_file_bytes)} limit"
+                        "file-too-large", size=human_bytes(self.size), limit=human_bytes(self.limits.max_file_bytes)
                     )
                 self._data = _read_capped(self.path, self.limits)
         return self._data
@@ -164,7 +163,7 @@ class Probe:
         return hashlib.sha256(self.data).hexdigest()
 
     @cached_property
-    def magic(self) -> str | None:
+    def magic(self) -> Phrase | None:
         """What the first bytes say the file is (a PDF, a PNG image …), strong signatures only; None for none."""
         return describe_magic(self.head[:64], strong_only=True)
 
@@ -199,9 +198,9 @@ def _read_capped(path: Path, limits: Limits) -> bytes:
         with path.open("rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        raise UnreadableInputError(f"cannot open: {exc.strerror or exc}") from exc
+        raise UnreadableInputError("cannot-open", reason=os_reason(exc)) from exc
     if len(data) > limits.max_file_bytes:
-        raise UnsafeInputError(f"refused: file is over the {human_bytes(limits.max_file_bytes)} limit")
+        raise UnsafeInputError("file-grew-too-large", limit=human_bytes(limits.max_file_bytes))
     return data
 
 
@@ -218,15 +217,6 @@ class Kind:
     readable: bool = True
 
 
-def not_readable(what: str) -> str:
+def not_readable(what: Phrase) -> UnreadableInputError:
     """The refusal for a file that is clearly no report of any kind we read: what it looks like, what to give."""
-    return f"looks like {what}, not a text report: give a .txt, .md, .html or .xlsx file"
-
-
-def refusal(message: str) -> Callable[[Probe], Document | Record]:
-    """A read function that always refuses with the same one-line message."""
-
-    def read(probe: Probe) -> Document | Record:
-        raise UnreadableInputError(message)
-
-    return read
+    return UnreadableInputError("not-a-text-report", what=what)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convert.errors import UnreadableInputError
+from convert.errors import Phrase
 from convert.inputs.base import Document, Kind, Probe, not_readable
 from convert.record import Record
 
@@ -14,7 +14,7 @@ def detect(probe: Probe) -> bool:
 
 def read(probe: Probe) -> Document | Record:
     """Refuse, naming the format when its magic bytes are known."""
-    raise UnreadableInputError(not_readable(probe.magic or "binary data"))
+    raise not_readable(probe.magic or Phrase("looks-binary"))
 
 
 KIND = Kind("binary", detect, read, readable=False)

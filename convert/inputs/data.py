@@ -42,9 +42,7 @@ def detect(probe: Probe) -> bool:
 def read(probe: Probe) -> Document | Record:
     """Refuse, saying what the file is."""
     what = "JSON" if _json(sample_text(probe) or "") else "CSV"
-    raise UnreadableInputError(
-        f"looks like {what} data, not a report: give the report itself (.txt, .md, .html or .xlsx)"
-    )
+    raise UnreadableInputError("data-not-a-report", what=what)
 
 
 KIND = Kind("data", detect, read, readable=False)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from convert.errors import NianbaoError, UnreadableInputError, UnsafeInputError
+from convert.errors import NianbaoError, Phrase, UnreadableInputError, UnsafeInputError
 from convert.inputs import docx, libreoffice
 from convert.inputs.base import Document, Kind, Probe, ole_has_stream, ole_is_encrypted
 from convert.safety import Limits
@@ -93,7 +93,7 @@ def prepared(paths: Sequence[Path], limits: Limits, jobs: int = 1) -> Iterator[N
     names = list(sources)
     shares = [{sha: sources[sha] for sha in names[i::starts]} for i in range(starts)]
     with tempfile.TemporaryDirectory(prefix="nianbao-docx-") as tmp:
-        made: dict[str, Path | str] = {}
+        made: dict[str, Path | Phrase] = {}
         # The threads only wait for the LibreOffice processes, each with a profile of its own.
         with ThreadPoolExecutor(max_workers=starts) as pool:
             for part in pool.map(lambda share: libreoffice.convert_to_docx(share, Path(tmp)), shares):
@@ -111,11 +111,8 @@ def _convert_alone(data: bytes, what: str) -> bytes:
     """Have LibreOffice make a .docx of one file; its bytes."""
     with tempfile.TemporaryDirectory(prefix="nianbao-docx-") as tmp:
         out = libreoffice.convert_to_docx({"input": data}, Path(tmp))["input"]
-        if isinstance(out, str):
-            raise UnreadableInputError(
-                f"LibreOffice could not convert this .{what} document to .docx ({out}); "
-                "open it in Word or WPS and save it as .docx"
-            )
+        if isinstance(out, Phrase):
+            raise UnreadableInputError("libreoffice-failed", suffix=f".{what}", detail=out)
         return out.read_bytes()
 
 
@@ -130,31 +127,20 @@ def inspect(data: bytes) -> str:
         fib = ole.head(word, 12) if word is not None else b""
     except (ValueError, struct.error, IndexError) as exc:
         if ole_is_encrypted(data):
-            raise UnreadableInputError(docx.PASSWORD_MESSAGE) from exc
-        raise UnreadableInputError(
-            f"corrupt {label}: damaged or truncated ({exc}); save it again from Word or WPS"
-        ) from exc
+            raise UnreadableInputError("docx-password") from exc
+        raise UnreadableInputError("doc-corrupt", suffix=label, detail=str(exc)) from exc
     if ole.entry("EncryptedPackage", _STREAM) is not None:
-        raise UnreadableInputError(docx.PASSWORD_MESSAGE)  # a password-protected .docx
+        raise UnreadableInputError("docx-password")  # a password-protected .docx
     if word is None or len(fib) < 12:
-        raise UnreadableInputError(
-            f"corrupt {label}: damaged or truncated (its WordDocument stream is missing or cut short); "
-            "save it again from Word or WPS"
-        )
+        raise UnreadableInputError("doc-no-stream", suffix=label)
     (flags,) = struct.unpack_from("<H", fib, 0x0A)
     if flags & (_F_ENCRYPTED | _F_OBFUSCATED):
-        raise UnreadableInputError(docx.PASSWORD_MESSAGE)
+        raise UnreadableInputError("docx-password")
     names = {e.name for e in ole.entries}
     if names & {"Macros", "_VBA_PROJECT", "VBA"}:
-        raise UnsafeInputError(
-            f"a {label} document with macros is refused: macros are never run or kept; "
-            "save it as .docx (without macros) in Word or WPS"
-        )
+        raise UnsafeInputError("doc-macros", suffix=label)
     if any(e.kind == _STORAGE and _OBJECT_STORAGE.match(e.name) for e in ole.entries):
-        raise UnsafeInputError(
-            f"refused: the {label} document embeds an object; embedded objects are never opened: delete it or paste "
-            "its contents as a table or text, and save the document again"
-        )
+        raise UnsafeInputError("doc-embedded-object", suffix=label)
     return what
 
 

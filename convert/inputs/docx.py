@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from convert import safety
-from convert.errors import NotAReportError, UnreadableInputError, UnsafeInputError
+from convert.errors import NotAReportError, Phrase, UnreadableInputError, UnsafeInputError
 from convert.inputs.base import Document, Kind, Line, Probe, describe_magic, ole_is_encrypted
 from convert.safety import CORRUPT_ERRORS, OLE2_MAGIC, ZIP_MAGICS, Limits, human_bytes
 
@@ -38,8 +38,6 @@ MAX_GRID_COLUMNS = 256
 MAX_ROWS = 200_000
 MAX_CELLS = 1_000_000
 
-PASSWORD_MESSAGE = "document is password-protected: remove the password in Word or WPS and save it again"
-MACROS_MESSAGE = "a Word document with macros (.docm) is refused: macros are never run or kept; save it as .docx"
 
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -72,7 +70,7 @@ def read(probe: Probe) -> Document:
 def document(lines: list[Line], probe: Probe, layout: str) -> Document:
     """The document of a Word file's lines; one with no words at all is no report."""
     if not any(not line.blank for line in lines):
-        raise NotAReportError("document is empty (no text in its body)")
+        raise NotAReportError("docx-empty")
     source = {"path": str(probe.path), "name": probe.path.name, "sha256": probe.sha256, "layout": layout}
     return Document(lines, source)
 
@@ -86,10 +84,7 @@ def read_lines(data: bytes, limits: Limits | None = None) -> list[Line]:
     root = _document_root(data, limits)
     embedded = next(root.iter(*_EMBEDDED), None)
     if embedded is not None:
-        raise UnsafeInputError(
-            f"refused: the document embeds an object ({embedded.tag.rsplit('}', 1)[-1]}); embedded objects are never "
-            "opened: delete it or paste its contents as a table or text, and save the document again"
-        )
+        raise UnsafeInputError("docx-embedded-object", name=embedded.tag.rsplit("}", 1)[-1])
     body = root.find(_BODY)
     return _Body(body).lines if body is not None else []
 
@@ -98,16 +93,16 @@ def read_lines(data: bytes, limits: Limits | None = None) -> list[Line]:
 def _document_root(data: bytes, limits: Limits) -> Element:
     """Check the package and return the parsed main document part."""
     if len(data) > limits.max_file_bytes:
-        raise UnsafeInputError(
-            f"refused: file is {human_bytes(len(data))}, over the {human_bytes(limits.max_file_bytes)} limit"
-        )
+        raise UnsafeInputError("file-too-large", size=human_bytes(len(data)), limit=human_bytes(limits.max_file_bytes))
     if data.startswith(OLE2_MAGIC):
         if ole_is_encrypted(data):
-            raise UnreadableInputError(PASSWORD_MESSAGE)
-        raise UnreadableInputError("looks like an old Word .doc or WPS document, not .docx: save it as .docx")
+            raise UnreadableInputError("docx-password")
+        raise UnreadableInputError("docx-is-doc")
     if not data.startswith(ZIP_MAGICS):
-        what = describe_magic(data[:16]) or ("plain text" if b"\x00" not in data[:512] else "binary data")
-        raise UnreadableInputError(f"not a .docx document (looks like {what})")
+        what = describe_magic(data[:16]) or (
+            Phrase("looks-text") if b"\x00" not in data[:512] else Phrase("looks-binary")
+        )
+        raise UnreadableInputError("docx-not-docx", what=what)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return _check_package(zf, limits)
@@ -118,52 +113,50 @@ def _document_root(data: bytes, limits: Limits) -> Element:
 
 
 def _corrupt(detail: object) -> UnreadableInputError:
-    text = str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
-    return UnreadableInputError(f"corrupt .docx: damaged or truncated ({text}); save it again from Word or WPS")
+    return UnreadableInputError("docx-corrupt", detail=safety.corrupt_detail(detail))
 
 
 def _check_package(zf: zipfile.ZipFile, limits: Limits) -> Element:
     infos = zf.infolist()
     safety.check_zip_sizes(infos, limits)
     if any(info.flag_bits & 0x1 for info in infos):
-        raise UnreadableInputError(PASSWORD_MESSAGE)
+        raise UnreadableInputError("docx-password")
     names = {info.filename.lower(): info for info in infos}
     for low in names:
         base = PurePosixPath(low).name
         if base.startswith("vbaproject") or base == "vbadata.xml":
-            raise UnsafeInputError(MACROS_MESSAGE)
+            raise UnsafeInputError("docx-macros")
         if base.startswith("oleobject") or low.startswith("word/activex/"):
-            raise UnsafeInputError(
-                f"refused: the document embeds an object or control ({names[low].filename}); they are never opened: "
-                "delete it or paste its contents as a table or text, and save the document again"
-            )
+            raise UnsafeInputError("docx-embedded-control", name=names[low].filename)
     types = names.get("[content_types].xml")
     if types is None:
-        raise UnreadableInputError(f"not a .docx document (looks like {safety.zip_looks_like(set(names))})")
+        raise UnreadableInputError("docx-not-docx", what=safety.zip_looks_like(set(names)))
     if b"macroenabled" in _read_part(zf, types, MAX_RELS_PART_BYTES).lower():
-        raise UnsafeInputError(MACROS_MESSAGE)
+        raise UnsafeInputError("docx-macros")
     for low, info in names.items():
         if low.endswith(".rels"):
             _check_relationships(zf, info)
     main = _main_part(zf, names)
     if main is None:
-        raise UnreadableInputError(f"not a .docx document (looks like {safety.zip_looks_like(set(names))})")
+        raise UnreadableInputError("docx-not-docx", what=safety.zip_looks_like(set(names)))
     if main.file_size > MAX_DOCUMENT_PART_BYTES:
         raise UnsafeInputError(
-            f"refused: {main.filename} is {human_bytes(main.file_size)}, over the "
-            f"{human_bytes(MAX_DOCUMENT_PART_BYTES)} limit (a report's is a few hundred KB)"
+            "docx-part-too-large",
+            name=main.filename,
+            size=human_bytes(main.file_size),
+            limit=human_bytes(MAX_DOCUMENT_PART_BYTES),
         )
     root = _parse(_read_part(zf, main, MAX_DOCUMENT_PART_BYTES), main.filename)
     if root.tag == "{http://purl.oclc.org/ooxml/wordprocessingml/main}document":
-        raise UnreadableInputError("a Strict Open XML document: save it from Word as a Word Document (.docx)")
+        raise UnreadableInputError("docx-strict")
     if root.tag != f"{W}document":
-        raise UnreadableInputError(f"not a .docx document (looks like {safety.zip_looks_like(set(names))})")
+        raise UnreadableInputError("docx-not-docx", what=safety.zip_looks_like(set(names)))
     return root
 
 
 def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     if info.file_size > cap:
-        raise UnsafeInputError(f"refused: {info.filename} is {human_bytes(info.file_size)}, far too large")
+        raise UnsafeInputError("part-far-too-large", name=info.filename, size=human_bytes(info.file_size))
     return zf.read(info)  # verifies the CRC
 
 
@@ -180,17 +173,14 @@ def _parse(xml: bytes, name: str) -> Element:
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
-        raise _corrupt(f"{name} is not well-formed XML: {exc}") from exc
+        raise _corrupt(Phrase("part-bad-xml", name=name, error=str(exc))) from exc
     if root.getroottree().docinfo.doctype:
         raise _dtd_refusal(name)  # a DTD in an encoding the byte scan cannot see
     return root
 
 
 def _dtd_refusal(name: str) -> UnsafeInputError:
-    return UnsafeInputError(
-        f"refused: {name} declares XML entities/DTD (possible entity-expansion attack); "
-        "save the document again from Word or WPS"
-    )
+    return UnsafeInputError("docx-dtd", name=name)
 
 
 def _check_relationships(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -204,10 +194,7 @@ def _check_relationships(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         if _harmless_external(kind, target):
             continue
         target = target if len(target) <= 80 else target[:77] + "..."
-        raise UnsafeInputError(
-            f"refused: the document links to outside content ({kind} → {target}); nothing is ever fetched: "
-            "remove the link in Word or WPS (or save a copy as .docx without it) and try again"
-        )
+        raise UnsafeInputError("docx-external-link", kind=kind, target=target)
 
 
 def _harmless_external(kind: str, target: str) -> bool:
@@ -296,10 +283,7 @@ class _Body:
     def add(self, cells: list[str], is_row: bool) -> None:
         self.cells += len(cells)
         if len(self.lines) >= MAX_ROWS or self.cells > MAX_CELLS:
-            raise UnsafeInputError(
-                f"refused: the document holds over {MAX_ROWS:,} rows or {MAX_CELLS:,} cells; "
-                "a report has a few hundred: is this the right file?"
-            )
+            raise UnsafeInputError("docx-too-many-rows", rows=f"{MAX_ROWS:,}", cells=f"{MAX_CELLS:,}")
         self.lines.append(Line(len(self.lines) + 1, cells, is_row=is_row))
 
     def paragraph(self, text: str) -> None:
@@ -368,10 +352,7 @@ class _Body:
                     break
             extent = max(extent, pos + max(0, self.numbers.get((tr, _AFTER), 0)))
             if extent > MAX_GRID_COLUMNS:
-                raise UnsafeInputError(
-                    f"refused: a table is over {MAX_GRID_COLUMNS} columns wide (Word allows 63); "
-                    "the document is damaged or crafted"
-                )
+                raise UnsafeInputError("docx-table-too-wide", columns=MAX_GRID_COLUMNS)
             placed.append(cells)
         keep = _kept_columns(widths, extent, placed)
         index: list[int | None] = []

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from convert.errors import UnreadableInputError
+from convert.errors import Phrase
 from convert.inputs.base import Document, Kind, Probe, not_readable
 from convert.record import Record
 
-_IMAGES = {"a PNG image", "a JPEG image", "a GIF image", "a TIFF image"}
+_IMAGES = {Phrase("looks-png"), Phrase("looks-jpeg"), Phrase("looks-gif"), Phrase("looks-tiff")}
 
 
 def detect(probe: Probe) -> bool:
@@ -16,7 +16,7 @@ def detect(probe: Probe) -> bool:
 
 def read(probe: Probe) -> Document | Record:
     """Refuse, naming the image format."""
-    raise UnreadableInputError(not_readable(str(probe.magic)))
+    raise not_readable(probe.magic or Phrase("looks-binary"))
 
 
 KIND = Kind("image", detect, read, readable=False)

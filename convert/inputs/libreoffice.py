@@ -16,15 +16,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from convert.errors import UnreadableInputError
+from convert.errors import Phrase, UnreadableInputError
 
 log = logging.getLogger(__name__)
 
-MISSING_MESSAGE = (
-    "reading old Word/WPS files (.doc, .wps) needs LibreOffice, which is not installed: "
-    "apt-get install libreoffice-writer-nogui (or install LibreOffice from libreoffice.org), "
-    "or save the file as .docx in Word or WPS"
-)
+
 # Starting LibreOffice takes a few seconds, each file a fraction of one; the margins are for slow, busy machines.
 TIMEOUT_START_SECONDS = 60.0
 TIMEOUT_PER_FILE_SECONDS = 10.0
@@ -66,7 +62,7 @@ def timeout_for(count: int) -> float:
     return TIMEOUT_START_SECONDS + TIMEOUT_PER_FILE_SECONDS * count
 
 
-def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".doc") -> dict[str, Path | str]:
+def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".doc") -> dict[str, Path | Phrase]:
     """Convert documents (name → bytes) to .docx in outdir with one LibreOffice start.
 
     Returns name → the .docx written, or a one-line reason it was not. Raises UnreadableInputError when
@@ -74,7 +70,7 @@ def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".
     """
     exe = executable()
     if exe is None:
-        raise UnreadableInputError(MISSING_MESSAGE)
+        raise UnreadableInputError("libreoffice-missing")
     if not sources:
         return {}
     outdir.mkdir(parents=True, exist_ok=True)
@@ -113,13 +109,18 @@ def convert_to_docx(sources: Mapping[str, bytes], outdir: Path, suffix: str = ".
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
             start_new_session=True,
         )  # fmt: skip
+        timed_out = False
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
-            out, err = b"", f"LibreOffice did not finish in {timeout:.0f} s".encode()
-    detail = _last_line(err or out) or f"LibreOffice exited with {proc.returncode}"
-    result: dict[str, Path | str] = {}
+            out, err, timed_out = b"", b"", True
+    said = _last_line(err or out)
+    if timed_out:
+        detail = Phrase("libreoffice-timeout", seconds=f"{timeout:.0f}")
+    else:
+        detail = Phrase("libreoffice-said", line=said) if said else Phrase("libreoffice-exit", code=proc.returncode)
+    result: dict[str, Path | Phrase] = {}
     for name in sources:
         made = outdir / f"{name}.docx"
         result[name] = made if made.is_file() else detail

@@ -53,23 +53,22 @@ def read(probe: Probe) -> Document:
     data = probe.data
     limits = probe.limits
     if data.count(b"\n--") > MAX_PARTS:
-        raise UnsafeInputError(f"refused: web archive has over {MAX_PARTS} parts: this is no saved report")
+        raise UnsafeInputError("mht-too-many-parts", limit=MAX_PARTS)
     if len(re.findall(rb"(?im)^content-type\s*:\s*multipart/", data)) > MAX_DEPTH:
-        raise UnsafeInputError(f"refused: web archive nests over {MAX_DEPTH} multipart levels")
+        raise UnsafeInputError("mht-too-deep", limit=MAX_DEPTH)
     try:
         message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
     except (RecursionError, ValueError, LookupError) as exc:
-        raise UnreadableInputError(f"web archive (.mht) cannot be read: {exc}") from exc
+        raise UnreadableInputError("mht-unreadable", detail=str(exc)) from exc
     part = main_page(message)
     if part is None:
-        raise UnreadableInputError("web archive (.mht) holds no HTML page: save the report as a web page (.htm) again")
+        raise UnreadableInputError("mht-no-page")
     raw = part.get_payload(decode=True)
     if not isinstance(raw, bytes) or not raw.strip():
-        raise UnreadableInputError("web archive (.mht) has an empty HTML page")
+        raise UnreadableInputError("mht-empty-page")
     if len(raw) > limits.max_text_bytes:
         raise UnsafeInputError(
-            f"refused: the archive's page is {human_bytes(len(raw))}, over the "
-            f"{human_bytes(limits.max_text_bytes)} limit for a report"
+            "mht-page-too-large", size=human_bytes(len(raw)), limit=human_bytes(limits.max_text_bytes)
         )
     text, encoding = decode_text(raw, declared=part.get_content_charset())
     source = {

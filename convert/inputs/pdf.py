@@ -13,7 +13,7 @@ import ctypes
 import math
 from typing import Any
 
-from convert.errors import UnreadableInputError, UnsafeInputError, UsageError
+from convert.errors import Phrase, UnreadableInputError, UnsafeInputError, UsageError
 from convert.inputs.base import Document, Kind, Probe
 from convert.inputs.pdf_layout import Glyph, PageData, document
 from convert.isolate import run_isolated
@@ -50,7 +50,7 @@ def read(probe: Probe) -> Document:
         source,
         seconds=limits.max_pdf_seconds,
         memory_bytes=limits.max_pdf_memory_bytes,
-        what="the PDF",
+        what=Phrase("the-pdf"),
     )
 
 
@@ -63,7 +63,7 @@ def _load_libraries() -> None:
         import pypdfium2  # noqa: F401
     except ImportError as exc:
         # An extra, so that a default install stays light; the message names it.
-        raise UsageError("reading PDFs needs the PDF extra: pip install 'nianbao[pdf]'") from exc
+        raise UsageError("pdf-extra-missing") from exc
 
 
 # ---------------------------------------------------------------- in the child
@@ -86,20 +86,15 @@ def extract(data: bytes, max_pages: int) -> list[PageData]:
     try:
         count = len(pdf)
         if count > max_pages:
-            raise UnsafeInputError(
-                f"refused: PDF has {count} pages, over the limit of {max_pages} for a report "
-                f"(raise it with --limit max_pdf_pages={count} if this really is one report)"
-            )
+            raise UnsafeInputError("pdf-too-many-pages", count=count, limit=max_pages)
         if count == 0:
-            raise UnreadableInputError("corrupt PDF: it has no pages; download it again or print it to a new PDF")
+            raise UnreadableInputError("pdf-no-pages")
         pages = []
         for index in range(count):
             try:
                 page = pdf[index]
             except pdfium.PdfiumError as exc:
-                raise UnreadableInputError(
-                    f"corrupt PDF: page {index + 1} cannot be read; download it again or print it to a new PDF"
-                ) from exc
+                raise UnreadableInputError("pdf-page-unreadable", page=index + 1) from exc
             try:
                 pages.append(_page(page, index + 1, raw))
             finally:
@@ -111,14 +106,10 @@ def extract(data: bytes, max_pages: int) -> list[PageData]:
 
 def _open_error(code: int | None, raw: Any) -> UnreadableInputError:
     if code == raw.FPDF_ERR_PASSWORD:
-        return UnreadableInputError(
-            "PDF is password-protected: open it with its password, print it to a new PDF without one, and read that"
-        )
+        return UnreadableInputError("pdf-password")
     if code == raw.FPDF_ERR_SECURITY:
-        return UnreadableInputError(
-            "PDF is encrypted in a way that cannot be opened: print it to a new PDF without a password"
-        )
-    return UnreadableInputError("corrupt PDF: damaged or truncated; download it again or print it to a new PDF")
+        return UnreadableInputError("pdf-encrypted")
+    return UnreadableInputError("pdf-corrupt")
 
 
 class _Transform:
@@ -158,7 +149,7 @@ class _Transform:
 def _page(page: Any, number: int, raw: Any) -> PageData:
     rect = raw.FS_RECTF()
     if not raw.FPDF_GetPageBoundingBox(page.raw, rect):
-        raise UnreadableInputError(f"corrupt PDF: page {number} has no size")
+        raise UnreadableInputError("pdf-page-no-size", page=number)
     left, right = sorted((rect.left, rect.right))
     bottom, top = sorted((rect.bottom, rect.top))
     tf = _Transform(left, bottom, right, top, raw.FPDFPage_GetRotation(page.raw))
@@ -224,13 +215,12 @@ def _edges(page: Any, tf: _Transform, raw: Any, number: int) -> list[dict[str, A
 
     def refuse() -> UnsafeInputError:
         return UnsafeInputError(
-            f"refused: page {number} of the PDF draws over {MAX_OBJECTS_PER_PAGE} objects or "
-            f"{MAX_SEGMENTS_PER_PAGE} line segments (a damaged file or a bomb)"
+            "pdf-page-too-busy", page=number, objects=MAX_OBJECTS_PER_PAGE, segments=MAX_SEGMENTS_PER_PAGE
         )
 
     def walk(count: int, get: Any, outer: tuple[float, ...], depth: int) -> None:
         if depth > MAX_FORM_DEPTH:
-            raise UnsafeInputError(f"refused: page {number} of the PDF nests forms over {MAX_FORM_DEPTH} deep")
+            raise UnsafeInputError("pdf-forms-too-deep", page=number, limit=MAX_FORM_DEPTH)
         for i in range(count):
             budget["objects"] -= 1
             if budget["objects"] < 0:

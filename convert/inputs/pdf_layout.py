@@ -158,15 +158,10 @@ def _require_text(pages: list[PageData], truncated: bool) -> None:
         return
     unmapped = sum(p.unmapped for p in pages)
     if unmapped > count:
-        raise UnreadableInputError(
-            "PDF text cannot be decoded (its fonts have no character map): OCR is not supported yet; "
-            "give the report's Word or text version"
-        )
+        raise UnreadableInputError("pdf-no-character-map")
     if truncated and not count:
-        raise UnreadableInputError("corrupt PDF: damaged or truncated; download it again or print it to a new PDF")
-    raise UnreadableInputError(
-        "looks like a scanned PDF (no text layer): OCR is not supported yet; give the report's Word or text version"
-    )
+        raise UnreadableInputError("pdf-corrupt")
+    raise UnreadableInputError("pdf-scanned")
 
 
 def _blocks(page: PageData) -> list[Block]:

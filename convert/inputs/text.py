@@ -7,11 +7,9 @@ import re
 import unicodedata
 from typing import Any
 
-from convert.errors import NotAReportError, UnreadableInputError, UnsafeInputError
-from convert.inputs.base import Document, Kind, Line, Probe, not_readable
+from convert.errors import NotAReportError, Phrase, UnreadableInputError, UnsafeInputError
+from convert.inputs.base import Document, Kind, Line, Probe
 from convert.safety import human_bytes
-
-BINARY_MESSAGE = not_readable("binary data")
 
 
 class NotTextError(UnreadableInputError):
@@ -70,13 +68,10 @@ def read(probe: Probe) -> Document:
     data = probe.data
     limits = probe.limits
     if len(data) > limits.max_text_bytes:
-        raise UnsafeInputError(
-            f"refused: text file is {human_bytes(len(data))}, over the {human_bytes(limits.max_text_bytes)} "
-            "limit for a report: is this the right file?"
-        )
+        raise UnsafeInputError("text-too-large", size=human_bytes(len(data)), limit=human_bytes(limits.max_text_bytes))
     text, encoding = decode_text(data)
     if not text.strip():
-        raise NotAReportError("file is empty (only whitespace)")
+        raise NotAReportError("file-blank")
     source = {"path": str(probe.path), "name": probe.path.name, "sha256": probe.sha256, "encoding": encoding}
     return document(text, source)
 
@@ -239,9 +234,7 @@ def decode_text(data: bytes, clean: bool = True, declared: str | None = None) ->
         if data.startswith(bom):
             text = _try(data, name)
             if text is None:
-                raise UnreadableInputError(
-                    f"text starts with a {name} mark but is not valid {name}: re-save it as UTF-8"
-                )
+                raise UnreadableInputError("text-bad-bom", encoding=name)
             decoded = (text, name)
             break
     has_nul = b"\x00" in data
@@ -256,11 +249,11 @@ def decode_text(data: bytes, clean: bool = True, declared: str | None = None) ->
                 break
     if decoded is None:
         if has_nul:
-            raise NotTextError(BINARY_MESSAGE)
-        raise UnreadableInputError("unknown text encoding (not UTF-8, UTF-16 or GBK/GB18030): re-save it as UTF-8")
+            raise NotTextError("not-a-text-report", what=Phrase("looks-binary"))
+        raise UnreadableInputError("text-unknown-encoding")
     text, encoding = decoded
     if not _looks_textual(text):
-        raise NotTextError(BINARY_MESSAGE)
+        raise NotTextError("not-a-text-report", what=Phrase("looks-binary"))
     return (clean_text(text) if clean else text), encoding
 
 

@@ -353,10 +353,7 @@ class _Grid:
                 down = _span(td.get("rowspan"), MAX_ROWSPAN, zero=n - r)
                 end = col + span
                 if end > MAX_GRID_COLUMNS:
-                    raise UnsafeInputError(
-                        f"refused: a table is over {MAX_GRID_COLUMNS} grid columns wide (colspan/rowspan): "
-                        "this is no report table"
-                    )
+                    raise UnsafeInputError("html-table-too-wide", columns=MAX_GRID_COLUMNS)
                 cell = _Cell(cell_text(td, plain), _width(td))
                 slots.append(_Slot(col, end, cell, True))
                 if down > 1:
@@ -367,10 +364,7 @@ class _Grid:
             self.width = max(self.width, extent)
             self.size += max(1, extent)
             if self.size > budget:
-                raise UnsafeInputError(
-                    f"refused: the page's tables are over {MAX_GRID_CELLS:,} grid cells (colspan/rowspan): "
-                    "this is no report"
-                )
+                raise UnsafeInputError("html-table-too-many-cells", cells=f"{MAX_GRID_CELLS:,}")
             self.rows.append(slots)
 
     # -- column widths --------------------------------------------------------------------------------------

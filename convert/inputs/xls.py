@@ -18,16 +18,16 @@ def detect(probe: Probe) -> bool:
     return ole_has_stream(data, "Workbook") or ole_has_stream(data, "Book")
 
 
-def message(data: bytes) -> str:
+def refusal(data: bytes) -> UnreadableInputError:
     """The refusal for an OLE2 file given as a workbook: password-protected, or old .xls."""
     if ole_is_encrypted(data):
-        return "workbook is password-protected: remove the password and save again"
-    return "old Excel 97-2003 .xls is not supported: open it in Excel/WPS/LibreOffice and save as .xlsx"
+        return UnreadableInputError("workbook-password")
+    return UnreadableInputError("xls-unsupported")
 
 
 def read(probe: Probe) -> Document | Record:
     """Refuse, saying how to make an .xlsx of it."""
-    raise UnreadableInputError(message(probe.data))
+    raise refusal(probe.data)
 
 
 KIND = Kind("xls", detect, read, readable=False)

@@ -15,7 +15,7 @@ def annotate_workbook(path: str | Path, findings: list[Finding], out: str | Path
     """Write a copy of the workbook with every finding's cell filled and commented; the input is untouched."""
     path, out = Path(path), Path(out)
     if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"annotated copy must end in .xlsx: {out}")
+        raise UsageError("annotate-not-xlsx", path=str(out))
     with protecting([path]):
         check_output(out, force)
         return _annotate(path, findings, out, force)
@@ -36,7 +36,7 @@ def _annotate(path: Path, findings: list[Finding], out: Path, force: bool) -> Pa
 
         wb = openpyxl.load_workbook(path)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-        raise UnreadableInputError(f"cannot read workbook {path}: {exc}") from exc
+        raise UnreadableInputError("workbook-unreadable-at", path=str(path), detail=str(exc)) from exc
     fills = {
         ERROR: PatternFill("solid", start_color=look.error_fill, end_color=look.error_fill),
         WARNING: PatternFill("solid", start_color=look.warning_fill, end_color=look.warning_fill),

@@ -50,7 +50,7 @@ class Style:
     def from_toml(cls, raw: Any, where: str) -> Style:
         """Check a style table: known properties of the right type."""
         if not isinstance(raw, dict):
-            raise FormatDataError(f"{where}: expected a table of format properties")
+            raise _bad(f"{where}: expected a table of format properties")
         props: dict[str, Any] = {}
         extends = ""
         for key, value in raw.items():
@@ -59,9 +59,7 @@ class Style:
             elif key in STYLE_PROPERTIES:
                 props[key] = _scalar(STYLE_PROPERTIES[key], value, f"{where}.{key}")
             else:
-                raise FormatDataError(
-                    f"{where}: unknown format property {key!r}; known: extends, {', '.join(STYLE_PROPERTIES)}"
-                )
+                raise _bad(f"{where}: unknown format property {key!r}; known: extends, {', '.join(STYLE_PROPERTIES)}")
         return cls(extends, props)
 
 
@@ -89,9 +87,9 @@ def _check_styles(styles: Any, where: str) -> None:
         style: Style = getattr(styles, name)
         while style.extends:
             if style.extends not in names:
-                raise FormatDataError(f"{where}.{chain[-1]}: extends unknown style {style.extends!r}")
+                raise _bad(f"{where}.{chain[-1]}: extends unknown style {style.extends!r}")
             if style.extends in chain:
-                raise FormatDataError(f"{where}.{name}: styles extend each other in a circle ({' → '.join(chain)})")
+                raise _bad(f"{where}.{name}: styles extend each other in a circle ({' → '.join(chain)})")
             chain.append(style.extends)
             style = getattr(styles, style.extends)
 
@@ -194,10 +192,10 @@ class GridTable:
         """Three header heights; label widths keyed by how many label columns, one width each."""
         _orientation(self.orientation, f"{where}.orientation")
         if len(self.header_heights) != 3:
-            raise FormatDataError(f"{where}.header_heights: needs 3 heights (top, second, third header row)")
+            raise _bad(f"{where}.header_heights: needs 3 heights (top, second, third header row)")
         for depth, widths in self.label_widths.items():
             if not depth.isdigit() or int(depth) != len(widths):
-                raise FormatDataError(f"{where}.label_widths.{depth}: needs as many widths as label columns")
+                raise _bad(f"{where}.label_widths.{depth}: needs as many widths as label columns")
 
 
 @dataclass(frozen=True)
@@ -354,7 +352,7 @@ class CoverBlock:
     def check_values(self, where: str) -> None:
         """Three columns, as the cover has."""
         if len(self.columns) != 3:
-            raise FormatDataError(f"{where}.columns: needs 3 headers (the cover has three columns)")
+            raise _bad(f"{where}.columns: needs 3 headers (the cover has three columns)")
 
 
 @dataclass(frozen=True)
@@ -396,12 +394,10 @@ class Cover:
     def check_values(self, where: str) -> None:
         """Three column widths; every field name once."""
         if len(self.widths) != 3:
-            raise FormatDataError(f"{where}.widths: needs 3 widths (the cover has three columns)")
+            raise _bad(f"{where}.widths: needs 3 widths (the cover has three columns)")
         names = [f.name for f in self.fields]
         if sorted(names) != sorted(self.NAMES):
-            raise FormatDataError(
-                f"{where}.fields: needs each of {', '.join(self.NAMES)} once; has {', '.join(names) or 'none'}"
-            )
+            raise _bad(f"{where}.fields: needs each of {', '.join(self.NAMES)} once; has {', '.join(names) or 'none'}")
 
     def label(self, name: str) -> str:
         """Return the printed label of a field by its defined name."""
@@ -496,7 +492,7 @@ class Series:
     def check_values(self, where: str) -> None:
         """Either keys or rows."""
         if bool(self.keys) == bool(self.rows):
-            raise FormatDataError(f"{where}: give either keys or rows")
+            raise _bad(f"{where}: give either keys or rows")
 
 
 @dataclass(frozen=True)
@@ -535,7 +531,7 @@ class ChartSheet:
         for i, chart in enumerate(self.charts):
             unknown = [s for s in chart.series if s not in names]
             if unknown:
-                raise FormatDataError(f"{where}.charts[{i}].series: unknown series {', '.join(unknown)}")
+                raise _bad(f"{where}.charts[{i}].series: unknown series {', '.join(unknown)}")
 
 
 @dataclass(frozen=True)
@@ -619,7 +615,7 @@ def load_template() -> Template:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FormatDataError(f"cannot load {path}: {exc}") from exc
+        raise FormatDataError("format-data-unreadable", path=str(path), detail=str(exc)) from exc
     return parse_template(raw, LAYOUT_FILE)
 
 
@@ -628,7 +624,12 @@ def parse_template(raw: dict[str, Any], name: str = LAYOUT_FILE) -> Template:
     try:
         return _build(Template, raw, "")
     except FormatDataError as exc:
-        raise FormatDataError(f"{name}: {exc}") from None
+        raise _bad(f"{name}: {exc}") from None
+
+
+def _bad(problem: str) -> FormatDataError:
+    """The error for a mistake in layout.toml: for whoever edits the file, so in English (see texts.toml)."""
+    return FormatDataError("format-data-invalid", problem=problem)
 
 
 def _toml_name(name: str) -> str:
@@ -638,18 +639,18 @@ def _toml_name(name: str) -> str:
 
 def _build(cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
-        raise FormatDataError(f"{where or 'the file'}: expected a table")
+        raise _bad(f"{where or 'the file'}: expected a table")
     hints = get_type_hints(cls)
     known = {_toml_name(f.name): f for f in fields(cls)}
     unknown = [k for k in raw if k not in known]
     if unknown:
-        raise FormatDataError(f"{where or 'the file'}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        raise _bad(f"{where or 'the file'}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
     values: dict[str, Any] = {}
     for key, f in known.items():
         at = f"{where}.{key}" if where else key
         if key not in raw:
             if f.default is MISSING and f.default_factory is MISSING:
-                raise FormatDataError(f"{at}: missing")
+                raise _bad(f"{at}: missing")
             continue
         value = _value(hints[f.name], raw[key], at)
         if "placeholders" in f.metadata:
@@ -680,12 +681,12 @@ def _value(tp: Any, raw: Any, where: str) -> Any:
         return _build(tp, raw, where)  # type: ignore[arg-type]
     if origin is tuple:
         if not isinstance(raw, list):
-            raise FormatDataError(f"{where}: expected a list")
+            raise _bad(f"{where}: expected a list")
         inner = get_args(tp)[0]
         return tuple(_value(inner, item, f"{where}[{i}]") for i, item in enumerate(raw))
     if origin is dict:
         if not isinstance(raw, dict):
-            raise FormatDataError(f"{where}: expected a table")
+            raise _bad(f"{where}: expected a table")
         inner = get_args(tp)[1]
         return {k: _value(inner, v, f"{where}.{k}") for k, v in raw.items()}
     return _scalar(tp, raw, where)
@@ -699,31 +700,29 @@ def _scalar(tp: type, raw: Any, where: str) -> Any:
     if tp in (str, bool) and isinstance(raw, tp):
         return raw
     names = {float: "a number", int: "a whole number", str: "a text", bool: "true or false"}
-    raise FormatDataError(f"{where}: expected {names.get(tp, tp.__name__)}, found {raw!r}")
+    raise _bad(f"{where}: expected {names.get(tp, tp.__name__)}, found {raw!r}")
 
 
 def _check_placeholders(text: str, allowed: tuple[str, ...], where: str) -> None:
     try:
         used = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
-        raise FormatDataError(f"{where}: {exc} (write a literal brace twice: {{{{ or }}}})") from None
+        raise _bad(f"{where}: {exc} (write a literal brace twice: {{{{ or }}}})") from None
     bad = [name for name in used if name not in allowed]
     if bad:
         known = ", ".join("{" + n + "}" for n in allowed) or "none"
-        raise FormatDataError(
-            f"{where}: unknown placeholder(s) {', '.join('{' + b + '}' for b in bad)}; known: {known}"
-        )
+        raise _bad(f"{where}: unknown placeholder(s) {', '.join('{' + b + '}' for b in bad)}; known: {known}")
 
 
 def _orientation(value: str, where: str) -> None:
     if value not in ("portrait", "landscape"):
-        raise FormatDataError(f"{where}: expected portrait or landscape, found {value!r}")
+        raise _bad(f"{where}: expected portrait or landscape, found {value!r}")
 
 
 def _column_keys(columns: tuple[Column, ...], keys: tuple[str, ...], where: str) -> None:
     found = [c.key for c in columns]
     if sorted(found) != sorted(keys):
-        raise FormatDataError(f"{where}: needs a column for each of {', '.join(keys)} once; has {', '.join(found)}")
+        raise _bad(f"{where}: needs a column for each of {', '.join(keys)} once; has {', '.join(found)}")
 
 
 __all__ = [

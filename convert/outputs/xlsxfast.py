@@ -102,7 +102,7 @@ def cell_chunks(text: str) -> list[str]:
 def write_string(ws: Worksheet, row: int, col: int, text: str, fmt: Any) -> None:
     """Write report text as text, always: never a formula, number or link."""
     if len(text) > MAX_CELL_TEXT:
-        raise UsageError(f"a text of {len(text)} characters exceeds the {MAX_CELL_TEXT}-character limit of a cell")
+        raise UsageError("cell-text-too-long", length=len(text), limit=MAX_CELL_TEXT)
     if text == "":
         ws.write_blank(row, col, None, fmt)
     else:
@@ -112,7 +112,7 @@ def write_string(ws: Worksheet, row: int, col: int, text: str, fmt: Any) -> None
 def check_target(path: Path, force: bool) -> None:
     """Refuse a workbook name without .xlsx, or an output that exists (unless force) or has no folder."""
     if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"workbook name must end in .xlsx: {path}")
+        raise UsageError("workbook-not-xlsx", path=str(path))
     check_output(path, force)
 
 

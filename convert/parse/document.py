@@ -68,16 +68,11 @@ def _read_tables(lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int
             found_tables += 1
         elif key not in spans:
             section = fmt.section(key)
-            raise NotAReportError(
-                f"no table {section.number}、{section.heading} found: "
-                + (
-                    "this does not look like an annual report (政府信息公开工作年度报告)"
-                    if not spans
-                    else "the report lacks one of its three tables"
-                )
-            )
+            if not spans:
+                raise NotAReportError("no-table-no-report", number=section.number, heading=section.heading)
+            raise NotAReportError("no-table", number=section.number, heading=section.heading)
     if not spans and not found_tables:
-        raise NotAReportError("not an annual report (政府信息公开工作年度报告): no section headings or tables found")
+        raise NotAReportError("not-a-report")
 
 
 def detect_version(text: str) -> tuple[str, str]:

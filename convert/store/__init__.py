@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from convert.errors import UsageError
+from convert.errors import Phrase, UsageError
 from convert.store.base import (
     AddResult,
     CellChange,
@@ -26,6 +26,7 @@ from convert.store.base import (
     add_files,
     content,
     default_author,
+    local_time,
     neutralise,
     now_utc,
     value_text,
@@ -72,6 +73,7 @@ __all__ = [
     "add_files",
     "content",
     "default_author",
+    "local_time",
     "neutralise",
     "now_utc",
     "open_store",
@@ -102,9 +104,9 @@ def open_store(location: str | Path | None = None, *, create: bool = True) -> It
     try:
         module = importlib.import_module(backend.module)
     except ImportError as exc:
-        install = f"`pip install 'nianbao[{backend.extra}]'`" if backend.extra else "a full install of nianbao"
-        missing = " and is not available in this version" if exc.name == backend.module else ""
-        raise UsageError(f"the {backend.name} store needs {install}{missing}") from exc
+        install = Phrase("install-extra", extra=backend.extra) if backend.extra else Phrase("install-full")
+        missing = Phrase("not-in-this-version") if exc.name == backend.module else ""
+        raise UsageError("store-backend-missing", name=backend.name, install=install, missing=missing) from exc
     store: Store = module.connect(where, create=create)
     try:
         yield store

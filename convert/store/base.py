@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convert.errors import NianbaoError, StoreError
+from convert.errors import NianbaoError, NotAReportError, StoreError
 from convert.record import Record, Value
 
 if TYPE_CHECKING:
@@ -36,13 +36,28 @@ def command_line(*words: str) -> str:
 
 
 def default_author() -> str:
-    """Return who is making a revision when nobody says: $USER, else "unknown"."""
-    return os.environ.get("USER", "").strip() or "unknown"
+    """Return who is making a revision when nobody says: $USER, $USERNAME (Windows) or $LOGNAME, else "unknown"."""
+    for name in ("USER", "USERNAME", "LOGNAME"):
+        who = os.environ.get(name, "").strip()
+        if who:
+            return who
+    return "unknown"
 
 
 def now_utc() -> str:
     """Return the current UTC time as ISO 8601 text."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def local_time(stamp: str) -> str:
+    """Show a stored UTC time in this machine's zone the way people write it: 2026-01-15 09:30."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return stamp  # not ours to reinterpret: show it as stored
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the store writes UTC
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def value_text(value: Value) -> str | None:
@@ -257,7 +272,6 @@ def add_files(
 def _add_each(
     store: Store, paths: list[Path], *, author: str, reason: str | None
 ) -> Iterator[tuple[Path, AddResult | NianbaoError | Skipped]]:
-    from convert.checks.catalogue import text
     from convert.errors import UsageError
     from convert.inputs import Skipped
     from convert.readback import is_summary
@@ -268,12 +282,11 @@ def _add_each(
             record = read_report(path)
             if is_summary(record):
                 # A summary's totals are many reports' sum, never one report.
-                yield path, Skipped(path, text("skipped-summary"))
+                yield path, Skipped(path, NotAReportError("skipped-summary"))
                 continue
             if record.source.get("kind") == "workbook" and record.source.get("revision"):
                 raise UsageError(
-                    f"{path} was exported from the store; bring its edits back with "
-                    f"`{command_line('nianbao', 'reconcile', str(path))}`"
+                    "store-add-exported", path=str(path), command=command_line("nianbao", "reconcile", str(path))
                 )
             result = store.add(
                 record,

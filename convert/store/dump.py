@@ -16,14 +16,15 @@ from convert.store.base import LongRow, neutralise
 
 DUMP_FORMATS = ("csv", "jsonl", "parquet")
 DUMP_COLUMNS = ("agency", "year", "format", "key", "value")
-PARQUET_EXTRA = "`pip install 'nianbao[parquet]'`"
+# The CSV, read by people in a spreadsheet, also names each cell as the official table prints it.
+LABEL_COLUMNS = ("section_label", "row_label", "column_label")
 PARQUET_BATCH = 100_000  # rows a Parquet row group holds; the dump never holds more than this in memory
 
 
 def write_long_table(rows: Callable[[], Iterable[LongRow]], path: Path, fmt: str, *, force: bool = False) -> int:
     """Write the rows (read only once the output is known to be writable, as they come) in a format; return the count."""
     if fmt not in DUMP_FORMATS:
-        raise UsageError(f"unknown dump format {fmt!r}; use one of {', '.join(DUMP_FORMATS)}")
+        raise UsageError("dump-format-unknown", format=fmt, known=list(DUMP_FORMATS))
     if fmt == "parquet":
         _pyarrow()  # refuse before anything is read or written
     check_output(path, force)
@@ -36,15 +37,29 @@ def write_long_table(rows: Callable[[], Iterable[LongRow]], path: Path, fmt: str
 
 
 def _write_csv(rows: Iterable[LongRow], path: Path) -> int:
-    """Write CSV for spreadsheets: a BOM so Excel reads UTF-8, formula-looking text neutralised, blank as empty."""
+    """Write CSV for spreadsheets: a BOM so Excel reads UTF-8, formula-looking text neutralised, blank as empty.
+
+    After the long table's columns come the cell's official labels (section, row, column), blank for a key
+    the format does not know.
+    """
+    from functools import cache
+
+    from convert.checks.positions import cell_labels
+    from convert.formats import known_versions
+
+    @cache
+    def labels(fmt: str, key: str) -> tuple[str, ...]:
+        found = cell_labels(key, fmt) if fmt in known_versions() else None
+        return tuple(neutralise(label) for label in found) if found else ("", "", "")
+
     # os.linesep and the csv module's minimal quoting: the bytes pandas.DataFrame.to_csv wrote before.
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, lineterminator=os.linesep)
-        writer.writerow(DUMP_COLUMNS)
+        writer.writerow(DUMP_COLUMNS + LABEL_COLUMNS)
         count = 0
         for agency, year, fmt, key, value in rows:
             text = None if value is None else neutralise(value)
-            writer.writerow((neutralise(agency), year, neutralise(fmt), neutralise(key), text))
+            writer.writerow((neutralise(agency), year, neutralise(fmt), neutralise(key), text, *labels(fmt, key)))
             count += 1
     return count
 
@@ -99,5 +114,5 @@ def _pyarrow() -> ModuleType:
         import pyarrow
         import pyarrow.parquet  # a pyarrow built without Parquet fails here
     except ImportError as exc:
-        raise UsageError(f"the parquet dump needs pyarrow; install it with {PARQUET_EXTRA}") from exc
+        raise UsageError("dump-needs-pyarrow") from exc
     return pyarrow

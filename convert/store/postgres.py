@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 
-from convert.errors import ConflictError, NianbaoError, StoreError, UnreadableInputError, UsageError
+from convert.errors import ConflictError, NianbaoError, Phrase, StoreError, UnreadableInputError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
     AddResult,
@@ -205,9 +205,9 @@ class PostgresStore(Store):
     ) -> AddResult:
         """Add a record: a new report, a new revision, or nothing when its content equals the latest revision."""
         if not record.agency or record.year is None:
-            raise StoreError("store-no-agency-year", name=source_name or "record")
+            raise StoreError("store-no-agency", name=source_name or Phrase("the-record"))
         if not author:
-            raise UsageError("store-needs-author")
+            raise UsageError("store-no-author")
         agency, year = record.agency, int(record.year)
         with self._transaction(write=True) as conn, self._errors(), self._busy(agency, year):
             record_id = self._lock_report(agency, year)
@@ -347,7 +347,7 @@ class PostgresStore(Store):
     def _report(self, agency: str, year: int) -> int:
         row = self.conn.execute("SELECT id FROM reports WHERE agency = %s AND year = %s", (agency, year)).fetchone()
         if row is None:
-            raise StoreError("store-unknown-report", location=self.location, agency=agency, year=year)
+            raise StoreError("store-no-report", agency=agency, year=year, store=self.location)
         return int(row[0])
 
     def get(self, agency: str, year: int, revision: int | None = None) -> tuple[Record, RevisionInfo]:
@@ -487,9 +487,9 @@ def _migrate(conn: psycopg.Connection[tuple[Any, ...]], location: str, *, create
     if version == SCHEMA_VERSION:
         return
     if version is None and not create:
-        raise StoreError("pg-no-store", location=location)
+        raise StoreError("store-missing", path=location)
     if version is not None and version > SCHEMA_VERSION:
-        raise StoreError("store-newer-schema", location=location, version=version, supported=SCHEMA_VERSION)
+        raise StoreError("store-too-new", path=location, version=version, ours=SCHEMA_VERSION)
     # A session lock taken before the transaction begins: the transaction then starts after any other
     # nianbao's migration committed and sees its tables (one begun before the wait could miss them).
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
@@ -509,7 +509,7 @@ def _migrate(conn: psycopg.Connection[tuple[Any, ...]], location: str, *, create
                 conn.execute(f"CREATE TABLE {SCHEMA_TABLE} (version integer PRIMARY KEY, applied text NOT NULL)")
                 version = 0
             if version > SCHEMA_VERSION:
-                raise StoreError("store-newer-schema", location=location, version=version, supported=SCHEMA_VERSION)
+                raise StoreError("store-too-new", path=location, version=version, ours=SCHEMA_VERSION)
             for step in range(version, SCHEMA_VERSION):
                 conn.execute(MIGRATIONS[step])  # no parameters: sent as one script
                 conn.execute(f"INSERT INTO {SCHEMA_TABLE} (version, applied) VALUES (%s, %s)", (step + 1, now_utc()))

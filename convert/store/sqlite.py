@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.atomic import STORE, STORE_COMPANIONS, protect, unprotect
-from convert.errors import ConflictError, StoreError, UsageError
+from convert.errors import ConflictError, Phrase, StoreError, UsageError
 from convert.record import Record, loads
 from convert.store.base import (
     AddResult,
@@ -111,7 +111,7 @@ class SQLiteStore(Store):
             # IMMEDIATE takes the write lock now, so what we re-check inside cannot change before we commit.
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"store {self.path} is busy (another nianbao is writing); try again: {exc}") from exc
+            raise StoreError("store-busy", path=str(self.path), detail=str(exc)) from exc
         try:
             yield self.conn
         except BaseException:
@@ -135,11 +135,9 @@ class SQLiteStore(Store):
     ) -> AddResult:
         """Add a record: a new report, a new revision, or nothing when its content equals the latest revision."""
         if not record.agency or record.year is None:
-            raise StoreError(
-                f"{source_name or 'record'}: no agency or year, so it cannot be stored; fix the title or cover"
-            )
+            raise StoreError("store-no-agency", name=source_name or Phrase("the-record"))
         if not author:
-            raise UsageError("a revision needs an author")
+            raise UsageError("store-no-author")
         agency, year = record.agency, int(record.year)
         with self._write() as conn:
             row = conn.execute("SELECT id FROM reports WHERE agency = ? AND year = ?", (agency, year)).fetchone()
@@ -158,10 +156,7 @@ class SQLiteStore(Store):
                 ).fetchone()
                 # Checked inside the write lock: of two writers based on the same revision only the first wins.
                 if base_revision is not None and base_revision != latest and not forced:
-                    raise ConflictError(
-                        f"{agency} {year}: the edit is based on revision {base_revision}, but revision {latest} "
-                        "was stored meanwhile; export the latest revision and redo the edits, or use --force --reason"
-                    )
+                    raise ConflictError("store-conflict", agency=agency, year=year, base=base_revision, latest=latest)
                 if content(Record.loads(latest_json)) == content(record):
                     return AddResult("identical", record_id, agency, year, latest)
                 number, status = latest + 1, "new-revision"
@@ -220,9 +215,7 @@ class SQLiteStore(Store):
             "SELECT id, format FROM reports WHERE agency = ? AND year = ?", (agency, year)
         ).fetchone()
         if row is None:
-            raise StoreError(
-                f"{agency} {year} is not in the store {self.path}; `nianbao store list` shows what is there"
-            )
+            raise StoreError("store-no-report", agency=agency, year=year, store=str(self.path))
         return row[0], row[1]
 
     def get(self, agency: str, year: int, revision: int | None = None) -> tuple[Record, RevisionInfo]:
@@ -234,7 +227,7 @@ class SQLiteStore(Store):
             f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE report_id = ? AND number = ?", (record_id, number)
         ).fetchone()
         if row is None:
-            raise StoreError(f"{agency} {year} has no revision {revision}; it has revisions 1 to {latest}")
+            raise StoreError("store-no-revision", agency=agency, year=year, revision=revision, latest=latest)
         record = Record.loads(row[-1])
         return record, self._info(record_id, agency, year, latest, row)
 
@@ -427,9 +420,7 @@ OURS, EMPTY, FOREIGN = "ours", "empty", "foreign"
 def _check_version(conn: sqlite3.Connection, path: Path) -> int:
     version: int = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"store {path} has schema version {version}, newer than this nianbao ({SCHEMA_VERSION}); upgrade nianbao"
-        )
+        raise StoreError("store-too-new", path=str(path), version=version, ours=SCHEMA_VERSION)
     return version
 
 
@@ -463,7 +454,7 @@ def _open_for_writing(path: Path, *, create: bool) -> sqlite3.Connection:
         if seen is not None:
             seen.close()
     elif not create:
-        raise StoreError(f"no store at {path}; add reports first with `nianbao store add`")
+        raise StoreError("store-missing", path=str(path))
     conn = _connect(path)
     try:
         if not _is_current(conn):
@@ -500,7 +491,7 @@ def _identify(path: Path, *, allow_empty: bool) -> sqlite3.Connection | None:
         conn.close()
         if allow_empty:
             return None
-        raise StoreError(f"no store at {path}; add reports first with `nianbao store add`")
+        raise StoreError("store-missing", path=str(path))
     return conn
 
 
@@ -530,11 +521,11 @@ def connect(location: str, *, create: bool) -> SQLiteStore:
     path = Path(location)
     if not path.exists():
         if not create:
-            raise StoreError(f"no store at {path}; add reports first with `nianbao store add`")
+            raise StoreError("store-missing", path=str(path))
         if not path.parent.is_dir():
-            raise UsageError(f"folder {path.parent} does not exist")
+            raise UsageError("folder-missing", path=str(path.parent))
     elif path.is_dir():
-        raise UsageError(f"{path} is a folder, not a store file")
+        raise UsageError("store-is-folder", path=str(path))
     try:
         if create:
             return SQLiteStore(_open_for_writing(path, create=True), path)
@@ -547,4 +538,4 @@ def connect(location: str, *, create: bool) -> SQLiteStore:
             raise
         return SQLiteStore(conn, path, read_only=True)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open store {path}: {exc}") from exc
+        raise StoreError("store-unopenable", path=str(path), detail=str(exc)) from exc
