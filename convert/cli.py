@@ -604,8 +604,8 @@ def position(key: str, fmt: str | None) -> str:
 # The store and reconcile (issue #5)
 
 StorePath = Annotated[
-    Path | None,
-    typer.Option("--store", help="help-store-path", metavar="metavar-path", show_default=False),
+    str | None,
+    typer.Option("--store", help="help-store-path", metavar="metavar-store", show_default=False),
 ]
 Author = Annotated[str | None, typer.Option("--author", help="help-author", metavar="metavar-name", show_default=False)]
 Reason = Annotated[str | None, typer.Option("--reason", help="help-reason", metavar="metavar-text")]
@@ -819,6 +819,19 @@ def store_dump(
     typer.echo(text("store-dumped", count=rows, path=str(out)))
 
 
+@store_command("migrate", help="help-store-migrate")
+@handled
+def store_migrate(
+    source: Annotated[str, typer.Option("--from", help="help-migrate-from", metavar="metavar-store")],
+    target: Annotated[str, typer.Option("--to", help="help-migrate-to", metavar="metavar-store")],
+) -> None:
+    """Copy every report with every revision into a new store (e.g. SQLite to PostgreSQL) and verify the copy."""
+    from convert.store.migrate import migrate
+
+    done = migrate(source, target)
+    typer.echo(text("store-migrated", **done.to_json()))
+
+
 @command("reconcile", help="help-reconcile")
 @handled
 def reconcile_cmd(
@@ -915,7 +928,7 @@ def merge(
     out: Annotated[Path, typer.Option("--out", "-o", help="help-merge-out", metavar="metavar-path")] = Path(
         "summary.xlsx"
     ),
-    store: Annotated[Path | None, typer.Option("--store", help="help-merge-store", metavar="metavar-path")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="help-merge-store", metavar="metavar-store")] = None,
     year: Annotated[int | None, typer.Option("--year", help="help-merge-year", metavar="metavar-year")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="help-latest")] = False,
     group_by: Annotated[

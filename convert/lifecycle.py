@@ -89,9 +89,12 @@ def _deliver(signum: int) -> None:
     if not _running:
         # Before a command starts (its arguments being parsed) or after it ended: nothing to unwind, and the
         # command line's own handling would turn the interrupt into a silent exit 130.
-        from convert.checks.catalogue import text
+        try:
+            from convert.checks.catalogue import text
 
-        print(text("interrupted"), file=sys.stderr)
+            print(text("interrupted"), file=sys.stderr)
+        except Exception:  # stopped while the catalogue itself was being imported: end without a word
+            pass
         raise SystemExit(128 + signum)
     raise Interrupted(signum)
 

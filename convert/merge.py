@@ -141,12 +141,12 @@ def merge_store(
     force: bool = False,
 ) -> MergeResult:
     """Merge the latest revision of every record of one year in a store."""
-    from convert.store import open_store, store_path
+    from convert.store import open_store
 
     out = Path(out)
     _check_out(out, force)
     manifest = read_manifest(Path(group_by)) if group_by else None
-    with open_store(store_path(str(store) if store else None), create=False) as db, protecting([group_by]):
+    with open_store(store, create=False) as db, protecting([group_by]):
         entries = db.list(year=year)
         outcomes = []
         for entry in entries:

@@ -27,9 +27,10 @@ ALLOWED_ASCII = {
     "nianbao", "JSON", "CSV", "SQLite", "PDF", "Excel", "Word", "WPS", "LibreOffice", "xlsx", "docx", "txt", "md",
     "html", "csv", "jsonl", "parquet", "zh", "en", "UTF", "GBK", "GB", "KB", "MB", "pip", "install", "apt", "get",
     "PNG", "JPEG", "GIF", "TIFF", "BMP", "ZIP", "RAR", "RTF", "HTML", "XML", "DTD", "PowerPoint", "OpenDocument",
+    "PostgreSQL", "postgresql",  # the PostgreSQL store and its URLs
     # The commands, as typed: nianbao check, nianbao store show.
     "read", "convert", "check", "reconcile", "merge", "serve", "store", "add", "list", "show", "history", "export", "dump",
-    "notice",
+    "notice", "migrate",
 }  # fmt: skip
 
 

@@ -251,7 +251,9 @@ def _race(db: str, book: str, author: str, barrier: Any, results: Any) -> None:
         results.put((author, "error", repr(exc)))
 
 
-def test_two_processes_applying_at_once_one_wins_one_conflicts(db: str, exported: Path, tmp_path: Path) -> None:
+def test_two_processes_applying_at_once_one_wins_one_conflicts(
+    db: str, exported: Path, tmp_path: Path, english: None
+) -> None:
     a = edit(exported, tmp_path / "a.xlsx", **{OVER: 1, FORWARD: 1})
     b = edit(exported, tmp_path / "b.xlsx", **{OVER: 2, FORWARD: 2})
     ctx = multiprocessing.get_context("spawn")

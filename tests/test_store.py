@@ -1,7 +1,8 @@
 """The records store: revisions, identical adds, history, dumps, append-only triggers, atomic writes.
 
-Tests that take `db` or `new_store` run on every backend (tests/conftest.py STORE_BACKENDS); the ones
-that take `sqlite_db` check what only the SQLite file store has (its schema, triggers, transactions).
+Tests that take `db` or `new_store` run on every backend (tests/conftest.py STORE_BACKENDS), looking into
+each database with its own driver where they check what the database itself enforces; the ones that take
+`sqlite_db` check what only the SQLite file store has (its journal mode).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from convert.cli import app
 from convert.errors import StoreError, UsageError
 from convert.reader import read_report
 from convert.record import Record
-from convert.store import DUMP_COLUMNS, Store, add_files, neutralise, open_store, store_path, value_text
-from convert.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
+from convert.store import DUMP_COLUMNS, Store, add_files, neutralise, open_store, store_location, value_text
+from convert.store.sqlite import SCHEMA_VERSION
 
 # The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
 pytestmark = pytest.mark.usefixtures("english")
@@ -34,13 +35,45 @@ SAMPLES = ROOT / "samples"
 ZHUZHEN = SAMPLES / "zhuzhen-2019.txt"
 
 
-def sqlite_counts(db: Path) -> tuple[int, int, int]:
-    """Return the number of reports, revisions and cells, read with plain SQLite."""
-    conn = sqlite3.connect(db)
+def is_postgres(location: str | Path) -> bool:
+    """Tell whether a test store is a PostgreSQL one (a URL) rather than an SQLite file."""
+    return str(location).startswith("postgresql://")
+
+
+def raw_query(location: str | Path, sql: str) -> list[tuple[object, ...]]:
+    """Run one statement with the database's own driver (not through the store) and commit; return its rows."""
+    if is_postgres(location):
+        import psycopg
+
+        with psycopg.connect(str(location), autocommit=True) as pg:
+            cur = pg.execute(sql)  # type: ignore[call-overload]
+            return cur.fetchall() if cur.description else []
+    conn = sqlite3.connect(location)
     try:
-        return tuple(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("reports", "revisions", "cells"))  # type: ignore[return-value]
+        rows = conn.execute(sql).fetchall()
+        conn.commit()
+        return rows
     finally:
         conn.close()
+
+
+def raw_counts(location: str | Path) -> tuple[int, ...]:
+    """Return the number of reports, revisions and cells, read with the database's own driver."""
+    return tuple(raw_query(location, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("reports", "revisions", "cells"))  # type: ignore[misc]
+
+
+def schema_version(location: str | Path) -> int:
+    """Return the schema version the database records."""
+    if is_postgres(location):
+        return raw_query(location, "SELECT max(version) FROM nianbao_schema")[0][0]  # type: ignore[return-value]
+    return raw_query(location, "PRAGMA user_version")[0][0]  # type: ignore[return-value]
+
+
+def database_is_empty(location: str | Path) -> bool:
+    """Tell whether the database holds no table at all (or, for SQLite, does not exist)."""
+    if is_postgres(location):
+        return raw_query(location, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0
+    return not Path(location).exists()
 
 
 def counts(location: str) -> tuple[int, int]:
@@ -75,31 +108,15 @@ def sqlite_db(tmp_path: Path) -> Path:
     return Path(load_samples(str(tmp_path / "sqlite.db")))
 
 
-def test_store_path_explicit_then_env_then_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_location_explicit_then_env_then_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NIANBAO_STORE", raising=False)
-    assert store_path(None) == tmp_path / "nianbao.db"
+    assert store_location(None) == str(tmp_path / "nianbao.db")
     monkeypatch.setenv("NIANBAO_STORE", str(tmp_path / "env.db"))
-    assert store_path(None) == tmp_path / "env.db"
-    assert store_path("given.db") == Path("given.db")
-
-
-@pytest.mark.parametrize("url", ["postgresql://nianbao@db.example/reports", "postgres://db.example:5432/reports"])
-def test_a_postgresql_store_is_refused_in_one_line(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    with (
-        pytest.raises(UsageError, match=r"PostgreSQL store needs `pip install 'nianbao\[postgres\]'`"),
-        open_store(url),
-    ):
-        pass
-    result = runner.invoke(app, ["store", "list", "--store", url])
-    assert result.exit_code == 2
-    assert [line for line in result.stderr.splitlines() if line.strip()] == [
-        "Error: the PostgreSQL store needs `pip install 'nianbao[postgres]'` and is not available in this version"
-    ]
-    monkeypatch.setenv("NIANBAO_STORE", url)
-    assert runner.invoke(app, ["store", "list"]).exit_code == 2
-    assert list(tmp_path.iterdir()) == []
+    assert store_location(None) == str(tmp_path / "env.db")
+    assert store_location("given.db") == "given.db"
+    # A URL stays a URL (a Path would fold its // into one).
+    assert store_location("postgresql://me@db.example/reports") == "postgresql://me@db.example/reports"
 
 
 def test_a_path_with_a_colon_is_still_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,40 +127,52 @@ def test_a_path_with_a_colon_is_still_a_file(tmp_path: Path, monkeypatch: pytest
     assert (tmp_path / "copy:old" / "nb.db").is_file()
 
 
-def test_schema_is_versioned_in_wal_mode(sqlite_db: Path) -> None:
-    conn = sqlite3.connect(sqlite_db)
-    try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    finally:
-        conn.close()
-    reports, revisions, cells = sqlite_counts(sqlite_db)
+def test_schema_is_versioned_and_cells_are_rows(db: str) -> None:
+    assert schema_version(db) == SCHEMA_VERSION
+    reports, revisions, cells = raw_counts(db)
     assert (reports, revisions) == (5, 5)
     assert cells > 5 * 100  # every cell of every revision, blanks included
+    # The cells are rows anyone can query with SQL, values as exact text.
+    [(value,)] = raw_query(
+        db,
+        "SELECT c.value FROM cells c JOIN revisions v ON v.id = c.revision_id JOIN reports r ON r.id = v.report_id"
+        " WHERE r.agency = '竹镇镇' AND c.key = 'proactive.procurement.amount'",
+    )
+    assert value == "6212.4"
 
 
-def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "future.db"
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a later nianbao's store
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.close()
-    with pytest.raises(StoreError, match="newer"), open_store(path):
+def test_sqlite_store_is_in_wal_mode(sqlite_db: Path) -> None:
+    assert raw_query(sqlite_db, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_a_newer_schema_is_refused(new_store: str, english: None) -> None:
+    with open_store(new_store):
+        pass
+    if is_postgres(new_store):
+        raw_query(new_store, f"INSERT INTO nianbao_schema VALUES ({SCHEMA_VERSION + 1}, 'later')")
+    else:
+        raw_query(new_store, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer"), open_store(new_store):
         pass
 
 
-def test_not_a_store_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "notes.db"
-    path.write_text("just some text, not SQLite\n" * 100, encoding="utf-8")
-    with pytest.raises(UsageError, match="is not a nianbao store"), open_store(path):
+def test_not_a_store_is_refused(new_store: str, english: None) -> None:
+    if is_postgres(new_store):
+        # Another application's table of the same name: never taken over, never written to.
+        raw_query(new_store, "CREATE TABLE reports (title text)")
+    else:
+        Path(new_store).write_text("just some text, not SQLite\n" * 100, encoding="utf-8")
+    with pytest.raises(UsageError, match="not a nianbao store"), open_store(new_store):
         pass
+    if is_postgres(new_store):
+        assert raw_query(new_store, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == [("reports",)]
 
 
-def test_reading_commands_do_not_create_a_store(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["store", "list", "--store", str(tmp_path / "none.db")])
+def test_reading_commands_do_not_create_a_store(new_store: str, english: None) -> None:
+    result = runner.invoke(app, ["store", "list", "--store", new_store])
     assert result.exit_code == 1
     assert "no store" in result.stderr
-    assert not (tmp_path / "none.db").exists()
+    assert database_is_empty(new_store)
 
 
 def test_identical_add_says_so_and_adds_nothing(db: str) -> None:
@@ -190,7 +219,7 @@ def test_money_is_stored_exactly(db: str) -> None:
     assert record.cells["proactive.procurement.amount"] == Decimal("6212.4")
 
 
-def test_unknown_record_and_revision_are_store_errors(db: str) -> None:
+def test_unknown_record_and_revision_are_store_errors(db: str, english: None) -> None:
     with open_store(db) as store:
         with pytest.raises(StoreError, match="not in the store"):
             store.get("无此镇", 2019)
@@ -312,6 +341,22 @@ def test_parquet_dump_without_pyarrow_says_how_to_install_it(
     assert list(out_dir.iterdir()) == []
 
 
+def test_an_empty_store_dumps_the_columns_and_no_row(new_store: str, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    with open_store(new_store):
+        pass
+    for fmt in ("csv", "jsonl", "parquet"):
+        result = runner.invoke(
+            app, ["store", "dump", "--format", fmt, "-o", str(tmp_path / f"c.{fmt}"), "--store", new_store]
+        )
+        assert result.exit_code == 0 and result.stdout.startswith("wrote 0 rows"), result.output
+    [header] = (tmp_path / "c.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert header.startswith("agency,year,format,key,value")
+    assert (tmp_path / "c.jsonl").read_text(encoding="utf-8") == ""
+    table = pq.read_table(tmp_path / "c.parquet")
+    assert (table.num_rows, table.column_names) == (0, ["agency", "year", "format", "key", "value"])
+
+
 def test_dump_refuses_to_overwrite_and_unknown_formats(db: str, tmp_path: Path) -> None:
     out = tmp_path / "cells.csv"
     out.write_text("keep me", encoding="utf-8")
@@ -349,44 +394,36 @@ def test_csv_dump_neutralises_formula_looking_text(new_store: str, tmp_path: Pat
         "DELETE FROM reports",
     ],
 )
-def test_triggers_refuse_changing_history(sqlite_db: Path, statement: str) -> None:
-    db = sqlite_db
-    before = sqlite_counts(db)
-    conn = sqlite3.connect(db)
-    try:
-        with pytest.raises(sqlite3.DatabaseError, match=r"never|append-only"):
-            conn.execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
-    assert sqlite_counts(db) == before
+def test_triggers_refuse_changing_history(db: str, statement: str) -> None:
+    before = raw_counts(db)
+    with pytest.raises(Exception, match=r"never|append-only"):
+        raw_query(db, statement)
+    assert raw_counts(db) == before
     with open_store(db) as store:
         assert store.get("竹镇镇", 2019)[1].author == "loader"
 
 
-def test_an_error_in_the_middle_of_add_leaves_the_store_unchanged(
-    sqlite_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = sqlite_db
+def test_an_error_in_the_middle_of_add_leaves_the_store_unchanged(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
 
-    def broken(self: SQLiteStore, revision_id: int, record: Record) -> None:
+    def broken(self: Store, revision_id: int, record: Record) -> None:
         # The revision row is in by now; the failure must take it (and a new report row) back out.
-        seen.append(self.conn.execute("SELECT COUNT(*) FROM revisions WHERE id = ?", (revision_id,)).fetchone()[0])
+        query = f"SELECT COUNT(*) FROM revisions WHERE id = {int(revision_id)}"
+        seen.append(self.conn.execute(query).fetchone()[0])  # type: ignore[attr-defined]
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(SQLiteStore, "_insert_cells", broken)
     new_report = read_report(ZHUZHEN)
     new_report.agency = "新的镇"
     new_revision = read_report(ZHUZHEN)
     new_revision.cells["requests.new_received.natural_person"] = 9
-    before = sqlite_counts(db)
+    before = raw_counts(db)
     with open_store(db) as store:
+        monkeypatch.setattr(type(store), "_insert_cells", broken)
         for record in (new_report, new_revision):
             with pytest.raises(RuntimeError):
                 add(store, record)
     assert seen == [1, 1]
-    assert sqlite_counts(db) == before
+    assert raw_counts(db) == before
     with open_store(db) as store:
         assert store.find("新的镇", 2019) is None
         assert store.get("竹镇镇", 2019)[1].latest == 1
@@ -395,24 +432,23 @@ def test_an_error_in_the_middle_of_add_leaves_the_store_unchanged(
 def _die_in_the_middle(db: str) -> None:
     """Add a revision, but the process dies after the revision row is written (as if killed)."""
 
-    def die(self: SQLiteStore, revision_id: int, record: Record) -> None:
+    def die(self: Store, revision_id: int, record: Record) -> None:
         os._exit(3)
 
-    SQLiteStore._insert_cells = die  # type: ignore[method-assign]
     record = read_report(ZHUZHEN)
     record.cells["requests.new_received.natural_person"] = 9
     with open_store(db) as store:
+        type(store)._insert_cells = die  # type: ignore[attr-defined]
         add(store, record)
 
 
-def test_a_process_killed_mid_write_leaves_the_store_as_it_was(sqlite_db: Path) -> None:
-    db = sqlite_db
-    before = sqlite_counts(db)
-    proc = multiprocessing.get_context("spawn").Process(target=_die_in_the_middle, args=(str(db),))
+def test_a_process_killed_mid_write_leaves_the_store_as_it_was(db: str) -> None:
+    before = raw_counts(db)
+    proc = multiprocessing.get_context("spawn").Process(target=_die_in_the_middle, args=(db,))
     proc.start()
     proc.join(60)
     assert proc.exitcode == 3
-    assert sqlite_counts(db) == before
+    assert raw_counts(db) == before
     with open_store(db) as store:
         assert store.get("竹镇镇", 2019)[0].cells["requests.new_received.natural_person"] == 1
 

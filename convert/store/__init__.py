@@ -78,7 +78,6 @@ __all__ = [
     "now_utc",
     "open_store",
     "store_location",
-    "store_path",
     "value_text",
 ]
 
@@ -88,11 +87,6 @@ def store_location(explicit: str | Path | None = None) -> str:
     if explicit:
         return str(explicit)
     return os.environ.get(ENV_STORE, "").strip() or str(Path.cwd() / DEFAULT_NAME)
-
-
-def store_path(explicit: str | Path | None = None) -> Path:
-    """Return the store file to use: the explicit path, else $NIANBAO_STORE, else nianbao.db in the current folder."""
-    return Path(store_location(explicit))
 
 
 def backend_for(location: str) -> Backend:

@@ -7,7 +7,7 @@ import os
 import re
 import shlex
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -219,9 +219,20 @@ class Store(ABC):
         """Return every revision of a report, oldest first, each with the cells it changed against the one before."""
 
     @abstractmethod
-    def long_rows(self) -> builtins.list[LongRow]:
-        """Return the latest revision of every report as long rows (agency, year, format, key, value)."""
+    def long_rows(self) -> Iterator[LongRow]:
+        """Yield the latest revision of every report as long rows (agency, year, format, key, value)."""
         # By year, agency, then the record's cell order; values as exact text (value_text), None for blank.
+        # Streamed: a store of 10,000 reports has two million of them.
+
+    @abstractmethod
+    def import_revisions(self, revisions: Iterable[tuple[Record, RevisionInfo]]) -> int:
+        """Write revisions copied from another store as they were (ids, authors, times, bases); return how many."""
+        # One transaction, only into an empty store (else a StoreError store-migrate-not-empty); each report's
+        # revisions come oldest first, and the report keeps its record_id (workbooks exported before still match).
+
+    @abstractmethod
+    def counts(self) -> tuple[int, int, int]:
+        """Return how many reports, revisions and cell rows the store holds."""
 
     @abstractmethod
     def close(self) -> None:

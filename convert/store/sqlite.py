@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -311,18 +311,65 @@ class SQLiteStore(Store):
             for row in rows
         ]
 
-    def long_rows(self) -> builtins.list[LongRow]:
-        """Return the latest revision of every report as long rows (agency, year, format, key, value)."""
-        return self.conn.execute(
-            """
-            SELECT r.agency, r.year, r.format, c.key, c.value
-            FROM reports r
-            JOIN revisions v ON v.report_id = r.id
-             AND v.number = (SELECT MAX(number) FROM revisions WHERE report_id = r.id)
-            JOIN cells c ON c.revision_id = v.id
-            ORDER BY r.year, r.agency, c.rowid
-            """
-        ).fetchall()
+    def long_rows(self) -> Iterator[LongRow]:
+        """Yield the latest revision of every report as long rows (agency, year, format, key, value)."""
+        # Report by report: one query for the latest revisions in order, then each one's cells in the record's
+        # order (rowid), all in one read transaction. One joined query would sort two million rows for 10,000
+        # reports and run its MAX() subquery once per cell.
+        self.conn.execute("BEGIN")
+        try:
+            latest = self.conn.execute(
+                """
+                SELECT r.agency, r.year, r.format, v.id
+                FROM reports r
+                JOIN revisions v ON v.report_id = r.id
+                 AND v.number = (SELECT MAX(number) FROM revisions WHERE report_id = r.id)
+                ORDER BY r.year, r.agency
+                """
+            ).fetchall()
+            for agency, year, fmt, revision_id in latest:
+                cells = self.conn.execute(
+                    "SELECT key, value FROM cells WHERE revision_id = ? ORDER BY rowid", (revision_id,)
+                ).fetchall()
+                for key, value in cells:
+                    yield agency, year, fmt, key, value
+        finally:
+            self.conn.execute("COMMIT")
+
+    def import_revisions(self, revisions: Iterable[tuple[Record, RevisionInfo]]) -> int:
+        """Write revisions copied from another store as they were (ids, authors, times, bases); only into an empty store."""
+        count = 0
+        with self._write() as conn:
+            reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+            if reports:
+                raise StoreError("store-migrate-not-empty", location=self.location, reports=reports)
+            for record, info in revisions:
+                if info.number == 1:
+                    conn.execute(
+                        "INSERT INTO reports (id, agency, year, format, created) VALUES (?, ?, ?, ?, ?)",
+                        (info.record_id, info.agency, info.year, info.format, info.created),
+                    )
+                else:
+                    conn.execute("UPDATE reports SET format = ? WHERE id = ?", (info.format, info.record_id))
+                cur = conn.execute(
+                    "INSERT INTO revisions (report_id, number, record_json, author, created, reason, source_name,"
+                    " source_sha256, base_revision, forced, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        info.record_id, info.number, record.dumps(), info.author, info.created, info.reason,
+                        info.source_name, info.source_sha256, info.base_revision, int(info.forced), info.note,
+                    ),
+                )  # fmt: skip
+                assert cur.lastrowid is not None
+                self._insert_cells(cur.lastrowid, record)
+                count += 1
+        return count
+
+    def counts(self) -> tuple[int, int, int]:
+        """Return how many reports, revisions and cell rows the store holds."""
+        row = self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM revisions), (SELECT COUNT(*) FROM cells)"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def close(self) -> None:
         """Close the connection."""
