@@ -14,7 +14,7 @@ from pathlib import Path
 
 from convert import safety
 from convert.errors import NianbaoError, NotAReportError, UsageError
-from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, text, workbook, xls
+from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, scan, text, workbook, xls
 from convert.inputs.base import Document, Kind, Line, Probe
 from convert.record import Record
 from convert.safety import Limits
@@ -39,6 +39,11 @@ KINDS: list[Kind] = [
 def identify(path: str | Path, limits: Limits | None = None) -> Probe:
     """Read a file (refusing missing, odd, oversized or empty files) and find its kind: probe.kind."""
     limits = limits or safety.DEFAULT_LIMITS  # read at call time: --limit may have raised it
+    if isinstance(path, image.PageImages) and path.pages:
+        # Several pictures, one report: probed by its first page, read whole by the image kind.
+        probe = Probe(path, limits, Probe.read_whole(path.pages[0], limits).data)
+        probe.kind = image.KIND
+        return probe
     probe = Probe.read_whole(Path(path), limits)
     if not probe.size:
         raise NotAReportError("file is empty")
@@ -60,6 +65,7 @@ def prepared(paths: Sequence[Path], limits: Limits | None = None, jobs: int = 1)
 
     Enter it before a batch's workers start (jobs: how many cores it may use); reads inside it use what was prepared.
     """
+    scan.configure(len(paths), jobs)
     with doc.prepared(paths, limits or safety.DEFAULT_LIMITS, jobs):
         yield
 
@@ -104,13 +110,27 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
         raise UsageError("no input given: name report files or folders")
     limits = limits or safety.DEFAULT_LIMITS
     chosen = Selection()
+    pictures: list[Path] = []  # page images named one after the other: one report
+
+    def flush() -> None:
+        if len(pictures) > 1:
+            chosen.files.append(image.PageImages.of(pictures[0], pictures))
+        else:
+            chosen.files.extend(pictures)
+        pictures.clear()
+
     for raw in paths:
-        path = Path(raw)
-        if not path.is_dir():
+        path = raw if isinstance(raw, image.PageImages) else Path(raw)
+        if not isinstance(path, image.PageImages) and not path.is_dir() and _is_picture(path, limits):
+            pictures.append(path)
+            continue
+        flush()
+        if isinstance(path, image.PageImages) or not path.is_dir():
             chosen.files.append(path)
             continue
         before = len(chosen.files)
         companions = _page_folders(path)
+        scans = _scan_folders(path, limits)
         for folder in companions:
             page = companions[folder]
             chosen.skipped.append(
@@ -121,6 +141,11 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
                 continue
             if any(parent in companions for parent in member.parents):
                 continue  # the folder was named once above
+            if member.parent in scans:
+                pages = scans[member.parent]
+                if member == pages[0]:
+                    chosen.files.append(image.PageImages.of(member.parent, pages))
+                continue  # a page of the folder's one report
             if member.name.startswith("~$"):
                 chosen.skipped.append(Skipped(member, "an Office lock file: the document is open in Word/Excel/WPS"))
                 continue
@@ -131,7 +156,29 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
                 chosen.skipped.append(Skipped(member, reason))
         if len(chosen.files) == before:
             chosen.empty.append(path)
+    flush()
     return chosen
+
+
+def _is_picture(path: Path, limits: Limits) -> bool:
+    """Tell whether a file is a picture (by its content); an unreadable file is none (reading it will say why)."""
+    try:
+        return image.detect(Probe(path, limits))
+    except NianbaoError:
+        return False
+
+
+def _scan_folders(root: Path, limits: Limits) -> dict[Path, list[Path]]:
+    """The folders under root (root too) holding nothing but pictures: each one report's pages, in page order."""
+    files: dict[Path, list[Path]] = {}
+    for member in root.rglob("*"):
+        if member.is_file() and not any(part.startswith(".") for part in member.relative_to(root).parts):
+            files.setdefault(member.parent, []).append(member)
+    out = {}
+    for folder, members in files.items():
+        if all(_is_picture(m, limits) for m in members):
+            out[folder] = sorted(members, key=image.page_order)
+    return out
 
 
 # What browsers and Word name the folder they save beside a web page X.htm: X_files (X.files in Chinese Word).
@@ -164,6 +211,12 @@ def _skip_reason(path: Path, limits: Limits) -> str | None:
     except NianbaoError:
         # An unreadable or oversized file may well be a report: take it, so reading it says what is wrong.
         return None
+    if kind is image.KIND:
+        from convert.checks.catalogue import text as interface_text
+
+        return interface_text(
+            "image-beside-files"
+        )  # a folder of pictures only is a report; a picture among files is none
     if kind.readable:
         return None
     try:

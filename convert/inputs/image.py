@@ -1,12 +1,48 @@
-"""The image kind: a picture (a scanned page, a screenshot), recognised and refused until issue #14 reads scans."""
+"""The image kind: scanned or photographed report pages (PNG, JPEG, TIFF, GIF), read with OCR (the ocr extra).
+
+One report's pages are one input: a multi-page TIFF, a folder that holds nothing but the report's page images
+(named in order: 第1页.jpg … 第10页.jpg, page-01.png …), or page images named one after the other on the command
+line. convert.inputs.select groups them into a PageImages path; a single picture is a report of one page.
+"""
 
 from __future__ import annotations
 
-from convert.errors import UnreadableInputError
-from convert.inputs.base import Document, Kind, Probe, not_readable
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from convert.inputs.base import Document, Kind, Probe
 from convert.record import Record
 
 _IMAGES = {"a PNG image", "a JPEG image", "a GIF image", "a TIFF image"}
+
+if TYPE_CHECKING:
+    _PathBase = Path
+else:
+    _PathBase = type(Path())  # PosixPath or WindowsPath: Path itself cannot be subclassed before Python 3.12
+
+
+class PageImages(_PathBase):
+    """The pages of one report given as several images: the path names them (their folder, or the first page
+    named on the command line) and `pages` lists them in order. It pickles with its pages, so --jobs keeps them."""
+
+    pages: tuple[Path, ...] = ()
+
+    @classmethod
+    def of(cls, where: Path, pages: Sequence[Path]) -> PageImages:
+        """The report at `where` made of `pages`, in that order."""
+        out = cls(where)
+        out.pages = tuple(Path(p) for p in pages)
+        return out
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (str(self), tuple(str(p) for p in self.pages)))
+
+
+def _rebuild(where: str, pages: tuple[str, ...]) -> PageImages:
+    return PageImages.of(Path(where), [Path(p) for p in pages])
 
 
 def detect(probe: Probe) -> bool:
@@ -14,9 +50,27 @@ def detect(probe: Probe) -> bool:
     return probe.magic in _IMAGES
 
 
+def page_order(path: Path) -> tuple[Any, ...]:
+    """Sort key for page images: numbers in the name by value (第2页 before 第10页), then the name."""
+    parts = re.split(r"(\d+)", path.name.lower())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
 def read(probe: Probe) -> Document | Record:
-    """Refuse, naming the image format."""
-    raise UnreadableInputError(not_readable(str(probe.magic)))
+    """Read the picture (or all pages of a PageImages input) with OCR into lines of cells."""
+    from convert.inputs import scan
+
+    paths = list(probe.path.pages) if isinstance(probe.path, PageImages) and probe.path.pages else [probe.path]
+    datas = [probe.data] if len(paths) == 1 else [Probe.read_whole(p, probe.limits).data for p in paths]
+    digest = hashlib.sha256()
+    for data in datas:
+        digest.update(data)
+    source: dict[str, Any] = {"path": str(probe.path), "name": probe.path.name, "sha256": digest.hexdigest()}
+    if len(paths) > 1:
+        source["images"] = [
+            {"name": p.name, "sha256": hashlib.sha256(d).hexdigest()} for p, d in zip(paths, datas, strict=True)
+        ]
+    return scan.read_images(datas, [p.name for p in paths], source, probe.limits)
 
 
-KIND = Kind("image", detect, read, readable=False)
+KIND = Kind("image", detect, read)

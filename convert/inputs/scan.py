@@ -1,0 +1,364 @@
+"""Scanned reports: page images (pictures, or a PDF without a text layer) read with OCR into lines of cells.
+
+Each page is cleaned (coloured ink such as the red seal turned to paper), straightened, and its ruled tables are
+found from their lines as the PDF kind finds them (convert.inputs.scan_page); each table cell's text lines are
+cut out and read inside their box, so a number lands in the cell it was printed in and a merged label stays one
+cell (convert.inputs.scan_ocr). The tables and the free text then become lines of cells through the PDF kind's
+layout (pages joined, page numbers dropped), for the same reader as every other input.
+
+Every cell text read carries its confidence (the Read string); the reader keeps it per value in the record's
+source (source.confidence) and convert.parse.trust flags each value that is unsure or does not add up.
+Needs the ocr extra (pip install 'nianbao[ocr]'): RapidOCR's bundled model, onnxruntime, OpenCV, Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import sys
+import zlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from convert.errors import UnreadableInputError, UnsafeInputError
+from convert.inputs.base import Document
+from convert.safety import Limits
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from convert.inputs.pdf_layout import Block
+    from convert.inputs.scan_page import Layout, Piece
+
+# Pictures are read at their own resolution between these (dpi); a finer one is scaled down to MAX_DPI first.
+MIN_DPI, MAX_DPI, DEFAULT_DPI = 100, 300, 200
+# A picture larger than this is refused before it is decoded (a 600 dpi A3 scan is 70 megapixels).
+MAX_PIXELS = 80_000_000
+# A piece of free text read with less confidence than this is no text (a signature, a stain, the seal's rim).
+MIN_FREE_CONFIDENCE = 0.5
+# Cells and table parts closer than this (points) are on the same row or line.
+SNAP = 2.0
+
+# A page: its two grey views (scan_page.grey) and its resolution (dpi).
+Page = tuple[tuple["np.ndarray", "np.ndarray"], float]
+
+# How many processes one report's pages may be read in (set by configure() for a batch).
+_page_workers = 1
+
+
+class Read(str):
+    """Text read by OCR, with its page and the confidence (0-1) of its least sure character: its provenance, which
+    the reader keeps for each value in the record's source (source.values)."""
+
+    provenance: dict[str, Any]
+
+    def __new__(cls, text: str, confidence: float, page: int) -> Read:
+        out = super().__new__(cls, text)
+        out.provenance = {"page": page, "confidence": round(float(confidence), 3)}
+        return out
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Read, (str(self), self.provenance["confidence"], self.provenance["page"]))
+
+
+def configure(reports: int, jobs: int) -> None:
+    """Share the cores between a batch's reports: with fewer reports than cores, a report's pages are spread."""
+    global _page_workers
+    _page_workers = max(1, jobs // max(1, min(jobs, reports)))
+
+
+def require(case: str = "image") -> None:
+    """Fail with the one-line refusal naming the extra unless the OCR libraries are installed."""
+    from convert.inputs.scan_ocr import missing_extra, model_path
+
+    try:
+        import cv2  # noqa: F401
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import PIL.Image  # noqa: F401
+    except ImportError as exc:
+        raise missing_extra(case) from exc
+    if not model_path(case).is_file():
+        raise missing_extra("model")
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def read_images(datas: Sequence[bytes], names: Sequence[str], source: dict[str, Any], limits: Limits) -> Document:
+    """Read the page images of one report (each file one page, a TIFF maybe several), in order."""
+    require()
+    pages: list[Page] = []
+    for data, name in zip(datas, names, strict=True):
+        pages.extend(decode(data, name))
+    return read_pages(pages, {**source, "layout": "scan"})
+
+
+def decode(data: bytes, name: str) -> list[Page]:
+    """The pages of a picture as RGB or grey arrays at their resolution (dpi), scaled down to MAX_DPI at most."""
+    import numpy as np
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from convert.inputs.scan_page import grey
+
+    try:
+        img = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise UnreadableInputError("image-unreadable", name=name) from exc
+    out = []
+    try:
+        for frame in ImageSequence.Iterator(img):
+            width, height = frame.size
+            if width * height > MAX_PIXELS:
+                raise UnsafeInputError(
+                    "image-too-large", name=name, width=width, height=height, limit=MAX_PIXELS // 1_000_000
+                )
+            dpi = _dpi(frame.info.get("dpi"), width, height)
+            mode = "L" if frame.mode in ("1", "L", "I;16", "I", "F") else "RGB"
+            array = np.asarray(frame.convert(mode))
+            if dpi > MAX_DPI:
+                import cv2
+
+                scale = MAX_DPI / dpi
+                array = cv2.resize(array, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                dpi = MAX_DPI
+            out.append((grey(array), dpi))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise UnreadableInputError("image-unreadable", name=name) from exc
+    return out
+
+
+def _dpi(stated: Any, width: int, height: int) -> float:
+    """The picture's resolution: as stored when that makes a page of report size, else as if it were A4."""
+    try:
+        dpi = float(stated[0])
+    except (TypeError, ValueError, IndexError):
+        dpi = 0.0
+    if dpi and 7.0 <= max(width, height) / dpi <= 17.5:
+        return max(float(MIN_DPI), dpi)
+    # No (or a nonsense) resolution: a page's long side is A4's 11.7 inches.
+    return max(float(MIN_DPI), max(width, height) / 11.69)
+
+
+# ---------------------------------------------------------------- PDFs without a text layer
+
+
+def read_pdf(data: bytes, source: dict[str, Any], limits: Limits, pages: int) -> Document:
+    """Render a PDF's pages (in a guarded child, as the PDF kind parses) and read them with OCR."""
+    require("pdf")
+    import numpy as np
+
+    from convert.isolate import run_isolated
+
+    rendered = run_isolated(
+        render_pdf,
+        data,
+        limits.max_pdf_pages,
+        seconds=limits.max_pdf_seconds + 2.0 * pages,
+        memory_bytes=limits.max_pdf_memory_bytes,
+        what="the PDF",
+    )
+    images = [
+        (tuple(np.frombuffer(zlib.decompress(v), np.uint8).reshape(shape) for v in views), dpi)
+        for views, shape, dpi in rendered
+    ]
+    return read_pages(images, {**source, "layout": "scan"})
+
+
+def render_pdf(data: bytes, max_pages: int) -> list[tuple[tuple[bytes, ...], tuple[int, int], float]]:
+    """Each page's two grey views (see scan_page.grey) at its scan's resolution, compressed."""
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    from convert.inputs.scan_page import grey
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        out = []
+        for index in range(min(len(pdf), max_pages)):
+            page = pdf[index]
+            try:
+                dpi = _scan_dpi(page)
+                bitmap = page.render(scale=dpi / 72.0)
+                views = grey(
+                    bitmap.to_numpy()[:, :, 2::-1] if bitmap.mode in ("BGRA", "BGRX", "BGR") else bitmap.to_numpy()
+                )
+                packed = tuple(zlib.compress(np.ascontiguousarray(v).tobytes(), 1) for v in views)
+                out.append((packed, (views[0].shape[0], views[0].shape[1]), dpi))
+            finally:
+                page.close()
+        return out
+    finally:
+        pdf.close()
+
+
+def _scan_dpi(page: Any) -> float:
+    """The resolution of the largest picture on a page (its scan), within MIN_DPI..MAX_DPI; DEFAULT_DPI if none."""
+    import pypdfium2.raw as raw
+
+    width_pt = page.get_width() or 595.0
+    best = 0.0
+    for index in range(min(raw.FPDFPage_CountObjects(page.raw), 200)):
+        obj = raw.FPDFPage_GetObject(page.raw, index)
+        if raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_IMAGE:
+            continue
+        w = _image_pixels(obj, raw)[0]
+        left, _, right, _ = _bounds(obj, raw)
+        if w and right - left > 0.5 * width_pt:
+            best = max(best, w / ((right - left) / 72.0))
+    if not best:
+        return float(DEFAULT_DPI)
+    return float(min(MAX_DPI, max(MIN_DPI, round(best))))
+
+
+def _image_pixels(obj: Any, raw: Any) -> tuple[int, int]:
+    import ctypes
+
+    w, h = ctypes.c_uint(), ctypes.c_uint()
+    if raw.FPDFImageObj_GetImagePixelSize(obj, ctypes.byref(w), ctypes.byref(h)):
+        return int(w.value), int(h.value)
+    return 0, 0
+
+
+def _bounds(obj: Any, raw: Any) -> tuple[float, float, float, float]:
+    import ctypes
+
+    box = [ctypes.c_float() for _ in range(4)]
+    if raw.FPDFPageObj_GetBounds(obj, *map(ctypes.byref, box)):
+        return box[0].value, box[1].value, box[2].value, box[3].value
+    return 0.0, 0.0, 0.0, 0.0
+
+
+# ---------------------------------------------------------------- pages to lines
+
+
+def read_pages(pages: list[Page], source: dict[str, Any]) -> Document:
+    """Analyse and read every page (spread over processes when configured), and lay the pages out as lines."""
+    from convert.inputs.pdf_layout import PageData, from_blocks
+    from convert.inputs.scan_ocr import session_info
+
+    if not pages:
+        raise UnreadableInputError("image-unreadable", name=str(source.get("name", "")))
+    layouts = _map(_read_page, pages)
+    per_page = [_blocks(layout) for layout in layouts]
+    datas = [PageData(layout.number, layout.width, layout.height, [], []) for layout in layouts]
+    info = {
+        **session_info(),
+        "dpi": [round(layout.dpi) for layout in layouts],
+        "skew": [layout.angle for layout in layouts],
+    }
+    return from_blocks(per_page, datas, {**source, "ocr": info})
+
+
+def _read_page(number: int, page: Page) -> Layout:
+    """Analyse one page and read its pieces (in whichever process runs it)."""
+    from convert.inputs.scan_page import analyse, crop
+
+    image, dpi = page
+    layout = analyse(image, dpi, number)
+    pieces = layout.pieces()
+    results = _recognizer().read([crop(layout, p) for p in pieces])
+    for piece, (text, confidence) in zip(pieces, results, strict=True):
+        piece.text, piece.confidence = text, confidence
+    layout.image = None  # the page image goes no further (nor back to the parent process)
+    return layout
+
+
+_RECOGNIZER: Any = None
+
+
+def _recognizer() -> Any:
+    """The recognition model of this process, loaded on first use (never before a fork: each process its own)."""
+    global _RECOGNIZER
+    if _RECOGNIZER is None:
+        from convert.inputs.scan_ocr import Recognizer
+
+        _RECOGNIZER = Recognizer(threads=1)
+    return _RECOGNIZER
+
+
+_PAGES: list[Page] = []
+
+
+def _map(func: Callable[[int, Page], Layout], pages: list[Page]) -> list[Layout]:
+    """func over the pages, numbered from 1: in forked processes when this report has cores of its own."""
+    workers = min(_page_workers, len(pages))
+    if workers < 2 or multiprocessing.current_process().daemon or not sys.platform.startswith("linux"):
+        return [func(i + 1, page) for i, page in enumerate(pages)]
+    global _PAGES
+    _PAGES = pages  # the forked workers see the pages without their being pickled
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            return list(pool.map(_page_in_worker, range(len(pages))))
+    finally:
+        _PAGES = []
+
+
+def _page_in_worker(index: int) -> Layout:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    return _read_page(index + 1, _PAGES[index])
+
+
+def _blocks(layout: Layout) -> list[Block]:
+    """A page's tables and lines of free text as the PDF kind's blocks, top to bottom."""
+    from convert.inputs.pdf_layout import Box, Table, TablePart, TextLine
+
+    pt = 72.0 / layout.dpi
+    blocks: list[Block] = []
+    for cells in layout.tables:
+        boxes = sorted(
+            (Box(*cell.box, _cell_text(cell.lines, layout)) for cell in cells),
+            key=lambda b: (b.top, b.x0),
+        )
+        if len(boxes) < 2:
+            continue
+        rows: list[list[Box]] = []
+        for box in boxes:
+            if rows and abs(rows[-1][0].top - box.top) <= SNAP:
+                rows[-1].append(box)
+            else:
+                rows.append([box])
+        for row in rows:
+            row.sort(key=lambda b: b.x0)
+        top, bottom = min(b.top for b in boxes), max(b.bottom for b in boxes)
+        x0, x1 = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
+        blocks.append(Table([TablePart(layout.number, top, bottom, x0, x1, rows)]))
+    body = layout.em * pt / 0.9  # the font size whose characters are em tall
+    for line in layout.free:
+        kept = [p for p in line if p.text and p.confidence >= MIN_FREE_CONFIDENCE]
+        if not kept:
+            continue
+        height = max(p.bottom - p.top for p in kept) * pt / 0.9
+        size = body if 0.75 * body <= height <= 1.3 * body else height
+        blocks.append(
+            TextLine(
+                layout.number,
+                min(p.top for p in kept) * pt,
+                max(p.bottom for p in kept) * pt,
+                min(p.x0 for p in kept) * pt,
+                max(p.x1 for p in kept) * pt,
+                round(size, 1),
+                [Read(p.text, p.confidence, layout.number) for p in kept],
+            )
+        )
+    blocks.sort(key=lambda b: b.top)
+    return blocks
+
+
+def _cell_text(lines: list[Piece], layout: Layout) -> str:
+    """A table cell's text: its lines joined (no space in Chinese, one between Latin words); its confidence the
+    least of theirs. Ink that reads as nothing is shown as 「?」, so the cell is flagged, never taken as blank; a
+    speck (lower than half a character) that reads as nothing is no text."""
+    kept = [p for p in lines if p.text or p.bottom - p.top >= 0.5 * layout.em]
+    if not kept:
+        return ""
+    text = ""
+    for piece in kept:
+        part = piece.text or "?"
+        if text and text[-1].isascii() and text[-1].isalpha() and part[0].isascii() and part[0].isalpha():
+            text += " "
+        text += part
+    return Read(text, min(p.confidence for p in kept), layout.number)
