@@ -161,22 +161,24 @@ def select(paths: Sequence[str | Path], limits: Limits | None = None) -> Selecti
 
 
 def _is_picture(path: Path, limits: Limits) -> bool:
-    """Tell whether a file is a picture (by its content); an unreadable file is none (reading it will say why)."""
+    """Tell whether a file is a page image (PNG, JPEG, GIF: by its content); an unreadable file is none (reading
+    it will say why), nor a TIFF (a whole scanned document)."""
     try:
-        return image.detect(Probe(path, limits))
+        return image.is_page(Probe(path, limits))
     except NianbaoError:
         return False
 
 
 def _scan_folders(root: Path, limits: Limits) -> dict[Path, list[Path]]:
-    """The folders under root (root too) holding nothing but pictures: each one report's pages, in page order."""
+    """The folders under root (root too) holding nothing but page images, two or more: each one report's pages, in
+    page order."""
     files: dict[Path, list[Path]] = {}
     for member in root.rglob("*"):
         if member.is_file() and not any(part.startswith(".") for part in member.relative_to(root).parts):
             files.setdefault(member.parent, []).append(member)
     out = {}
     for folder, members in files.items():
-        if all(_is_picture(m, limits) for m in members):
+        if len(members) > 1 and all(_is_picture(m, limits) for m in members):
             out[folder] = sorted(members, key=image.page_order)
     return out
 

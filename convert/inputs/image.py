@@ -1,8 +1,9 @@
 """The image kind: scanned or photographed report pages (PNG, JPEG, TIFF, GIF), read with OCR (the ocr extra).
 
-One report's pages are one input: a multi-page TIFF, a folder that holds nothing but the report's page images
-(named in order: 第1页.jpg … 第10页.jpg, page-01.png …), or page images named one after the other on the command
-line. convert.inputs.select groups them into a PageImages path; a single picture is a report of one page.
+One report's pages are one input: a TIFF (a scanner's multi-page file), a folder that holds nothing but the report's
+page images, two or more (named in order: 第1页.jpg … 第10页.jpg, page-01.png …), or page images named one after the
+other on the command line (one alone is a report of one page). convert.inputs.select groups them into a PageImages
+path; a page image among other files of a folder is skipped, saying how to give it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from convert.inputs.base import Document, Kind, Probe
 from convert.record import Record
 
 _IMAGES = {"a PNG image", "a JPEG image", "a GIF image", "a TIFF image"}
+_PAGES = _IMAGES - {"a TIFF image"}
 
 if TYPE_CHECKING:
     _PathBase = Path
@@ -48,6 +50,11 @@ def _rebuild(where: str, pages: tuple[str, ...]) -> PageImages:
 def detect(probe: Probe) -> bool:
     """PNG, JPEG, GIF and TIFF by their magic bytes."""
     return probe.magic in _IMAGES
+
+
+def is_page(probe: Probe) -> bool:
+    """Tell whether a picture is one page (PNG, JPEG, GIF) rather than a whole scanned document (a TIFF)."""
+    return probe.magic in _PAGES
 
 
 def page_order(path: Path) -> tuple[Any, ...]:

@@ -7,12 +7,13 @@ cell (convert.inputs.scan_ocr). The tables and the free text then become lines o
 layout (pages joined, page numbers dropped), for the same reader as every other input.
 
 Every cell text read carries its confidence (the Read string); the reader keeps it per value in the record's
-source (source.confidence) and convert.parse.trust flags each value that is unsure or does not add up.
+source (source.values) and convert.parse.trust flags each value that is unsure or does not add up.
 Needs the ocr extra (pip install 'nianbao[ocr]'): RapidOCR's bundled model, onnxruntime, OpenCV, Pillow.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ import sys
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convert.errors import UnreadableInputError, UnsafeInputError
@@ -36,13 +38,14 @@ if TYPE_CHECKING:
 MIN_DPI, MAX_DPI, DEFAULT_DPI = 100, 300, 200
 # A picture larger than this is refused before it is decoded (a 600 dpi A3 scan is 70 megapixels).
 MAX_PIXELS = 80_000_000
-# A piece of free text read with less confidence than this is no text (a signature, a stain, the seal's rim).
-MIN_FREE_CONFIDENCE = 0.5
+# A piece of free text whose characters were read with less probability than this (on average) is no text: a
+# signature, a stain, the seal's rim. A piece of one or two characters (a pen stroke reads as 人 or 1) needs more.
+MIN_FREE_LIKENESS = 0.6
+SHORT_FREE_LIKENESS = 0.9
+# A label read this alike to one of the format's (difflib's ratio) is that label.
+LABEL_LIKENESS = 0.8
 # Cells and table parts closer than this (points) are on the same row or line.
 SNAP = 2.0
-
-# A page: its two grey views (scan_page.grey) and its resolution (dpi).
-Page = tuple[tuple["np.ndarray", "np.ndarray"], float]
 
 # How many processes one report's pages may be read in (set by configure() for a batch).
 _page_workers = 1
@@ -84,6 +87,30 @@ def require(case: str = "image") -> None:
         raise missing_extra("model")
 
 
+# ---------------------------------------------------------------- pages
+
+
+@dataclass
+class Page:
+    """One page to read, loaded only when it is read (a long scan is never all in memory): a frame of a picture
+    file, or a PDF page rendered in grey (its two views compressed, see scan_page.grey)."""
+
+    data: bytes | tuple[bytes, bytes]
+    name: str
+    frame: int = 0
+    shape: tuple[int, int] = (0, 0)
+    dpi: float = 0.0
+
+    def load(self) -> tuple[tuple[np.ndarray, np.ndarray], float]:
+        """The page's grey views and its resolution (dpi)."""
+        import numpy as np
+
+        if isinstance(self.data, tuple):
+            views = [np.frombuffer(zlib.decompress(v), np.uint8).reshape(self.shape) for v in self.data]
+            return (views[0], views[1]), self.dpi
+        return decode(self.data, self.name, self.frame)
+
+
 # ---------------------------------------------------------------- pictures
 
 
@@ -92,42 +119,54 @@ def read_images(datas: Sequence[bytes], names: Sequence[str], source: dict[str, 
     require()
     pages: list[Page] = []
     for data, name in zip(datas, names, strict=True):
-        pages.extend(decode(data, name))
+        pages.extend(Page(data, name, k) for k in range(frames(data, name)))
+        if len(pages) > limits.max_scan_pages:
+            raise UnsafeInputError("scan-too-many-pages", pages=len(pages), limit=limits.max_scan_pages)
     return read_pages(pages, {**source, "layout": "scan"})
 
 
-def decode(data: bytes, name: str) -> list[Page]:
-    """The pages of a picture as RGB or grey arrays at their resolution (dpi), scaled down to MAX_DPI at most."""
-    import numpy as np
+def frames(data: bytes, name: str) -> int:
+    """How many pages a picture holds (a TIFF may hold several), each checked for a sane size."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
-
-    from convert.inputs.scan_page import grey
 
     try:
         img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise UnreadableInputError("image-unreadable", name=name) from exc
-    out = []
-    try:
+        count = 0
         for frame in ImageSequence.Iterator(img):
             width, height = frame.size
             if width * height > MAX_PIXELS:
                 raise UnsafeInputError(
                     "image-too-large", name=name, width=width, height=height, limit=MAX_PIXELS // 1_000_000
                 )
-            dpi = _dpi(frame.info.get("dpi"), width, height)
-            mode = "L" if frame.mode in ("1", "L", "I;16", "I", "F") else "RGB"
-            array = np.asarray(frame.convert(mode))
-            if dpi > MAX_DPI:
-                import cv2
-
-                scale = MAX_DPI / dpi
-                array = cv2.resize(array, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                dpi = MAX_DPI
-            out.append((grey(array), dpi))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            count += 1
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise UnreadableInputError("image-unreadable", name=name) from exc
-    return out
+    return count
+
+
+def decode(data: bytes, name: str, frame: int = 0) -> tuple[tuple[np.ndarray, np.ndarray], float]:
+    """A frame of a picture as its grey views (scan_page.grey) at its resolution, scaled down to MAX_DPI at most."""
+    import numpy as np
+    from PIL import Image
+
+    from convert.inputs.scan_page import grey
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.seek(frame)
+        width, height = img.size
+        dpi = _dpi(img.info.get("dpi"), width, height)
+        mode = "L" if img.mode in ("1", "L", "I;16", "I", "F") else "RGB"
+        array = np.asarray(img.convert(mode))
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise UnreadableInputError("image-unreadable", name=name) from exc
+    if dpi > MAX_DPI:
+        import cv2
+
+        scale = MAX_DPI / dpi
+        array = cv2.resize(array, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        dpi = MAX_DPI
+    return grey(array), dpi
 
 
 def _dpi(stated: Any, width: int, height: int) -> float:
@@ -147,29 +186,26 @@ def _dpi(stated: Any, width: int, height: int) -> float:
 
 def read_pdf(data: bytes, source: dict[str, Any], limits: Limits, pages: int) -> Document:
     """Render a PDF's pages (in a guarded child, as the PDF kind parses) and read them with OCR."""
+    if pages > limits.max_scan_pages:
+        raise UnsafeInputError("scan-too-many-pages", pages=pages, limit=limits.max_scan_pages)
     require("pdf")
-    import numpy as np
-
     from convert.isolate import run_isolated
 
     rendered = run_isolated(
         render_pdf,
         data,
-        limits.max_pdf_pages,
+        limits.max_scan_pages,
         seconds=limits.max_pdf_seconds + 2.0 * pages,
         memory_bytes=limits.max_pdf_memory_bytes,
         what="the PDF",
     )
-    images = [
-        (tuple(np.frombuffer(zlib.decompress(v), np.uint8).reshape(shape) for v in views), dpi)
-        for views, shape, dpi in rendered
-    ]
+    name = str(source.get("name", ""))
+    images = [Page(views, name, k, shape, dpi) for k, (views, shape, dpi) in enumerate(rendered)]
     return read_pages(images, {**source, "layout": "scan"})
 
 
-def render_pdf(data: bytes, max_pages: int) -> list[tuple[tuple[bytes, ...], tuple[int, int], float]]:
+def render_pdf(data: bytes, max_pages: int) -> list[tuple[tuple[bytes, bytes], tuple[int, int], float]]:
     """Each page's two grey views (see scan_page.grey) at its scan's resolution, compressed."""
-    import numpy as np
     import pypdfium2 as pdfium
 
     from convert.inputs.scan_page import grey
@@ -185,13 +221,19 @@ def render_pdf(data: bytes, max_pages: int) -> list[tuple[tuple[bytes, ...], tup
                 views = grey(
                     bitmap.to_numpy()[:, :, 2::-1] if bitmap.mode in ("BGRA", "BGRX", "BGR") else bitmap.to_numpy()
                 )
-                packed = tuple(zlib.compress(np.ascontiguousarray(v).tobytes(), 1) for v in views)
+                packed = (_pack(views[0]), _pack(views[1]))
                 out.append((packed, (views[0].shape[0], views[0].shape[1]), dpi))
             finally:
                 page.close()
         return out
     finally:
         pdf.close()
+
+
+def _pack(view: Any) -> bytes:
+    import numpy as np
+
+    return zlib.compress(np.ascontiguousarray(view).tobytes(), 1)
 
 
 def _scan_dpi(page: Any) -> float:
@@ -253,15 +295,15 @@ def read_pages(pages: list[Page], source: dict[str, Any]) -> Document:
 
 
 def _read_page(number: int, page: Page) -> Layout:
-    """Analyse one page and read its pieces (in whichever process runs it)."""
+    """Load and analyse one page and read its pieces (in whichever process runs it)."""
     from convert.inputs.scan_page import analyse, crop
 
-    image, dpi = page
-    layout = analyse(image, dpi, number)
+    views, dpi = page.load()
+    layout = analyse(views, dpi, number)
     pieces = layout.pieces()
     results = _recognizer().read([crop(layout, p) for p in pieces])
-    for piece, (text, confidence) in zip(pieces, results, strict=True):
-        piece.text, piece.confidence = text, confidence
+    for piece, (text, confidence, likeness) in zip(pieces, results, strict=True):
+        piece.text, piece.confidence, piece.likeness = text, confidence, likeness
     layout.image = None  # the page image goes no further (nor back to the parent process)
     return layout
 
@@ -328,7 +370,7 @@ def _blocks(layout: Layout) -> list[Block]:
         blocks.append(Table([TablePart(layout.number, top, bottom, x0, x1, rows)]))
     body = layout.em * pt / 0.9  # the font size whose characters are em tall
     for line in layout.free:
-        kept = [p for p in line if p.text and p.confidence >= MIN_FREE_CONFIDENCE]
+        kept = [p for p in line if _is_text(p)]
         if not kept:
             continue
         height = max(p.bottom - p.top for p in kept) * pt / 0.9
@@ -348,6 +390,13 @@ def _blocks(layout: Layout) -> list[Block]:
     return blocks
 
 
+def _is_text(piece: Piece) -> bool:
+    """Tell whether a piece of free text was read as text (not a signature, a stain or the seal's rim)."""
+    if len(piece.text) <= 2:
+        return piece.likeness >= SHORT_FREE_LIKENESS
+    return piece.likeness >= MIN_FREE_LIKENESS
+
+
 def _cell_text(lines: list[Piece], layout: Layout) -> str:
     """A table cell's text: its lines joined (no space in Chinese, one between Latin words); its confidence the
     least of theirs. Ink that reads as nothing is shown as 「?」, so the cell is flagged, never taken as blank; a
@@ -361,4 +410,42 @@ def _cell_text(lines: list[Piece], layout: Layout) -> str:
         if text and text[-1].isascii() and text[-1].isalpha() and part[0].isascii() and part[0].isalpha():
             text += " "
         text += part
-    return Read(text, min(p.confidence for p in kept), layout.number)
+    return Read(_snap_label(text), min(p.confidence for p in kept), layout.number)
+
+
+def _snap_label(text: str) -> str:
+    """A label misread in a character or two (a stroke lost under the seal) as the format's label it must be: the
+    one known label (row, group or column, any version) within a few characters' difference; else as read."""
+    import difflib
+
+    from convert.formats import core, normalize, strip_numbering
+    from convert.parse.values import parse
+
+    if parse(text).is_value:
+        return text
+    words = core(text)
+    labels = _labels()
+    if not words or words in labels or len(words) < 4:
+        return text
+    near = difflib.get_close_matches(words, labels, n=2, cutoff=LABEL_LIKENESS)
+    if len(near) != 1:
+        return text  # none, or two alike: keep what was read
+    whole = normalize(text)
+    rest = strip_numbering(whole)
+    return whole[: len(whole) - len(rest)] + near[0]
+
+
+@functools.cache
+def _labels() -> list[str]:
+    """The words (core) of every row, group and column label and alias of every format version."""
+    from convert.formats import core, known_versions, load_format
+
+    out: set[str] = set()
+    for version in known_versions():
+        for table in load_format(version).tables.values():
+            labels = [(x.label, *x.aliases) for x in table.rows]
+            labels += [(x.label, *x.aliases) for x in table.groups]
+            labels += [(x.label, *x.aliases) for x in table.columns]
+            out.update(core(label) for group in labels for label in group)
+    out.discard("")
+    return sorted(out)

@@ -70,9 +70,10 @@ class Recognizer:
             index[d]: [index[c] for c in alike if c in index] for d, alike in _SAME_DIGIT.items() if d in index
         }
 
-    def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        """Read each grey crop (one line of text): its text and confidence (0-1)."""
-        out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    def read(self, crops: list[np.ndarray]) -> list[tuple[str, float, float]]:
+        """Read each grey crop (one line of text): its text, its confidence (0-1: the least sure step, see
+        _decode) and the mean probability of its characters (how text-like it is: a stain reads low)."""
+        out: list[tuple[str, float, float]] = [("", 0.0, 0.0)] * len(crops)
         scaled = [_scale(c) for c in crops]
         order = sorted(range(len(crops)), key=lambda i: scaled[i].shape[1])
         batch: list[int] = []
@@ -86,7 +87,7 @@ class Recognizer:
             self._run(batch, scaled, out)
         return out
 
-    def _run(self, batch: list[int], scaled: list[np.ndarray], out: list[tuple[str, float]]) -> None:
+    def _run(self, batch: list[int], scaled: list[np.ndarray], out: list[tuple[str, float, float]]) -> None:
         width = max(scaled[i].shape[1] for i in batch)
         x = np.zeros((len(batch), 3, HEIGHT, width), dtype=np.float32)
         for k, i in enumerate(batch):
@@ -98,12 +99,13 @@ class Recognizer:
             steps = max(1, math.ceil(probs.shape[1] * scaled[i].shape[1] / width))
             out[i] = self._decode(probs[k, :steps])
 
-    def _decode(self, probs: np.ndarray) -> tuple[str, float]:
+    def _decode(self, probs: np.ndarray) -> tuple[str, float, float]:
         """Greedy CTC decoding. The confidence is the least of: each character's probability (at its surest
         step), and for each step read as a gap, how sure it is that no character is there."""
         best = probs.argmax(axis=1)
         text: list[str] = []
         sure: list[float] = []
+        chars: list[float] = []
         prev = 0
         for step, index in enumerate(best.tolist()):
             if index == 0:
@@ -113,10 +115,13 @@ class Recognizer:
                 if index != prev:
                     text.append(self.chars[index] if index < len(self.chars) else "")
                     sure.append(p)
+                    chars.append(p)
                 else:
                     sure[-1] = max(sure[-1], p)  # the same character over several steps
+                    chars[-1] = max(chars[-1], p)
             prev = index
-        return "".join(text).strip().translate(_LOOKALIKES), min(sure, default=0.0)
+        mean = sum(chars) / len(chars) if chars else 0.0
+        return "".join(text).strip().translate(_LOOKALIKES), min(sure, default=0.0), mean
 
 
 def _scale(crop: np.ndarray) -> np.ndarray:

@@ -16,8 +16,12 @@ import numpy as np
 
 # Ink of a colour (a red seal, a blue or red signature) is no text: a pixel whose channels differ by this much is
 # colour. Black print under a red seal stays dark in every channel, so it is kept.
-COLOUR_SPREAD = 70
-COLOUR_LIGHT = 150
+COLOUR_SPREAD = 45
+COLOUR_LIGHT = 110
+# On paper evened out to white (255), lighter than this is paper (a seal's ink: about 220 in its brightest
+# channel), and coloured ink lighter than COLOUR_LEVEL is no print.
+PAPER_LEVEL = 205
+COLOUR_LEVEL = 150
 # Scans are straightened within this many degrees (a page more skewed than this was not fed straight).
 MAX_SKEW = 3.0
 # A ruling line is at least this long (inches): longer than any stroke of a character at report sizes.
@@ -25,7 +29,9 @@ MIN_RULE_INCH = 0.28
 # A dark run this long (inches) is a rule wherever it is.
 LONG_RULE_INCH = 1.2
 # A rule is at least this much darker than paper (0-255), all along its length.
-RULE_DARKNESS = 60
+RULE_DARKNESS = 70
+# A rule is joined across coloured ink this wide (inches): the rim of a seal, a stroke of a blue signature.
+MAX_SEAL_GAP_INCH = 0.12
 # Characters are at least this tall (inches, ~7 pt) and at most this (a title at ~29 pt).
 MIN_CHAR_INCH = 0.07
 MAX_CHAR_INCH = 0.40
@@ -40,7 +46,8 @@ class Piece:
     x1: int
     bottom: int
     text: str = ""
-    confidence: float = 0.0
+    confidence: float = 0.0  # the least sure step of its reading
+    likeness: float = 0.0  # the mean probability of its characters
 
 
 @dataclass
@@ -72,14 +79,14 @@ class Layout:
 
 
 def grey(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A page in grey twice: for its rules, and for its text with coloured ink (seals, signatures) turned to paper.
+    """A page in grey, and the mask (255) of its light coloured ink: a seal, a signature in colour.
 
     Each pixel's brightest channel: red ink is bright in red, blue ink in blue, so coloured marks fade while black
-    print stays dark, even under the seal. For the text, light coloured ink goes entirely; the rules keep it, as a
-    thin rule under the seal's rim comes out of a JPEG as a pixel of both colours.
+    print stays dark, even under the seal. A pixel whose channels differ much and that is not dark is coloured ink;
+    the text is read with it turned to paper (see text_view), the rules are found through it (see rules).
     """
     if image.ndim == 2:
-        return image, image
+        return image, np.zeros_like(image)
     if image.shape[2] == 4:
         image = image[:, :, :3]
     r, g, b = cv2.split(np.ascontiguousarray(image))
@@ -89,8 +96,26 @@ def grey(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cv2.threshold(cv2.subtract(high, low), COLOUR_SPREAD, 255, cv2.THRESH_BINARY)[1],
         cv2.threshold(high, COLOUR_LIGHT, 255, cv2.THRESH_BINARY)[1],
     )
-    text = cv2.bitwise_or(high, colour)
-    return high, text
+    return high, colour
+
+
+def text_view(page: np.ndarray, colour: np.ndarray, dpi: float) -> np.ndarray:
+    """The page to read: on white paper (grey paper and uneven light evened out), pale marks (a seal's ink, which
+    is pale in the brightest channel, bleed-through) and light coloured ink turned to paper; print kept as it is."""
+    bright = paper(page, dpi)
+    even = cv2.divide(page, bright, scale=255)
+    even[even > PAPER_LEVEL] = 255
+    even[(colour > 0) & (even > COLOUR_LEVEL)] = 255
+    return even
+
+
+def paper(page: np.ndarray, dpi: float) -> np.ndarray:
+    """The brightness of the paper under each pixel (grey paper, light falling off): the page with its print lifted."""
+    scale = min(1.0, 50.0 / dpi)
+    small = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    k = max(3, int(0.25 * dpi * scale) | 1)  # wider than a character: the brightest around is paper
+    bright = cv2.blur(cv2.dilate(small, np.ones((k, k), np.uint8)), (k, k))
+    return cv2.resize(bright, (page.shape[1], page.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def binarize(page: np.ndarray, dpi: float) -> np.ndarray:
@@ -121,13 +146,13 @@ def skew_angle(ink: np.ndarray, dpi: float) -> float:
     return float(round(fine, 2))
 
 
-def rotate(image: np.ndarray, angle: float) -> np.ndarray:
-    """Turn a page back by angle degrees, paper filling the corners."""
+def rotate(image: np.ndarray, angle: float, fill: int = 255) -> np.ndarray:
+    """Turn a page back by angle degrees, `fill` (paper) filling the corners."""
     if abs(angle) < 0.05:
         return image
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
 
 
 @dataclass
@@ -139,38 +164,53 @@ class Rules:
     mask: np.ndarray
 
 
-def rules(page: np.ndarray, dpi: float) -> Rules:
+def rules(page: np.ndarray, colour: np.ndarray, dpi: float) -> Rules:
     """Find the straight lines longer than any character stroke: the tables' rulings.
 
     Looked for in the grey page, not in its ink: a thin rule scanned and straightened is a faint grey line that
-    a threshold breaks into dashes. Its darkness is spread over three rows or columns (a rule between two pixel
-    rows is two half-dark rows), then only what stays dark all along a rule's length is kept.
+    a threshold breaks into dashes. Darkness is measured from the paper around; a rule's darkness is gathered from
+    three rows or columns (a rule between two pixel rows is two half-dark rows), then only what stays dark all
+    along a rule's length is kept. Coloured ink is pale there, so it is no rule, and a rule under it stays dark;
+    where JPEG's colour blur pales a rule under the seal's rim, its pieces are joined across the coloured ink.
     """
     length = max(8, int(MIN_RULE_INCH * dpi))
-    dark = cv2.bitwise_not(page)
-    across = _long_runs(dark, (length, 1), (1, 3))
-    down = _long_runs(dark, (1, length), (3, 1))
+    gap = max(4, int(MAX_SEAL_GAP_INCH * dpi))
+    # Seal ink is bright in the page's brightest channel: little darker than paper, unlike a rule under it.
+    dark = cv2.subtract(paper(page, dpi), page)
+    across = _long_runs(dark, colour, (length, 1), (1, 3), gap)
+    down = _long_runs(dark, colour, (1, length), (3, 1), gap)
     thick = max(3, int(dpi / 30))  # a rule is thinner than this; a solid block (a black bar, a photo) is no rule
     horizontal = []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(across, connectivity=8)
-    for x, y, w, h, _area in stats[1:n]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(across, connectivity=8)
+    for i, (x, y, w, h, _area) in enumerate(stats[1:n], 1):
         if h <= thick:
             horizontal.append((int(x), int(y + h // 2), int(x + w), int(h)))
+        else:
+            across[labels == i] = 0
     vertical = []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(down, connectivity=8)
-    for x, y, w, h, _area in stats[1:n]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(down, connectivity=8)
+    for i, (x, y, w, h, _area) in enumerate(stats[1:n], 1):
         if w <= thick:
             vertical.append((int(x + w // 2), int(y), int(y + h), int(w)))
+        else:
+            down[labels == i] = 0
     return Rules(horizontal, vertical, cv2.bitwise_or(across, down))
 
 
-def _long_runs(dark: np.ndarray, along: tuple[int, int], across: tuple[int, int]) -> np.ndarray:
-    """The pixels (255) of dark runs at least `along` long, a rule's darkness gathered from `across` first."""
+def _long_runs(
+    dark: np.ndarray, colour: np.ndarray, along: tuple[int, int], across: tuple[int, int], gap: int
+) -> np.ndarray:
+    """The pixels (255) of dark runs at least `along` long; runs broken only by coloured ink are joined."""
     gathered = cv2.dilate(dark, cv2.getStructuringElement(cv2.MORPH_RECT, across))
     # Even out a rule's darkness along it (JPEG blocks, a dry ribbon), so a short pale stretch does not cut it.
     smooth = cv2.blur(gathered, (3, 1) if along[0] > 1 else (1, 3))
-    opened = cv2.morphologyEx(smooth, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-    return np.where(opened > RULE_DARKNESS, np.uint8(255), np.uint8(0))
+    part = (max(1, along[0] * 3 // 4), max(1, along[1] * 3 // 4))  # longer than a stroke of a character
+    runs = np.where(smooth > RULE_DARKNESS, np.uint8(255), np.uint8(0))
+    pieces = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, part))
+    bridge = (gap, 1) if along[0] > 1 else (1, gap)
+    closed = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+    joined = cv2.bitwise_or(pieces, cv2.bitwise_and(closed, cv2.dilate(colour, np.ones((3, 3), np.uint8))))
+    return cv2.morphologyEx(joined, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
 
 
 def char_height(ink: np.ndarray, dpi: float) -> float:
@@ -237,16 +277,16 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def analyse(views: tuple[np.ndarray, np.ndarray], dpi: float, number: int) -> Layout:
-    """Straighten a page (its two grey views, see grey()), find its tables' cells and the text lines in and
-    outside them."""
-    lines_view, page = views
-    ink = binarize(page, dpi)
+    """Straighten a page (its grey and its coloured ink, see grey()), find its tables' cells and the text lines in
+    and outside them."""
+    page, colour = views
+    text = text_view(page, colour, dpi)
+    ink = binarize(text, dpi)
     angle = skew_angle(ink, dpi)
     if angle:
-        page = rotate(page, angle)
-        lines_view = page if views[0] is views[1] else rotate(lines_view, angle)
-        ink = binarize(page, dpi)
-    found = rules(lines_view, dpi)
+        page, colour, text = rotate(page, angle), rotate(colour, angle, 0), rotate(text, angle)
+        ink = binarize(text, dpi)
+    found = rules(page, colour, dpi)
     pt = 72.0 / dpi
     h, w = page.shape
     cells = _cells(found, w * pt, h * pt, pt)
@@ -260,12 +300,12 @@ def analyse(views: tuple[np.ndarray, np.ndarray], dpi: float, number: int) -> La
             cv2.rectangle(near, (a, b), (c, d), 255, 2 * band + 1)
     mask = cv2.bitwise_and(found.mask, near)
     long = max(8, int(LONG_RULE_INCH * dpi))
-    mask |= cv2.morphologyEx(found.mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long, 1)))
-    mask |= cv2.morphologyEx(found.mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, long)))
+    for kernel in ((long, 1), (1, long)):
+        rule = cv2.morphologyEx(found.mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        mask = cv2.bitwise_or(mask, rule)
     mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
     text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(mask))
-    clean = page.copy()
-    clean[mask > 0] = 255
+    clean = cv2.bitwise_or(text, mask)
     em = char_height(text_ink, dpi)
     tables: list[list[CellArea]] = []
     covered = np.zeros_like(text_ink)

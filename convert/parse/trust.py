@@ -33,7 +33,7 @@ def review(record: Record, fmt: Format) -> None:
     rules: dict[str, list[bool]] = defaultdict(list)  # key -> whether each checkable rule over it holds
     failing: list[tuple[str, list[str]]] = []
     for eq in fmt.equations():
-        keys = eq.left + eq.right
+        keys = [*eq.left, *eq.right]
         values = [cells.get(k) for k in keys]
         if any(v is None for v in values):
             continue  # a blank leaves the rule unchecked (the reader says so)
