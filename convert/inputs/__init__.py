@@ -213,12 +213,11 @@ def _skip_reason(path: Path, limits: Limits) -> str | None:
     except NianbaoError:
         # An unreadable or oversized file may well be a report: take it, so reading it says what is wrong.
         return None
-    if kind is image.KIND:
+    if kind is image.KIND and image.is_page(probe):
         from convert.checks.catalogue import text as interface_text
 
-        return interface_text(
-            "image-beside-files"
-        )  # a folder of pictures only is a report; a picture among files is none
+        # A folder of page images only is a report (see select); a page image among other files is none.
+        return interface_text("image-beside-files")
     if kind.readable:
         return None
     try:

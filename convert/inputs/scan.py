@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import multiprocessing
-import os
+import re
 import sys
 import zlib
 from collections.abc import Callable, Sequence
@@ -44,6 +44,7 @@ MIN_FREE_LIKENESS = 0.6
 SHORT_FREE_LIKENESS = 0.9
 # A label read this alike to one of the format's (difflib's ratio) is that label.
 LABEL_LIKENESS = 0.8
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 # Cells and table parts closer than this (points) are on the same row or line.
 SNAP = 2.0
 
@@ -333,14 +334,19 @@ def _map(func: Callable[[int, Page], Layout], pages: list[Page]) -> list[Layout]
     _PAGES = pages  # the forked workers see the pages without their being pickled
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_fresh_worker) as pool:
             return list(pool.map(_page_in_worker, range(len(pages))))
     finally:
         _PAGES = []
 
 
+def _fresh_worker() -> None:
+    """A forked worker loads the model itself: a session made before the fork is not safe to use after it."""
+    global _RECOGNIZER
+    _RECOGNIZER = None
+
+
 def _page_in_worker(index: int) -> Layout:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     return _read_page(index + 1, _PAGES[index])
 
 
@@ -370,7 +376,7 @@ def _blocks(layout: Layout) -> list[Block]:
         blocks.append(Table([TablePart(layout.number, top, bottom, x0, x1, rows)]))
     body = layout.em * pt / 0.9  # the font size whose characters are em tall
     for line in layout.free:
-        kept = [p for p in line if _is_text(p)]
+        kept = [p for p in line if _is_text(p, layout.em)]
         if not kept:
             continue
         height = max(p.bottom - p.top for p in kept) * pt / 0.9
@@ -390,10 +396,14 @@ def _blocks(layout: Layout) -> list[Block]:
     return blocks
 
 
-def _is_text(piece: Piece) -> bool:
-    """Tell whether a piece of free text was read as text (not a signature, a stain or the seal's rim)."""
+def _is_text(piece: Piece, em: float) -> bool:
+    """Tell whether a piece of free text was read as text, not as a signature, a stain or the seal's rim: its
+    characters read surely enough; with no Chinese in it (a pen's loops read as MMMN), surely and no taller than
+    a line of print."""
     if len(piece.text) <= 2:
         return piece.likeness >= SHORT_FREE_LIKENESS
+    if not _CJK.search(piece.text):
+        return piece.likeness >= SHORT_FREE_LIKENESS and piece.bottom - piece.top <= 2 * em
     return piece.likeness >= MIN_FREE_LIKENESS
 
 
