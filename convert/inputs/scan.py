@@ -408,16 +408,17 @@ def _is_text(piece: Piece, em: float) -> bool:
 
 
 def _cell_text(lines: list[Piece], layout: Layout) -> str:
-    """A table cell's text: its lines joined (no space in Chinese, one between Latin words); its confidence the
-    least of theirs. Ink that reads as nothing is shown as 「?」, so the cell is flagged, never taken as blank; a
-    speck (lower than half a character) that reads as nothing is no text."""
+    """A table cell's text: its lines joined (no space in Chinese, one between Latin words or numbers); its
+    confidence the least of theirs. Ink that reads as nothing is shown as 「?」, so the cell is flagged, never taken
+    as blank; a speck (lower than half a character) that reads as nothing is no text."""
     kept = [p for p in lines if p.text or p.bottom - p.top >= 0.5 * layout.em]
     if not kept:
         return ""
     text = ""
     for piece in kept:
         part = piece.text or "?"
-        if text and text[-1].isascii() and text[-1].isalpha() and part[0].isascii() and part[0].isalpha():
+        if text and text[-1].isascii() and part[0].isascii() and text[-1].isalnum() and part[0].isalnum():
+            # Latin words, or two numbers (a rule between two rows lost: never one number of their digits).
             text += " "
         text += part
     return Read(_snap_label(text), min(p.confidence for p in kept), layout.number)

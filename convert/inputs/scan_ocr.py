@@ -19,8 +19,9 @@ from convert.errors import UsageError
 # The recognition model in the pinned rapidocr wheel (pyproject.toml): PP-OCRv6 small, Chinese and Latin.
 MODEL = "PP-OCRv6_rec_small.onnx"
 HEIGHT = 48  # the model's input height
-# Pieces are batched by width so little is padded; a batch holds at most this many pixels of width.
-BATCH_WIDTH = 4000
+# Pieces are batched by width so little is padded; a batch holds at most this many pixels of width (smaller
+# batches run faster a pixel on a small CPU cache: 7 % less time than 4000 on the bench's crops).
+BATCH_WIDTH = 1500
 MAX_WIDTH = 3200  # a wider piece is read squeezed to this width (a line of 60+ characters)
 # Letters that look like a digit and could mean nothing else in a number.
 _SAME_DIGIT = {"0": "OoＯｏ〇０", "1": "lI|丨１", "5": "Ｓ５"}

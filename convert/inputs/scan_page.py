@@ -356,7 +356,7 @@ def crop(layout: Layout, piece: Piece) -> np.ndarray:
     img = layout.image
     h = piece.bottom - piece.top
     my = max(2, int(0.25 * h))
-    mx = max(3, int(0.35 * h))
+    mx = max(3, int(0.2 * h))
     top, bottom = max(0, piece.top - my), min(img.shape[0], piece.bottom + my)
     x0, x1 = max(0, piece.x0 - mx), min(img.shape[1], piece.x1 + mx)
     return img[top:bottom, x0:x1]
