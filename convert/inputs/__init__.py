@@ -214,10 +214,10 @@ def _skip_reason(path: Path, limits: Limits) -> str | None:
         # An unreadable or oversized file may well be a report: take it, so reading it says what is wrong.
         return None
     if kind is image.KIND and image.is_page(probe):
-        from convert.checks.catalogue import text as interface_text
+        from convert.checks import catalogue
 
         # A folder of page images only is a report (see select); a page image among other files is none.
-        return interface_text("image-beside-files")
+        return catalogue.text("image-beside-files")
     if kind.readable:
         return None
     try:
