@@ -92,9 +92,12 @@ def _deliver(signum: int) -> None:
         try:
             from convert.checks.catalogue import text
 
-            print(text("interrupted"), file=sys.stderr)
-        except Exception:  # stopped while the catalogue itself was being imported: end without a word
-            pass
+            message = text("interrupted")
+        except Exception:
+            # Stopped while the catalogue itself was being imported: unwind that import first; the caller
+            # (convert.__main__.run) says it once the catalogue can be imported afresh.
+            raise Interrupted(signum) from None
+        print(message, file=sys.stderr)
         raise SystemExit(128 + signum)
     raise Interrupted(signum)
 

@@ -69,3 +69,27 @@ def test_merge_stopped_while_writing_leaves_no_part_behind(reports: Path, tmp_pa
         time.sleep(0.05)  # after kill -9, the watcher removes the parts once it sees its parent gone
     assert sorted(p.name for p in scratch.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+
+
+@pytest.mark.parametrize("module", ["convert.formats", "convert.cli"])
+def test_stopped_while_the_command_line_is_imported_says_so(module: str) -> None:
+    # The kill loop found it: a stop signal that came while the message catalogue itself was half imported
+    # ended in a traceback. A finder sends SIGTERM just as the module is imported (the catalogue's own
+    # import of convert.formats, or the command line after the catalogue), the same moment every run.
+    code = f"""
+import os, signal, sys
+class StopHere:
+    def find_spec(self, name, path, target=None):
+        if name == {module!r}:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+sys.meta_path.insert(0, StopHere())
+sys.argv = ["nianbao", "--help"]
+from convert.__main__ import run
+run()
+"""
+    env = {**os.environ, "NIANBAO_LANG": "zh"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == "已中断；没有留下写了一半的文件", done.stderr
