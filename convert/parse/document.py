@@ -13,6 +13,7 @@ from convert.inputs.base import Line
 from convert.parse.grouping import quoted, table_name
 from convert.parse.table import TableReader
 from convert.parse.title import agency_and_year, title_and_preface
+from convert.parse.trust import review
 from convert.record import Record
 
 
@@ -52,6 +53,7 @@ def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = No
         record.warn("format-uncertain", {"case": version_note}, "format")
     _decide_version_by_year(record, version_note)
     _warn_rule_failures(record, fmt)
+    review(record, fmt)  # values read by OCR: confirmed by the rules, or named
     return record
 
 
