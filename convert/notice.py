@@ -345,22 +345,29 @@ def rows_from_summary(path: Path) -> list[Any]:
     import openpyxl
 
     from convert.batch import Outcome
-    from convert.outputs.template import load_template
+    from convert.checks.catalogue import languages, render
+    from convert.outputs.template import all_templates
 
-    layout = load_template()
-    texts, check = layout.summary, layout.standard.check
+    # The summary may have been written in any language: its sheet tells which.
+    layouts = all_templates()
+    name = layouts[0].summary.check_sheet_name
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged file: openpyxl raises many kinds
-        raise UsageError("notice-not-summary", path=str(path), sheet=texts.check_sheet_name) from exc
+        raise UsageError("notice-not-summary", path=str(path), sheet=name) from exc
     try:
-        if texts.check_sheet_name not in wb.sheetnames:
-            raise UsageError("notice-not-summary", path=str(path), sheet=texts.check_sheet_name)
+        texts = next((t.summary for t in layouts if t.summary.check_sheet_name in wb.sheetnames), None)
+        if texts is None:
+            raise UsageError("notice-not-summary", path=str(path), sheet=name)
         lines = wb[texts.check_sheet_name].iter_rows(values_only=True)
         header = next(lines, ())
         by_header = {c.header: c.key for c in texts.checks.columns}
         keys = [by_header.get(str(h), "") for h in header]
-        states = {check.pass_: PASS, check.fail: "fail", check.incomplete: "review"}
+        states = {
+            **{render("verdict-pass", {}, lang): PASS for lang in languages()},
+            **{render("verdict-fail", {}, lang): "fail" for lang in languages()},
+            **{render("verdict-review", {}, lang): "review" for lang in languages()},
+        }
         kinds = {texts.checks.kinds.error: TO_CORRECT, texts.checks.kinds.review: REVIEW, texts.checks.kinds.note: NOTE}
         out: list[Any] = []
         rows: dict[tuple[Any, ...], MergeRow] = {}

@@ -14,6 +14,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from convert import safety, xlsx
 from convert.checks import ERROR, WARNING, Finding, check_rules
+from convert.checks.catalogue import language, languages
 from convert.checks.catalogue import severity as usual_severity
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError
 from convert.formats import Format, core, known_versions, load_format, normalize
@@ -29,7 +30,7 @@ from convert.outputs.layout import (
     sheet_layouts,
     sum_values,
 )
-from convert.outputs.template import load_template
+from convert.outputs.template import all_templates
 from convert.record import TEXT_KEYS, Record, Value, Warning_, loads
 from convert.safety import Limits
 
@@ -44,10 +45,15 @@ _Sheet = xlsx.Sheet
 _Book = xlsx.Book
 
 
+def _summary_prefixes() -> tuple[str, ...]:
+    """Return the prefix of a summary's detail sheets in every language: a summary is one whoever wrote it."""
+    return tuple(dict.fromkeys(t.summary.prefix for t in all_templates()))
+
+
 def _load(path: Path | io.BytesIO, limits: Limits | None = None) -> _Book:
     """Read the standard sheets (formulas and cached results in one pass), names and properties; never writes."""
     try:
-        return xlsx.load(path, skip_prefix=load_template().summary.prefix, limits=limits)
+        return xlsx.load(path, skip_prefix=_summary_prefixes(), limits=limits)
     except NianbaoError:
         raise
     except Exception as exc:
@@ -67,11 +73,16 @@ class _Reading:
         self.book = book
         self.findings: list[Finding] = []
         self.warnings: list[Warning_] = []
-        self.std = load_template().standard
-        cover_sheet = self.std.cover_sheet
-        self.cover = book.sheets.get(cover_sheet)
+        # The texts of every language, the current one first: a workbook reads back whichever language wrote it.
+        self.stds = [t.standard for t in all_templates()]
+        self.std = self.stds[0]
+        self.cover_sheet = next(
+            (s.cover_sheet for s in self.stds if s.cover_sheet in book.sheets), self.std.cover_sheet
+        )
+        self.cover = book.sheets.get(self.cover_sheet)
         if self.cover is None:
-            self._find("missing-sheet", WARNING, {"case": "cover", "sheet": cover_sheet}, sheet=cover_sheet)
+            sheet = self.cover_sheet
+            self._find("missing-sheet", WARNING, {"case": "cover", "sheet": sheet}, sheet=sheet)
         version = self._version()
         self.fmt: Format = load_format(version)
         self.positions: dict[str, tuple[str, Pos]] = {}
@@ -117,26 +128,28 @@ class _Reading:
             return self.book.sheets[hit[0]].values.get(hit[1])
         return _Missing
 
-    def _cover_by_label(self, label: str) -> Any:
+    def _cover_by_label(self, name: str) -> Any:
+        """Return a cover field's value by its label in any language (when its defined name is gone)."""
         if self.cover is None:
             return None
+        labels = {normalize(std.cover.label(name)) for std in self.stds}
         for (r, c), v in self.cover.values.items():
-            if c == 0 and isinstance(v, str) and normalize(v) == normalize(label):
+            if c == 0 and isinstance(v, str) and normalize(v) in labels:
                 return self.cover.values.get((r, 1))
         return None
 
     def _meta(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, label in ((f.name, f.label) for f in self.std.cover.fields):
+        for name in (f.name for f in self.std.cover.fields):
             value = self._named(name)
-            out[name] = self._cover_by_label(label) if value is _Missing else value
+            out[name] = self._cover_by_label(name) if value is _Missing else value
         return out
 
     def _version(self) -> str:
         candidates = [
             self._named("meta_format"),
             self.book.custom.get("nianbao_format"),
-            self._cover_by_label(self.std.cover.label("meta_format")),
+            self._cover_by_label("meta_format"),
         ]
         for value in candidates:
             if value is _Missing or value is None:
@@ -159,29 +172,29 @@ class _Reading:
         notes: dict[str, str] = {}
         extra: list[dict[str, Any]] = []
         warnings: list[Warning_] = []
-        for row in self._block_rows("meta_notes", self.std.cover.notes.heading):
+        for row in self._block_rows("meta_notes", [s.cover.notes.heading for s in self.stds]):
             if row[0]:
                 notes[row[0]] = row[2]
-        for row in self._block_rows("meta_extra", self.std.cover.extra.heading):
+        for row in self._block_rows("meta_extra", [s.cover.extra.heading for s in self.stds]):
             try:
                 item = loads(row[1])
             except ValueError:
                 item = {"text": row[1]}
             extra.append(item if isinstance(item, dict) else {"value": item})
-        for row in self._block_rows("meta_warnings", self.std.cover.warnings.heading):
+        for row in self._block_rows("meta_warnings", [s.cover.warnings.heading for s in self.stds]):
             warnings.append(Warning_.restore(row[0], row[1], row[2]))
         return notes, extra, warnings
 
-    def _block_rows(self, name: str, heading: str) -> list[list[str]]:
+    def _block_rows(self, name: str, headings: list[str]) -> list[list[str]]:
         if self.cover is None:
             return []
         start = None
         hit = self.book.names.get(name)
-        if hit and hit[0] == self.std.cover_sheet:
+        if hit and hit[0] == self.cover_sheet:
             start = hit[1][0]
         else:
             for (r, c), v in sorted(self.cover.values.items()):
-                if c == 0 and isinstance(v, str) and v.startswith(heading):
+                if c == 0 and isinstance(v, str) and v.startswith(tuple(headings)):
                     start = r
                     break
         if start is None:
@@ -214,18 +227,21 @@ class _Reading:
             keys = ["preface", section.key] if section.key == "overview" else [section.key]
             starts: list[tuple[int, str]] = []
             for key in keys:
-                heading = self.std.text.preface_heading if key == "preface" else section_title(section)
+                if key == "preface":
+                    headings = {normalize(s.text.preface_heading) for s in self.stds}
+                else:
+                    headings = {normalize(section_title(section))}
                 hit = self.book.names.get(heading_name(key))
                 if hit and hit[0] == section.sheet:
                     starts.append((hit[1][0], key))
                     continue
                 for (r, c), v in sorted(sheet.values.items()):
-                    if c == 0 and isinstance(v, str) and normalize(v) == normalize(heading):
+                    if c == 0 and isinstance(v, str) and normalize(v) in headings:
                         starts.append((r, key))
                         break
             starts.sort()
             last = sheet.max_row()
-            continued = normalize(self.std.text.continued)
+            continued = {normalize(s.text.continued) for s in self.stds}
             for i, (row, key) in enumerate(starts):
                 end = starts[i + 1][0] if i + 1 < len(starts) else last + 1
                 joins = False  # the row above was a paragraph this row may go on with
@@ -236,7 +252,7 @@ class _Reading:
                         continue
                     text = v if isinstance(v, str) else _plain_text(v)
                     mark = sheet.values.get((r, 1))
-                    if joins and isinstance(mark, str) and normalize(mark) == continued:
+                    if joins and isinstance(mark, str) and normalize(mark) in continued:
                         # A paragraph longer than a cell holds went on in this row (standard.py): join it.
                         out[key][-1] += text
                     else:
@@ -251,6 +267,8 @@ class _Reading:
         self.values: dict[str, Value] = {}
         self.reported_values: dict[str, Value] = {}
         layouts = sheet_layouts(self.fmt)
+        # The same layouts with the other languages' texts (a printed total's header): a label of any is no change.
+        self.others = [sheet_layouts(self.fmt, lang) for lang in languages() if lang != language()]
         for lay in layouts.values():
             sheet = self.book.sheets.get(lay.section.sheet)
             if sheet is None:
@@ -322,7 +340,11 @@ class _Reading:
             )
 
     def _label_rows(self, lay: SheetLayout, sheet: _Sheet) -> dict[str, int]:
-        wanted = {core(text): row_id for row_id, (text, _, _) in lay.row_labels.items()}
+        wanted = {
+            core(text): row_id
+            for one in (lay, *(other[lay.section.key] for other in self.others))
+            for row_id, (text, _, _) in one.row_labels.items()
+        }
         label_cols = {c for _, _, cols in lay.row_labels.values() for c in cols}
         first_data = min((r for _, r, _ in lay.row_labels.values()), default=0)
         found: dict[str, int] = {}
@@ -442,12 +464,15 @@ class _Reading:
                 )
 
     def _check_labels(self, lay: SheetLayout, sheet: _Sheet) -> None:
-        for box in lay.boxes:
+        # The layouts of every language place the same boxes in the same order.
+        others = [other[lay.section.key].boxes for other in self.others]
+        for i, box in enumerate(lay.boxes):
             if box.style in ("title", "note") or not box.text:
                 continue
             pos = (box.row, box.col)
             found = sheet.values.get(pos)
-            if not isinstance(found, str) or normalize(found) != normalize(box.text):
+            accepted = {normalize(box.text), *(normalize(boxes[i].text) for boxes in others)}
+            if not isinstance(found, str) or normalize(found) not in accepted:
                 self._find(
                     "label-changed",
                     None,
@@ -498,7 +523,8 @@ def _summary_total(formula: Any) -> bool:
     if not isinstance(formula, str):
         return False
     text = re.sub(r"\s+", "", formula).upper()
-    ranges = _RANGE.format(prefix=re.escape(load_template().summary.prefix.upper()))
+    prefixes = "|".join(re.escape(prefix.upper()) for prefix in _summary_prefixes())
+    ranges = _RANGE.format(prefix=f"(?:{prefixes})")
     refs = rf"{ranges}(?:,{ranges})*"
     m = re.fullmatch(rf'=IF\(COUNT\(({refs})\)=0,"",SUBTOTAL\(9,({refs})\)\)', text)
     return m is not None and m.group(1) == m.group(2)

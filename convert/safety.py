@@ -450,11 +450,11 @@ def _check_read_size(
 
     Return those parts: every sheet (read_all) or every sheet but a summary's detail sheets, and the shared ones.
     """
-    skip = ""
+    skip: tuple[str, ...] = ()
     if not read_all:
-        from convert.outputs.template import load_template  # the summary's layout names its detail sheets
+        from convert.outputs.template import all_templates  # the summary's layout names its detail sheets
 
-        skip = load_template().summary.prefix
+        skip = tuple(t.summary.prefix for t in all_templates())  # in whichever language wrote it
     targets: dict[str, str] = {}
     rels = names.get(_READ_PARTS[0])
     if rels is not None:

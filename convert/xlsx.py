@@ -139,8 +139,8 @@ def _text(el: etree._Element) -> str:
     return "".join(r.text or "" for r in el.iterfind(f"{_M}r/{_M}t"))
 
 
-def load(path: Path | IO[bytes], skip_prefix: str = "", limits: Limits | None = None) -> Book:
-    """Read sheets (all but those whose name starts with skip_prefix), names and custom properties.
+def load(path: Path | IO[bytes], skip_prefix: str | tuple[str, ...] = "", limits: Limits | None = None) -> Book:
+    """Read sheets (all but those whose name starts with skip_prefix, or one of them), names and custom properties.
 
     Only max_read_xml_bytes of XML is parsed, and no sheet beyond max_rows_per_sheet or max_cells: past them
     UnsafeInputError, before the memory or the time they would take.

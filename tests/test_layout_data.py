@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,19 +12,16 @@ from typing import Any
 import openpyxl
 import pytest
 
-import convert.outputs.template as template
+from convert.checks.catalogue import using_language
 from convert.errors import FormatDataError
-from convert.formats import templates_dir
-from convert.merge import merge_inputs
+from convert.formats import known_versions, load_format, templates_dir
 from convert.outputs.standard import write_workbook
 from convert.outputs.template import parse_template
-from convert.readback import check_workbook, read_workbook
 from tests.strategies import consistent_record
 
 # The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
 pytestmark = pytest.mark.usefixtures("english")
 
-ROOT = Path(__file__).resolve().parent.parent
 RAW = tomllib.loads((templates_dir() / "layout.toml").read_text(encoding="utf-8"))
 
 
@@ -53,9 +51,12 @@ def _error(raw: dict[str, Any]) -> str:
     return str(exc.value)
 
 
-def test_the_shipped_layout_loads() -> None:
-    t = parse_template(RAW)
+def test_the_shipped_layout_loads_in_each_language() -> None:
+    t = parse_template(RAW, lang="zh")
     assert t.standard.cover_sheet == "封面" and t.summary.check_sheet_name == "汇总·逐份校验"
+    t = parse_template(RAW, lang="en")
+    assert t.standard.cover_sheet == "Cover" and t.summary.check_sheet_name == "Summary·Checks"
+    assert parse_template(RAW).standard.cover_sheet == "Cover"  # the current language (English in this module)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,7 @@ def test_an_unknown_key_is_named(path: str, named: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["standard.check_sheet", "standard.check.pass", "standard.cover.fields[2].label", "summary.prefix", "annotate"],
+    ["standard.check_sheet", "standard.check.blank", "standard.cover.fields[2].label", "summary.prefix", "annotate"],
 )
 def test_a_missing_item_is_named(path: str) -> None:
     assert f"{path}: missing" in _error(_edited(path, delete=True))
@@ -90,12 +91,17 @@ def test_a_missing_item_is_named(path: str) -> None:
         ("standard.styles.title.extends", "headline", "standard.styles.title: extends unknown style 'headline'"),
         ("standard.styles.base.extends", "cell", "extend each other in a circle"),
         ("standard.print.cover", "sideways", "standard.print.cover: expected portrait or landscape"),
-        ("standard.check.reported_cells", "{reported} {formula}", "unknown placeholder(s) {formula}"),
-        ("summary.title", "{year", "summary.title: "),
+        # Placeholders are checked in every language, not only the one loaded.
+        (
+            "standard.check.reported_cells",
+            {"zh": "{reported} {computed}", "en": "{reported} {formula}"},
+            "standard.check.reported_cells: unknown placeholder(s) {formula}",
+        ),
+        ("summary.title", {"zh": "{year", "en": "{year}"}, "summary.title: "),
         ("standard.check.columns[0].key", "rules", "standard.check.columns: needs a column for each of rule"),
         ("summary.detail.columns[4].key", "agency", "summary.detail.columns: needs a column for each"),
         ("standard.cover.fields[0].name", "meta_subtitle", "standard.cover.fields: needs each of meta_title"),
-        ("summary.chart.charts[1].series", ["予以公开", "驳回"], "summary.chart.charts[1].series: unknown series 驳回"),
+        ("summary.chart.charts[1].series", ["granted", "dismissed"], "charts[1].series: unknown series dismissed"),
         ("summary.chart.series[0].rows", "granted", "summary.chart.series[0]: give either keys or rows"),
         ("standard.tables.grid.label_widths", {"3": [7.0, 44.0]}, "standard.tables.grid.label_widths.3"),
     ],
@@ -106,101 +112,79 @@ def test_a_bad_value_is_named(path: str, value: Any, named: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The writers and the read-back take their texts from the data: a translated layout just works.
-
-TRANSLATED = {
-    "standard.cover_sheet": "Cover",
-    "standard.check_sheet": "Checks",
-    "standard.check.pass": "PASS",
-    "standard.check.fail": "FAIL",
-    "standard.check.incomplete": "BLANK",
-    "standard.cover.notes.heading": "Notes",
-    "standard.cover.warnings.heading": "Reader warnings",
-    "standard.cover.fields[1].label": "Agency",
-    "standard.text.preface_heading": "Preface",
-    "standard.tables.reported_header": "Printed total",
-    "standard.section_title": "{number}. {heading}",
-    "summary.prefix": "Sum·",
-    "summary.check_sheet": "checks",
-    "summary.detail.columns[0].header": "Agency",
-}
+# The tool's own texts come in every language; the official form's words (format.toml's) stay as printed.
 
 
-@pytest.fixture
-def translated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    raw = RAW
-    for path, value in TRANSLATED.items():
-        raw = _edited(path, value, base=raw)
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    (folder / "layout.toml").write_text(_dump(raw), encoding="utf-8")
-    monkeypatch.setattr(template, "templates_dir", lambda: folder)
-    template.load_template.cache_clear()
-    yield
-    template.load_template.cache_clear()
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        ("standard.check.blank.en", None, "standard.check.blank: missing the en text"),
+        ("standard.cover.fields[2].label.zh", None, "standard.cover.fields[2].label: missing the zh text"),
+        ("summary.checks.columns[7].header.en", None, "summary.checks.columns[7].header: missing the en text"),
+        ("standard.cover.warnings.columns", ["代码", "说明", "位置"], "standard.cover.warnings.columns[0]: expected a"),
+        ("standard.cover_sheet", "Cover", "standard.cover_sheet: expected a text in each language"),
+        ("standard.check.blank.fr", "vide", "standard.check.blank: unknown language(s) fr"),
+        ("standard.check.blank.en", 0, "standard.check.blank.en: expected a text"),
+    ],
+)
+def test_a_text_needs_every_language(path: str, value: Any, named: str) -> None:
+    message = _error(_edited(path, value, delete=value is None))
+    assert named in message, message
 
 
-def _dump(raw: dict[str, Any]) -> str:
-    """Write the data back as TOML (tables as inline tables: enough for these tests)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return "{" + ", ".join(f"{json_key(k)} = {value(x)}" for k, x in v.items()) + "}"
-
-    def json_key(k: str) -> str:
-        return k if k.replace("_", "").isalnum() and k.isascii() else value(k)
-
-    return "\n".join(f"{json_key(k)} = {value(v)}" for k, v in raw.items()) + "\n"
+def _strings(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Yield every text of a loaded template, with where it is."""
+    if isinstance(node, str):
+        yield where, node
+    elif isinstance(node, tuple | list):
+        for i, item in enumerate(node):
+            yield from _strings(item, f"{where}[{i}]")
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from _strings(item, f"{where}.{key}")
+    elif hasattr(node, "__dataclass_fields__"):
+        for name in node.__dataclass_fields__:
+            yield from _strings(getattr(node, name), f"{where}.{name}".lstrip("."))
 
 
-def test_a_translated_layout_writes_and_reads_back(tmp_path: Path, translated: None) -> None:
-    record = consistent_record("2021", seed=2)
-    record.text["preface"] = ["前言一段。"]
-    path = write_workbook(record, tmp_path / "t.xlsx")
-    wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-2] == "Checks"
-    cover_labels = [c.value for c in wb["Cover"]["A"]]
-    assert "Agency" in cover_labels and any(str(v).startswith("Notes（") for v in cover_labels)
-    assert wb["一 总体情况"]["A1"].value == "Preface" and wb["一 总体情况"]["A3"].value == "一. 总体情况"
-    results = {c.value for c in openpyxl.load_workbook(path, data_only=True)["Checks"]["A"][1:]}
-    assert results <= {"PASS", "FAIL", "BLANK"} and "PASS" in results
-    back, findings = check_workbook(path)
-    assert back is not None and back.cells == record.cells and back.text["preface"] == ["前言一段。"]
-    assert not [f for f in findings if f.source == "workbook"], findings
-    assert read_workbook(path).agency == record.agency
+def test_in_english_only_the_official_forms_words_stay_chinese() -> None:
+    # A text of ours left in one language (a plain string, or the same Chinese under en) would show here.
+    official = {w for v in known_versions() for w in _official(v)}
+    english = parse_template(RAW, lang="en")
+    left = {
+        where: words
+        for where, words in _strings(english)
+        if re.search(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]", _without(words, official))
+    }
+    # The official form numbers its sections 一、二、…: the heading of a section as its sheet prints it.
+    assert left == {"standard.section_title": "{number}、{heading}"}, left
+    chinese = parse_template(RAW, lang="zh")
+    assert chinese.standard.check.blank == "空" and english.standard.check.blank == "blank"
 
 
-def test_a_translated_summary(tmp_path: Path, translated: None) -> None:
-    merge_inputs([ROOT / "samples"], tmp_path / "s.xlsx", jobs=1)
-    wb = openpyxl.load_workbook(tmp_path / "s.xlsx", read_only=True)
-    assert "Sum·checks" in wb.sheetnames and "Sum·三 申请处理" in wb.sheetnames
-    assert next(wb["Sum·三 申请处理"].iter_rows(min_row=2, max_row=2, values_only=True))[0] == "Agency"
-    # The read-back skips the detail sheets by the same prefix and reads the totals.
-    assert read_workbook(tmp_path / "s.xlsx").cells["requests.new_received.total"] is not None
+def _official(version: str) -> set[str]:
+    fmt = load_format(version)
+    words = {s.sheet for s in fmt.sections} | {s.heading for s in fmt.sections}
+    for table in fmt.tables.values():
+        words |= {table.corner or "", *(r.label for r in table.rows), *(c.label for c in table.columns)}
+    return {w for w in words if w} | {"信息内容"}  # the corner of 二's blocks, as the form prints it
 
 
-def test_texts_do_not_outlive_their_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Nothing computed from one layout (cached check-sheet formulas) may leak into a workbook of another.
+def _without(text: str, words: set[str]) -> str:
+    for word in sorted(words, key=len, reverse=True):
+        text = text.replace(word, " ")
+    return text
+
+
+def test_each_language_has_its_own_words_in_one_process(tmp_path: Path) -> None:
+    # Nothing computed in one language (cached check-sheet formulas) may leak into a workbook of another.
     record = consistent_record("2019", seed=4)
-    raw = RAW
-    for path, value in TRANSLATED.items():
-        raw = _edited(path, value, base=raw)
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    (folder / "layout.toml").write_text(_dump(raw), encoding="utf-8")
-    books = []
-    for where in (folder, templates_dir()):
-        monkeypatch.setattr(template, "templates_dir", lambda where=where: where)
-        template.load_template.cache_clear()
-        books.append(write_workbook(record, tmp_path / f"{len(books)}.xlsx"))
-    template.load_template.cache_clear()
-    translated, shipped = (openpyxl.load_workbook(p) for p in books)
-    assert '"PASS"' in translated["Checks"]["A2"].value
-    assert '"通过"' in shipped["校验"]["A2"].value and "PASS" not in shipped["校验"]["A2"].value
+    books = {}
+    for lang in ("zh", "en", "zh"):
+        with using_language(lang):
+            books[lang] = openpyxl.load_workbook(write_workbook(record, tmp_path / f"{lang}{len(books)}.xlsx"))
+    english, chinese = books["en"], books["zh"]
+    assert english.sheetnames[0] == "Cover" and english.sheetnames[-2:] == ["Checks", "Source"]
+    assert chinese.sheetnames[0] == "封面" and chinese.sheetnames[-2:] == ["校验", "来源"]
+    assert '"passed"' in english["Checks"]["A2"].value and "通过" not in english["Checks"]["A2"].value
+    assert '"通过"' in chinese["校验"]["A2"].value and "passed" not in chinese["校验"]["A2"].value

@@ -21,9 +21,8 @@ from tests.county import county_records, previous_records, write_text
 from tests.lo import mismatches, needs_libreoffice, recalculate
 from tests.strategies import consistent_record
 
-# The messages these tests pin are the English ones (NIANBAO_LANG=en); the Chinese are tested in test_language.py.
-pytestmark = pytest.mark.usefixtures("english")
-
+# The workbooks these tests read are written in the default language, Chinese (the English summary is tested in
+# test_workbook_language.py).
 CHECK_DETAIL_SHEET = load_template().summary.check_sheet_name
 
 
@@ -228,7 +227,7 @@ def test_an_unreadable_manifest_is_one_line_naming_it(tmp_path: Path) -> None:
         got = runner.invoke(app, ["merge", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"), "--group-by",
                                   str(tmp_path / name)])  # fmt: skip
         assert got.exit_code == 2 and name in got.stderr, got.output
-        # The message's own words (English here), up to the reason.
+        # The message's own words, up to the reason.
         fields = {"path": str(tmp_path / name)} | ({"reason": ""} if code == "manifest-unreadable" else {})
         assert text(code, **fields).rstrip(": ") in got.stderr, got.output
         assert "internal error" not in got.output
@@ -309,14 +308,14 @@ def test_merge_a_store_year(tmp_path: Path) -> None:
     out = tmp_path / "s2019.xlsx"
     result = runner.invoke(app, ["merge", "--store", str(db), "--year", "2019", "-o", str(out)])
     assert result.exit_code == 1, result.output  # zhuzhen and liancai are 待核 (blank cells, a missing section)
-    assert "merged 3 report(s)" in result.stdout
+    assert "已把 3 份报告汇总到" in result.stdout
     summary = read_workbook(out)
     records = [read_report(samples / f) for f in ("zhuzhen-2019.txt", "luoqi-2019.txt", "liancai-2019.txt")]
     assert summary.cells["proactive.procurement.projects"] == total(
         r.cells["proactive.procurement.projects"] for r in records
     )
     nothing = runner.invoke(app, ["merge", "--store", str(db), "--year", "2030", "-o", str(tmp_path / "x.xlsx")])
-    assert nothing.exit_code == 2 and "no record of 2030" in nothing.stderr
+    assert nothing.exit_code == 2 and "记录库中没有 2030 年的记录" in nothing.stderr
 
 
 def test_each_report_has_its_verdict_and_only_all_passing_exits_0(tmp_path: Path) -> None:

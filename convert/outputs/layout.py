@@ -92,19 +92,19 @@ def _row_sum(key: str, parts: tuple[str, ...]) -> bool:
     return all(p.rsplit(".", 1)[0] == row for p in parts)
 
 
-def sheet_layouts(fmt: Format) -> dict[str, SheetLayout]:
-    """Return the layout of every table section, by section key."""
+def sheet_layouts(fmt: Format, lang: str | None = None) -> dict[str, SheetLayout]:
+    """Return the layout of every table section, by section key, with the texts of a language (default: the current)."""
     out: dict[str, SheetLayout] = {}
     for section in fmt.sections:
         if section.kind != "table":
             continue
         table = fmt.tables[section.key]
         if table.layout == "wide":
-            out[section.key] = _wide_layout(fmt, section, table)
+            out[section.key] = _wide_layout(fmt, section, table, lang)
         elif any(len(r.columns) != len(table.columns) for r in table.rows):
-            out[section.key] = _block_layout(fmt, section, table)
+            out[section.key] = _block_layout(fmt, section, table, lang)
         else:
-            out[section.key] = _grid_layout(fmt, section, table)
+            out[section.key] = _grid_layout(fmt, section, table, lang)
     return out
 
 
@@ -121,9 +121,9 @@ def _row_chain(table: Table, group: str | None) -> list[str]:
     return chain
 
 
-def _grid_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
+def _grid_layout(fmt: Format, section: Section, table: Table, lang: str | None) -> SheetLayout:
     """Layout 三: label columns with merged group labels, a two-level column header, a reported column and row."""
-    tables = load_template().standard.tables
+    tables = load_template(lang).standard.tables
     look = tables.grid
     lay = SheetLayout(fmt, section, table, landscape=look.orientation == "landscape")
     depth = max(len(_row_chain(table, r.group)) for r in table.rows) + 1
@@ -215,9 +215,9 @@ def _grid_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
     return lay
 
 
-def _block_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
+def _block_layout(fmt: Format, section: Section, table: Table, lang: str | None) -> SheetLayout:
     """Layout 二: one block per 第二十条 item, each with its own header row of column labels."""
-    tables = load_template().standard.tables
+    tables = load_template(lang).standard.tables
     look = tables.block
     lay = SheetLayout(fmt, section, table, landscape=look.orientation == "landscape")
     width = 1 + max(len(r.columns) for r in table.rows)
@@ -252,9 +252,9 @@ def _block_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
     return lay
 
 
-def _wide_layout(fmt: Format, section: Section, table: Table) -> SheetLayout:
+def _wide_layout(fmt: Format, section: Section, table: Table, lang: str | None) -> SheetLayout:
     """Layout 四: one printed row of numbers under 行政复议 | 行政诉讼(未经复议直接起诉 | 复议后起诉)."""
-    tables = load_template().standard.tables
+    tables = load_template(lang).standard.tables
     look = tables.wide
     lay = SheetLayout(fmt, section, table, landscape=look.orientation == "landscape")
     ncols = len(table.columns)

@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt
 
 from convert.atomic import atomic_output
 from convert.checks.catalogue import text
-from convert.checks.verdict import state_label
+from convert.checks.verdict import FAIL, state_label
 from convert.merge_model import ERROR, NOTE, REVIEW, MergeRow
 from convert.notice import REFUSED, fix_for
 from convert.outputs.layout import row_height
@@ -106,7 +106,6 @@ def write_overview(
 ) -> Path:
     """Write the overview: one row per notice (with a link to it), one per report that could not be read."""
     look = load_template().notice.overview
-    standard = load_template().standard
     col = {c.key: i for i, c in enumerate(look.columns)}
     widths = {c.key: c.width for c in look.columns}
     sep = look.separator
@@ -145,7 +144,7 @@ def write_overview(
             r += 1
         for n, (path_, error) in enumerate(refused, start=len(written) + 1):
             message = text("problem-refused", error=error)
-            cells = {"number": n, "source": path_, "status": standard.check.fail, "problems": message}
+            cells = {"number": n, "source": path_, "status": state_label(FAIL), "problems": message}
             _row(ws, r, col, cells, styles)
             write_string(ws, r, col["file"], REFUSED, styles.key)
             ws.set_row(r, row_height(message, widths["problems"], look.line_height, look.min_height))

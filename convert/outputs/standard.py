@@ -19,7 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from convert import __version__
 from convert.checks.positions import describe
-from convert.checks.verdict import doubtful
+from convert.checks.verdict import FAIL, PASS, REVIEW, doubtful, state_label
 from convert.formats import Format, Section, load_format
 from convert.outputs.layout import (
     CUSTOM_KIND,
@@ -59,6 +59,11 @@ def money_decimals(value: Decimal) -> int:
 def money_format(decimals: int) -> str:
     """Return the number format that shows a money value with its printed decimals."""
     return "0." + "0" * decimals if decimals else "0"
+
+
+def result_words() -> tuple[str, str, str]:
+    """Return the words of a check's results, passed, failed and to review: the verdict's, in the current language."""
+    return state_label(PASS), state_label(FAIL), state_label(REVIEW)
 
 
 def cached(content: CellContent) -> Value:
@@ -457,7 +462,8 @@ def _write_check_sheet(
         ws.set_column(c, c, column.width)
         write_string(ws, 0, c, column.header, styles.header)
     counts = {"meta_check_failures": 0, "meta_check_unchecked": 0}
-    tally = {check.fail: "meta_check_failures", check.incomplete: "meta_check_unchecked"}
+    ok, bad, blank = result_words()
+    tally = {bad: "meta_check_failures", blank: "meta_check_unchecked"}
     row = 1
 
     # The rules read what the report printed: a computed cell's reported total, like the record.
@@ -491,13 +497,14 @@ def _write_check_sheet(
             max(row_height(t, widths[k] / ratio[k], check.line_height * ratio[k], check.min_height) for t, k in texts),
         )
 
-    equations, reported = _check_rows(check, fmt.version, tuple(refs.items()), tuple(reported_refs.items()))
+    equations, reported = _check_rows(
+        check, (ok, bad, blank), fmt.version, tuple(refs.items()), tuple(reported_refs.items())
+    )
     for rule, title, position, lefts, rights, f_left, f_right, f_result in equations:
         keys = [*lefts, *rights]
         left = sum_values(val(k) for k in lefts)
         right = sum_values(val(k) for k in rights)
-        blank = any(val(k) is None for k in keys)
-        result = check.incomplete if blank else (check.pass_ if left == right else check.fail)
+        result = blank if any(val(k) is None for k in keys) else (ok if left == right else bad)
         if result in tally:
             counts[tally[result]] += 1
         write_string(ws, row, col["rule"], rule, styles.key)
@@ -513,7 +520,7 @@ def _write_check_sheet(
         row += 1
     for key, f_left, f_right, f_result, text in reported:
         rep, comp = reported_values[key], values[key]
-        result = check.incomplete if rep is None else (check.pass_ if rep == comp else check.fail)
+        result = blank if rep is None else (ok if rep == comp else bad)
         if result in tally:
             counts[tally[result]] += 1
         write_string(ws, row, col["rule"], REPORTED_RULE, styles.key)
@@ -527,7 +534,7 @@ def _write_check_sheet(
         row += 1
     result_col = col["result"]
     rng = f"{xl_rowcol_to_cell(1, result_col)}:{xl_rowcol_to_cell(max(row - 1, 1), result_col)}"
-    for value, look in ((check.fail, styles.mismatch), (check.incomplete, styles.review), (check.pass_, styles.ok)):
+    for value, look in ((bad, styles.mismatch), (blank, styles.review), (ok, styles.ok)):
         ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look})
     ws.freeze_panes(1, 0)
     ws.repeat_rows(0)
@@ -568,13 +575,14 @@ REPORTED_RULE = "reported-total"
 @lru_cache(maxsize=16)
 def _check_rows(
     check: CheckSheet,
+    words: tuple[str, str, str],
     version: str,
     refs_items: tuple[tuple[str, str], ...],
     reported_items: tuple[tuple[str, str], ...],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, str, str, str]]]:
-    """The check sheet's rows without their values: rules, titles and formulas depend only on the layout."""
+    """The check sheet's rows without their values: rules, titles and formulas depend only on the layout and words."""
     fmt = load_format(version)
-    ok, bad, blank = check.pass_, check.fail, check.incomplete
+    ok, bad, blank = words
     refs, reported_refs = dict(refs_items), dict(reported_items)
     titles = {r.id: r.title for r in fmt.rules}
 
@@ -626,6 +634,7 @@ def _write_cover(
     std = load_template().standard
     cover = std.cover
     check = std.check
+    ok, bad, review = result_words()
     fmt = meta.fmt
     page_setup(ws, meta, landscape=std.print.cover == "landscape")
     for c, width in enumerate(cover.widths):
@@ -658,19 +667,19 @@ def _write_cover(
         next_row[item.place] += 1
     here = {name: _abs(r, 1) for name, (_, r) in rows.items()}
     result = xl_rowcol_to_cell(1, check.col("result"), col_abs=True)[:-1]
-    results = f"{_quote(std.check_sheet)}!{result}:{result}"
+    column = f"{_quote(std.check_sheet)}!{result}:{result}"
     formulas = {
-        "meta_check_failures": f'=COUNTIF({results},"{check.fail}")',
-        "meta_check_unchecked": f'=COUNTIF({results},"{check.incomplete}")',
+        "meta_check_failures": f'=COUNTIF({column},"{bad}")',
+        "meta_check_unchecked": f'=COUNTIF({column},"{review}")',
         "meta_blank_tables": blank_formula,
         "meta_verdict": (
-            f'=IF({here["meta_check_failures"]}>0,"{check.fail}",IF({here["meta_check_unchecked"]}'
-            f'+{here["meta_blank_tables"]}+{here["meta_doubts"]}>0,"{check.incomplete}","{check.pass_}"))'
+            f'=IF({here["meta_check_failures"]}>0,"{bad}",IF({here["meta_check_unchecked"]}'
+            f'+{here["meta_blank_tables"]}+{here["meta_doubts"]}>0,"{review}","{ok}"))'
         ),
     }
     failed = counts["meta_check_failures"] > 0
     unsure = counts["meta_check_unchecked"] + counts["meta_blank_tables"] + counts["meta_doubts"] > 0
-    values["meta_verdict"] = check.fail if failed else (check.incomplete if unsure else check.pass_)
+    values["meta_verdict"] = bad if failed else (review if unsure else ok)
     for item in cover.fields:
         sheet, row = rows[item.name]
         name = item.name
@@ -682,13 +691,10 @@ def _write_cover(
             sheet.write_formula(row, 1, formulas[name], styles.verdict, values[name])
             sheet.set_row(row, max(cover.verdict_height, height))
             cell = _abs(row, 1)
-            for value, look in ((check.fail, styles.mismatch), (check.incomplete, styles.review)):
+            for value, look in ((bad, styles.mismatch), (review, styles.review), (ok, styles.ok)):
                 sheet.conditional_format(
                     cell, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": look}
                 )
-            sheet.conditional_format(
-                cell, {"type": "cell", "criteria": "==", "value": f'"{check.pass_}"', "format": styles.ok}
-            )
         elif name in formulas:
             sheet.write_formula(row, 1, formulas[name], styles.number, values[name])
             sheet.set_row(row, height)
@@ -770,6 +776,7 @@ __all__ = [
     "cached",
     "money_decimals",
     "money_format",
+    "result_words",
     "write_table_sheet",
     "write_workbook",
 ]

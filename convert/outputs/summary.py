@@ -27,7 +27,7 @@ from convert.outputs.printing import (
     print_chunks,
     printable,
 )
-from convert.outputs.standard import Meta, Styles, build_workbook, page_setup
+from convert.outputs.standard import Meta, Styles, build_workbook, page_setup, result_words
 from convert.outputs.template import Summary, load_template, resolve_styles
 from convert.outputs.xlsxfast import FastWorkbook, number_writer, write_atomically, write_string
 from convert.record import Value, Warning_
@@ -311,8 +311,8 @@ class _Styles:
 
 def _status(row: MergeRow) -> str:
     """Return the row's verdict in the workbook's words: 通过, 不通过 or 待核."""
-    check = load_template().standard.check
-    return {"pass": check.pass_, "fail": check.fail}.get(row.state, check.incomplete)
+    ok, bad, review = result_words()
+    return {"pass": ok, "fail": bad}.get(row.state, review)
 
 
 def _set_widths(ws: Worksheet, widths: list[float]) -> None:
@@ -355,7 +355,7 @@ def _write_detail(
     fixed = len(fixed_cols)
     at = {c.key: i for i, c in enumerate(fixed_cols)}
     last_col = fixed + len(cols) - 1
-    fail = load_template().standard.check.fail
+    _, fail, review = result_words()
     # A streaming sheet (flat memory): every row is written whole and in order, so no merge spans rows.
     write_string(ws, 0, 0, detail.title.format(sheet=name.removeprefix(texts.prefix)), st.title)
     ws.set_row(1, detail.label_height)
@@ -437,7 +437,6 @@ def _write_detail(
     ws.freeze_panes(HEADER_ROWS, 1)
     ws.autofilter(3, 0, max(r - 1, 3), last_col)
     status = at["status"]
-    review = load_template().standard.check.incomplete
     for word, look in ((fail, st.bad), (review, st.review)):
         ws.conditional_format(
             HEADER_ROWS,
@@ -499,7 +498,7 @@ def _write_check_detail(
 ) -> None:
     """One row per problem of each report (its columns repeated), one for a report without any, one per refused input."""
     checks = texts.checks
-    check = load_template().standard.check
+    _, fail, review = result_words()
     kinds = {"error": checks.kinds.error, "review": checks.kinds.review, "note": checks.kinds.note}
     col = {c.key: i for i, c in enumerate(checks.columns)}
     widths = {c.key: c.width for c in checks.columns}
@@ -555,7 +554,7 @@ def _write_check_detail(
         cells = {"source": path, "status": texts.refused, "kind": kinds["error"], "message": error, "code": REFUSED}
         blocks.append((r, put(cells)))
     status = col["status"]
-    looks = ((check.fail, st.bad), (texts.refused, st.bad), (check.incomplete, st.review))
+    looks = ((fail, st.bad), (texts.refused, st.bad), (review, st.review))
     for value, look in looks:
         ws.conditional_format(
             1,
@@ -601,7 +600,7 @@ def _write_compare(
 ) -> None:
     """Each agency of the total year beside its previous year: 本年新收 then and now, the change, the carry-over."""
     look = texts.compare
-    check = load_template().standard.check
+    ok, fail, _ = result_words()
     col = {c.key: i for i, c in enumerate(look.columns)}
     ws = wb.add_worksheet(texts.compare_sheet_name[:31])
     write_string(ws, 0, 0, look.title.format(year=year, previous=(year or 1) - 1), styles.title)
@@ -637,7 +636,7 @@ def _write_compare(
             "" if change is None else _number(change),
         )
         breaks = [p for p in row.problems if p.code.startswith("carry-over")]
-        carry = look.no_previous if before is None else (check.fail if breaks else check.pass_)
+        carry = look.no_previous if before is None else (fail if breaks else ok)
         write_string(ws, r, col["carry"], carry, styles.result)
         detail = texts.checks.cell_separator.join(look.problem.format(where=p.where, message=p.message) for p in breaks)
         write_string(ws, r, col["detail"], detail, styles.label)
@@ -645,7 +644,7 @@ def _write_compare(
         ws.set_row(r, row_height(detail, width, texts.checks.line_height, texts.checks.min_height))
         r += 1
     rng = f"{xl_rowcol_to_cell(2, col['carry'])}:{xl_rowcol_to_cell(max(r - 1, 2), col['carry'])}"
-    ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{check.fail}"', "format": st.bad})
+    ws.conditional_format(rng, {"type": "cell", "criteria": "==", "value": f'"{fail}"', "format": st.bad})
     ws.freeze_panes(2, 1)
     page_setup(ws, meta, landscape=texts.print.compare == "landscape")
     ws.repeat_rows(1)
@@ -682,15 +681,15 @@ def _write_charts(
     limited = look.limited.format(limit=look.limit) if len(rows) > look.limit else ""
     note = look.title_note.format(year=year, limited=limited)
     cats = [sheet, 1, 0, n, 0]
-    column_of = {s.name: c for c, s in enumerate(look.series, start=1)}
+    column_of = {s.id: c for c, s in enumerate(look.series, start=1)}
     height = min(look.max_height, max(look.min_height, look.agency_height * n + look.height_margin))
     # Rows of the default height a chart covers (20 pixels each), and a page break before each chart.
     span = math.ceil(height / (DEFAULT_ROW_PT * 4 / 3)) + 1
     at, breaks = n + 2, []
     for spec in look.charts:
         ch = wb.add_chart({"type": spec.type, **({"subtype": spec.subtype} if spec.subtype else {})})
-        for name in spec.series:
-            c = column_of[name]
+        for series_id in spec.series:
+            c = column_of[series_id]
             ch.add_series({"name": [sheet, 0, c], "categories": cats, "values": [sheet, 1, c, n, c]})
         ch.set_title({"name": spec.title + note, "name_font": {"name": look.title_font, "size": look.title_size}})
         ch.set_size({"width": look.width, "height": height})

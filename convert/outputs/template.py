@@ -7,12 +7,19 @@ import tomllib
 import types
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from functools import cache
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
+from convert.checks.catalogue import language, languages
 from convert.errors import FormatDataError
 from convert.formats import templates_dir
 
 LAYOUT_FILE = "layout.toml"
+
+# A text of the tool's own (a label, a heading, a note): one per language of the catalogue in the file
+# ({ zh = "封面", en = "Cover" }); a loaded template holds the one of its language. A plain str is the same in
+# every language: a look (a font, a key) or the official form's own words (format.toml's, as printed).
+TEXT = "text"
+Text = Annotated[str, TEXT]
 
 # The xlsxwriter format properties a style may set (the ones our workbooks use; more can be added).
 STYLE_PROPERTIES = {
@@ -36,7 +43,7 @@ STYLE_PROPERTIES = {
 
 
 def _text(*names: str) -> Any:
-    """A required text field that may use these {placeholders} (checked when loaded)."""
+    """A required field that may use these {placeholders} (checked when loaded, in every language)."""
     return field(metadata={"placeholders": names})
 
 
@@ -103,8 +110,8 @@ def _check_styles(styles: Any, where: str) -> None:
 class Properties:
     """The document properties."""
 
-    keywords: str
-    comments: str = _text("version", "format")
+    keywords: Text
+    comments: Text = _text("version", "format")
 
 
 @dataclass(frozen=True)
@@ -138,9 +145,9 @@ class Print:
     check: str
     text: str
     spare_column: float
-    header: str = _text("agency", "year")
-    footer: str = _text("agency", "year")
-    year: str = _text("year")
+    header: Text = _text("agency", "year")
+    footer: Text = _text("agency", "year")
+    year: Text = _text("year")
 
     def check_values(self, where: str) -> None:
         """Orientation is portrait or landscape."""
@@ -214,7 +221,7 @@ class BlockTable:
     """The look of 二-like table sheets."""
 
     orientation: str
-    corner: str
+    corner: str  # the official form's own word (信息内容): the same in every language
     label_width: float
     column_width: float
     group_height: float
@@ -244,8 +251,8 @@ class Tables:
     """The table sheets."""
 
     title_height: float
-    reported_header: str
-    reported_row_suffix: str
+    reported_header: Text
+    reported_row_suffix: Text
     label_line_height: float
     label_min_height: float
     grid: GridTable
@@ -261,8 +268,8 @@ class TextSheet:
     heading_height: float
     line_height: float
     min_height: float
-    preface_heading: str
-    continued: str
+    preface_heading: Text
+    continued: Text
 
 
 @dataclass(frozen=True)
@@ -271,10 +278,10 @@ class Validation:
 
     validate: str
     criteria: str
-    input_title: str
-    input_message: str
-    error_title: str
-    error_message: str
+    input_title: Text
+    input_message: Text
+    error_title: Text
+    error_message: Text
     # Whole numbers stay whole: xlsxwriter writes the number as given (0, not 0.0).
     value: int | float | None = None
     minimum: int | float | None = None
@@ -309,7 +316,7 @@ class Column:
     """A sheet column: what it holds (key), its header and width."""
 
     key: str
-    header: str
+    header: Text
     width: float
 
 
@@ -318,15 +325,12 @@ class CheckSheet:
     """The check sheet."""
 
     columns: tuple[Column, ...]
-    # Pass/fail texts are also written into the live formulas (IF(...,"通过","不通过")).
-    pass_: str
-    fail: str
-    incomplete: str
-    blank: str
-    reported_title: str
+    # The results are the verdict's words of the catalogue (verdict-pass …), also inside the live formulas.
+    blank: Text
+    reported_title: Text
     line_height: float
     min_height: float
-    reported_cells: str = _text("reported", "computed")
+    reported_cells: Text = _text("reported", "computed")
 
     KEYS = ("rule", "title", "where", "left", "right", "result", "cells")
 
@@ -344,10 +348,10 @@ class CoverField:
     """A cover field: its defined name, its printed label, where it goes and a note beside it."""
 
     name: str
-    label: str
+    label: Text
     # "cover", or "provenance": the last sheet, off the printed cover (source file, tool, revision).
     place: str = "cover"
-    note: str = ""
+    note: Text = ""
 
     def check_values(self, where: str) -> None:
         """The place is the cover or the provenance sheet."""
@@ -359,8 +363,8 @@ class CoverField:
 class CoverBlock:
     """A titled block of text rows on the cover."""
 
-    heading: str
-    columns: tuple[str, ...]
+    heading: Text
+    columns: tuple[Text, ...]
 
     def check_values(self, where: str) -> None:
         """Three columns, as the cover has."""
@@ -382,7 +386,7 @@ class Cover:
     extra: CoverBlock
     warnings: CoverBlock
     tool: str = _text("version")
-    block_heading: str = _text("heading", "count")
+    block_heading: Text = _text("heading", "count")
 
     NAMES = (
         "meta_title",
@@ -420,10 +424,10 @@ class Cover:
 class Standard:
     """The standard workbook of one report."""
 
-    cover_sheet: str
-    check_sheet: str
-    provenance_sheet: str
-    default_title: str
+    cover_sheet: Text
+    check_sheet: Text
+    provenance_sheet: Text
+    default_title: Text
     properties: Properties
     print: Print
     styles: StandardStyles
@@ -443,20 +447,20 @@ class Standard:
 class SummaryNotes:
     """The paragraphs of the summary's overview."""
 
-    unknown_years: str
-    separator: str
-    by_year: str
-    order_pinyin: str
-    merged: str = _text("count", "years", "versions")
-    totals: str = _text("year", "count", "prefix")
-    mixed: str = _text("version")
-    crosswalk: str = _text("note", "label")
-    refused: str = _text("count", "warnings", "check_sheet")
-    order_manifest: str = _text("manifest")
-    same_report: str = _text("count", "check_sheet")
-    conflicts: str = _text("count", "check_sheet")
-    dropped: str = _text("count", "check_sheet")
-    carry_over: str = _text("count", "check_sheet")
+    unknown_years: Text
+    separator: Text
+    by_year: Text
+    order_pinyin: Text
+    merged: Text = _text("count", "years", "versions")
+    totals: Text = _text("year", "count", "prefix")
+    mixed: Text = _text("version")
+    crosswalk: Text = _text("note", "label")
+    refused: Text = _text("count", "warnings", "check_sheet")
+    order_manifest: Text = _text("manifest")
+    same_report: Text = _text("count", "check_sheet")
+    conflicts: Text = _text("count", "check_sheet")
+    dropped: Text = _text("count", "check_sheet")
+    carry_over: Text = _text("count", "check_sheet")
 
 
 @dataclass(frozen=True)
@@ -468,11 +472,11 @@ class Detail:
     label_line_height: float
     column_width: float
     group_separator: str
-    ungrouped: str
+    ungrouped: Text
     columns: tuple[Column, ...]
-    title: str = _text("sheet")
-    group_subtotal: str = _text("group")
-    year_subtotal: str = _text("year")
+    title: Text = _text("sheet")
+    group_subtotal: Text = _text("group")
+    year_subtotal: Text = _text("year")
 
     KEYS = ("agency", "year", "format", "source", "status")
 
@@ -485,9 +489,9 @@ class Detail:
 class Kinds:
     """The words for a problem's kind: to correct, to verify, for reference."""
 
-    error: str
-    review: str
-    note: str
+    error: Text
+    review: Text
+    note: Text
 
 
 @dataclass(frozen=True)
@@ -497,14 +501,14 @@ class Checks:
     columns: tuple[Column, ...]
     kinds: Kinds
     max_problems: int
-    cell_separator: str
+    cell_separator: Text
     line_height: float
     min_height: float
-    more: str = _text("count")
-    same_report: str = _text("file")
-    conflict: str = _text("file", "count", "cells")
-    conflict_cell: str = _text("where", "this", "other")
-    dropped: str = _text("file", "kept")
+    more: Text = _text("count")
+    same_report: Text = _text("file")
+    conflict: Text = _text("file", "count", "cells")
+    conflict_cell: Text = _text("where", "this", "other")
+    dropped: Text = _text("file", "kept")
 
     KEYS = ("agency", "year", "format", "source", "status", "kind", "where", "message", "actual", "expected", "code")
 
@@ -519,9 +523,10 @@ class Checks:
 
 @dataclass(frozen=True)
 class Series:
-    """A chart data column: the sum of cell keys, or of the requests rows starting with a prefix."""
+    """A chart data column: the sum of cell keys, or of the requests rows starting with a prefix; charts name it by id."""
 
-    name: str
+    id: str
+    name: Text
     keys: tuple[str, ...] = ()
     rows: str = ""
 
@@ -537,8 +542,8 @@ class Chart:
 
     type: str
     subtype: str
-    title: str
-    series: tuple[str, ...]
+    title: Text
+    series: tuple[str, ...]  # the series' ids
 
 
 @dataclass(frozen=True)
@@ -546,7 +551,7 @@ class ChartSheet:
     """The charts sheet."""
 
     limit: int
-    agency_header: str
+    agency_header: Text
     agency_width: float
     title_font: str
     title_size: int
@@ -559,12 +564,12 @@ class ChartSheet:
     legend: str
     series: tuple[Series, ...]
     charts: tuple[Chart, ...]
-    title_note: str = _text("year", "limited")
-    limited: str = _text("limit")
+    title_note: Text = _text("year", "limited")
+    limited: Text = _text("limit")
 
     def check_values(self, where: str) -> None:
         """Charts name known series."""
-        names = [s.name for s in self.series]
+        names = [s.id for s in self.series]
         for i, chart in enumerate(self.charts):
             unknown = [s for s in chart.series if s not in names]
             if unknown:
@@ -575,12 +580,12 @@ class ChartSheet:
 class Compare:
     """The sheet comparing each agency's year with its previous one: 本年新收 and the carry-over."""
 
-    sheet: str
+    sheet: Text
     key: str
     columns: tuple[Column, ...]
-    no_previous: str
-    title: str = _text("year", "previous")
-    problem: str = _text("where", "message")
+    no_previous: Text
+    title: Text = _text("year", "previous")
+    problem: Text = _text("where", "message")
 
     KEYS = ("agency", "previous", "current", "change", "carry", "detail")
 
@@ -631,13 +636,14 @@ class SummaryStyles:
 class Summary:
     """The summary workbook of many reports."""
 
-    prefix: str
+    prefix: Text
+    # The detail sheets' names after the prefix: the section sheets' names of format.toml, in every language.
     proactive_sheet: str
     requests_sheet: str
     appeals_sheet: str
-    check_sheet: str
-    chart_sheet: str
-    refused: str
+    check_sheet: Text
+    chart_sheet: Text
+    refused: Text
     notes: SummaryNotes
     detail: Detail
     checks: Checks
@@ -645,10 +651,10 @@ class Summary:
     chart: ChartSheet
     print: SummaryPrint
     styles: SummaryStyles
-    proactive_version_sheet: str = _text("version")
-    title: str = _text("year", "count")
-    agency: str = _text("count")
-    source: str = _text("count")
+    proactive_version_sheet: Text = _text("version")
+    title: Text = _text("year", "count")
+    agency: Text = _text("count")
+    source: Text = _text("count")
 
     @property
     def check_sheet_name(self) -> str:
@@ -685,14 +691,14 @@ class Annotate:
 class NoticeOverview:
     """The overview workbook: one row per notice."""
 
-    sheet: str
+    sheet: Text
     orientation: str
     columns: tuple[Column, ...]
     max_problems: int
-    separator: str
+    separator: Text
     line_height: float
     min_height: float
-    title: str = _text("count")
+    title: Text = _text("count")
 
     KEYS = ("number", "agency", "year", "source", "status", "errors", "reviews", "problems", "file", "reply")
 
@@ -730,22 +736,55 @@ class Template:
 
 
 @cache
-def load_template() -> Template:
-    """Return the workbook template (loaded and checked once per process)."""
+def _raw() -> dict[str, Any]:
     path = templates_dir() / LAYOUT_FILE
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise FormatDataError("format-data-unreadable", path=str(path), detail=str(exc)) from exc
-    return parse_template(raw, LAYOUT_FILE)
 
 
-def parse_template(raw: dict[str, Any], name: str = LAYOUT_FILE) -> Template:
-    """Check the template's data (every key known and present, values of the right type) and type it."""
+@cache
+def _template(lang: str) -> Template:
+    return parse_template(_raw(), LAYOUT_FILE, lang)
+
+
+def load_template(lang: str | None = None) -> Template:
+    """Return the workbook template with its texts in a language (default: the current one), checked once."""
+    return _template(lang or language())
+
+
+def all_templates() -> tuple[Template, ...]:
+    """Return the template in every language, the current one first: a workbook reads back whoever wrote it."""
+    current = language()
+    return tuple(load_template(lang) for lang in sorted(languages(), key=lambda lang: lang != current))
+
+
+def clear_cache() -> None:
+    """Forget the loaded templates (a test that swaps layout.toml)."""
+    _raw.cache_clear()
+    _template.cache_clear()
+
+
+def parse_template(raw: dict[str, Any], name: str = LAYOUT_FILE, lang: str | None = None) -> Template:
+    """Check the template's data (every key known and present, values of the right type, every text in every
+    language) and type it, with its texts in lang (default: the current language)."""
+    langs = languages()
+    lang = lang or language()
+    if lang not in langs:
+        raise _bad(f"{name}: no language {lang!r}; the catalogue has {', '.join(langs)}")
     try:
-        return _build(Template, raw, "")
+        return _build(Template, raw, "", _Langs(lang, langs))
     except FormatDataError as exc:
         raise _bad(f"{name}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Langs:
+    """The language a template is built in, and every language a text must have (the catalogue's)."""
+
+    chosen: str
+    every: tuple[str, ...]
 
 
 def _bad(problem: str) -> FormatDataError:
@@ -753,16 +792,15 @@ def _bad(problem: str) -> FormatDataError:
     return FormatDataError("format-data-invalid", problem=problem)
 
 
-def _toml_name(name: str) -> str:
-    # A field named after a Python keyword carries a trailing underscore (pass_ is "pass" in the file).
-    return name.removesuffix("_")
+def _is_text(tp: Any) -> bool:
+    return get_origin(tp) is Annotated and TEXT in get_args(tp)[1:]
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
+def _build(cls: type, raw: Any, where: str, langs: _Langs) -> Any:
     if not isinstance(raw, dict):
         raise _bad(f"{where or 'the file'}: expected a table")
-    hints = get_type_hints(cls)
-    known = {_toml_name(f.name): f for f in fields(cls)}
+    hints = get_type_hints(cls, include_extras=True)
+    known = {f.name: f for f in fields(cls)}
     unknown = [k for k in raw if k not in known]
     if unknown:
         raise _bad(f"{where or 'the file'}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
@@ -773,9 +811,11 @@ def _build(cls: type, raw: Any, where: str) -> Any:
             if f.default is MISSING and f.default_factory is MISSING:
                 raise _bad(f"{at}: missing")
             continue
-        value = _value(hints[f.name], raw[key], at)
+        value = _value(hints[f.name], raw[key], at, langs)
         if "placeholders" in f.metadata:
-            _check_placeholders(value, f.metadata["placeholders"], at)
+            # Every language's text, not only the one built: a workbook in another language must not break.
+            for text in raw[key].values() if _is_text(hints[f.name]) else (value,):
+                _check_placeholders(text, f.metadata["placeholders"], at)
         values[f.name] = value
     obj = cls(**values)
     check = getattr(obj, "check_values", None)
@@ -784,7 +824,9 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     return obj
 
 
-def _value(tp: Any, raw: Any, where: str) -> Any:
+def _value(tp: Any, raw: Any, where: str, langs: _Langs) -> Any:
+    if _is_text(tp):
+        return _localised(raw, where, langs)
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         if raw is None:
@@ -792,25 +834,41 @@ def _value(tp: Any, raw: Any, where: str) -> Any:
         options = [a for a in get_args(tp) if a is not type(None)]
         for inner in options[:-1]:
             try:
-                return _value(inner, raw, where)
+                return _value(inner, raw, where, langs)
             except FormatDataError:
                 continue
-        return _value(options[-1], raw, where)
+        return _value(options[-1], raw, where, langs)
     if isinstance(tp, type) and hasattr(tp, "from_toml"):
         return tp.from_toml(raw, where)
     if is_dataclass(tp):
-        return _build(tp, raw, where)  # type: ignore[arg-type]
+        return _build(tp, raw, where, langs)  # type: ignore[arg-type]
     if origin is tuple:
         if not isinstance(raw, list):
             raise _bad(f"{where}: expected a list")
         inner = get_args(tp)[0]
-        return tuple(_value(inner, item, f"{where}[{i}]") for i, item in enumerate(raw))
+        return tuple(_value(inner, item, f"{where}[{i}]", langs) for i, item in enumerate(raw))
     if origin is dict:
         if not isinstance(raw, dict):
             raise _bad(f"{where}: expected a table")
         inner = get_args(tp)[1]
-        return {k: _value(inner, v, f"{where}.{k}") for k, v in raw.items()}
+        return {k: _value(inner, v, f"{where}.{k}", langs) for k, v in raw.items()}
     return _scalar(tp, raw, where)
+
+
+def _localised(raw: Any, where: str, langs: _Langs) -> str:
+    """Return a text's words in the chosen language, after checking it has words in every language."""
+    example = ", ".join(f'{lang} = "…"' for lang in langs.every)
+    if not isinstance(raw, dict):
+        raise _bad(f"{where}: expected a text in each language, {{ {example} }}; found {raw!r}")
+    missing = [lang for lang in langs.every if lang not in raw]
+    if missing:
+        raise _bad(f"{where}: missing the {', '.join(missing)} text")
+    unknown = [k for k in raw if k not in langs.every]
+    if unknown:
+        raise _bad(f"{where}: unknown language(s) {', '.join(unknown)}; known: {', '.join(langs.every)}")
+    for lang in langs.every:
+        _scalar(str, raw[lang], f"{where}.{lang}")
+    return str(raw[langs.chosen])
 
 
 def _scalar(tp: type, raw: Any, where: str) -> Any:
@@ -856,6 +914,9 @@ __all__ = [
     "Style",
     "Summary",
     "Template",
+    "Text",
+    "all_templates",
+    "clear_cache",
     "load_template",
     "parse_template",
     "resolve_styles",
