@@ -10,7 +10,9 @@ from typing import Any
 from convert.errors import NotAReportError
 from convert.formats import Format, Section, heading_words, known_versions, load_format, normalize, version_for_year
 from convert.inputs.base import Line
+from convert.parse.excerpts import SourceLines
 from convert.parse.grouping import quoted, table_name
+from convert.parse.rows import Cell
 from convert.parse.table import TableReader
 from convert.parse.title import agency_and_year, title_and_preface
 from convert.record import Record
@@ -21,13 +23,14 @@ def parse_report(text: str, source: dict[str, Any] | None = None) -> Record:
     from convert.inputs.text import document
 
     doc = document(text, source)
-    return parse_lines(doc.lines, doc.source, doc.text)
+    return parse_lines(doc.lines, doc.source, doc.text, doc.numbered)
 
 
-def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = None) -> Record:
+def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = None, numbered: bool = False) -> Record:
     """Read a report's lines of cells, from any kind of input, into a record; refuse what is not an annual report.
 
     text: the whole document's words, where the format's marker words are looked for (default: the lines' words).
+    numbered: whether the lines' numbers are the file's own (a text file), which warnings then tell.
     """
     source = dict(source)
     if text is None:
@@ -43,7 +46,9 @@ def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = No
         if section.kind == "text" and section.key in spans:
             start, end = spans[section.key]
             record.text[section.key] = [line.text for line in lines[start + 1 : end] if not line.blank]
-    _read_tables(lines, fmt, spans, record)
+    # Every kind's lines reach the reader here: what a warning quotes of the input comes from them.
+    quoted_lines = SourceLines(lines, numbered)
+    rows = _read_tables(lines, fmt, spans, record, quoted_lines)
     for section in fmt.sections:
         if section.key not in spans:
             record.warn("missing-section", {"number": section.number, "heading": section.heading}, section.key)
@@ -51,21 +56,31 @@ def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = No
     if version_note:
         record.warn("format-uncertain", {"case": version_note}, "format")
     _decide_version_by_year(record, version_note)
-    _warn_rule_failures(record, fmt)
+    _warn_rule_failures(record, fmt, rows, quoted_lines)
     return record
 
 
-def _read_tables(lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int]], record: Record) -> None:
-    """Read every table in its section (or, its heading not found, anywhere); refuse a document without them."""
+def _read_tables(
+    lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int]], record: Record, source: SourceLines
+) -> dict[str, list[Cell]]:
+    """Read every table in its section (or, its heading not found, anywhere); refuse a document without them.
+
+    Return the cells of each row read (table.row → its label and cells).
+    """
     found_tables = 0
+    rows: dict[str, list[Cell]] = {}
     for key, table in fmt.tables.items():
+        heading = None
         if key in spans:
             start, end = spans[key]
             body, strict = lines[start + 1 : end], True
+            heading = Cell(lines[start].text, lines[start].no)
         else:
             body, strict = lines, False
-        if TableReader(fmt, table, record, strict).read(body):
+        reader = TableReader(fmt, table, record, strict, source, heading)
+        if reader.read(body):
             found_tables += 1
+            rows.update((f"{key}.{row}", cells) for row, cells in reader.read_rows.items())
         elif key not in spans:
             section = fmt.section(key)
             if not spans:
@@ -73,6 +88,7 @@ def _read_tables(lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int
             raise NotAReportError("no-table", number=section.number, heading=section.heading)
     if not spans and not found_tables:
         raise NotAReportError("not-a-report")
+    return rows
 
 
 def detect_version(text: str) -> tuple[str, str]:
@@ -144,13 +160,18 @@ def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str,
     return {key: (start, next((s for s in starts if s > start), len(lines))) for key, start in chosen.items()}
 
 
-def _warn_rule_failures(record: Record, fmt: Format) -> None:
+def _warn_rule_failures(record: Record, fmt: Format, rows: dict[str, list[Cell]], source: SourceLines) -> None:
+    """Warn of each rule the numbers break (quoting the row of the total), and of the totals left unchecked.
+
+    rows: the cells of each row read (table.row), source: the input's lines they are quoted from.
+    """
     from convert.checks import ERROR, check_rules
 
     unchecked: dict[str, list[str]] = {}
     for finding in check_rules(record, fmt):
         if finding.severity == ERROR and finding.code != "non-negative":
-            record.warn("rule-failed", finding.fields, finding.key)
+            row = source.quote(c.line for c in rows.get(".".join(finding.key.split(".")[:2]), []))
+            record.warn("rule-failed", finding.fields, finding.key, [row] if row is not None else [])
         elif finding.code == "missing":
             unchecked.setdefault(finding.key.split(".")[0], []).append(finding.key)
     for table, where in unchecked.items():
