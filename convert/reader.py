@@ -13,7 +13,7 @@ def read_report(path: str | Path) -> Record:
     """Read a report file of any kind convert.inputs reads (text, markdown, HTML, a standard workbook) into a record."""
     from convert.inputs import load
 
-    return to_record(load(Path(path)))
+    return to_record(load(path if isinstance(path, Path) else Path(path)))  # keep a PageImages path
 
 
 def to_record(got: Document | Record) -> Record:

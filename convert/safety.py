@@ -75,6 +75,8 @@ class Limits:
     max_pdf_pages: int = 200
     max_pdf_seconds: int = 15
     max_pdf_memory_bytes: int = 512 * MB
+    # A scanned report (pictures, a PDF without text) is read with OCR at a few seconds a page.
+    max_scan_pages: int = 60
 
 
 DEFAULT_LIMITS = Limits()

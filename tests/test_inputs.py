@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from convert import inputs
+from convert.checks.catalogue import text
 from convert.cli import app
 from convert.errors import UnreadableInputError, UsageError
 from convert.inputs import Document, Kind, Probe, identify, load, select
@@ -44,10 +45,9 @@ def ole(*streams: str) -> bytes:
 
 PPTX = zip_bytes({"ppt/presentation.xml": b"<p/>"})
 
-# What each recognised-but-unread kind of file is told, whatever its name: (kind, bytes, the refusal).
+# What each recognised-but-unread kind of file is told, whatever its name: (kind, bytes, the refusal). Pictures are
+# read as scanned pages (tests/test_ocr.py).
 REFUSED = [
-    ("image", PNG, "looks like a PNG image, not a text report"),
-    ("image", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40), "looks like a JPEG image"),
     ("xls", ole("Workbook"), r"old Excel 97-2003 \.xls is not supported"),
     ("xls", ole("EncryptionInfo", "EncryptedPackage"), "workbook is password-protected"),
     ("archive", ole("Something"), r"looks like an old Office file \(\.doc/\.xls\)"),
@@ -108,7 +108,7 @@ def test_a_folder_lists_each_skipped_file_with_its_reason(tmp_path: Path, sample
     assert chosen.inputs() == [folder / "zhuzhen-2019.txt"]
     reasons = {s.path.name: str(s.reason) for s in chosen.skipped}
     assert sorted(reasons) == ["page.png", "records.jsonl", "slides.pptx"]
-    assert reasons["page.png"].startswith("looks like a PNG image, not a text report")
+    assert reasons["page.png"] == text("image-beside-files")  # a page image among reports is no report
     assert reasons["slides.pptx"].startswith("looks like a PowerPoint .pptx presentation")
     assert reasons["records.jsonl"].startswith("looks like JSON data")
 
@@ -132,7 +132,7 @@ def test_a_folder_with_nothing_to_read_says_why(tmp_path: Path) -> None:
     (tmp_path / "scan.png").write_bytes(PNG)
     result = runner.invoke(app, ["convert", str(tmp_path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "Skipped:" in result.stderr and "looks like a PNG image" in result.stderr
+    assert "Skipped:" in result.stderr and text("image-beside-files") in result.stderr
     assert f"Error: folder {tmp_path} holds no report files" in result.stderr
 
 

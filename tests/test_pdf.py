@@ -12,6 +12,7 @@ import json
 import os
 import resource
 import struct
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -24,9 +25,9 @@ from typer.testing import CliRunner
 
 from bench.generate import make_record
 from convert.cli import app
-from convert.errors import NotAReportError, Phrase, UnreadableInputError, UnsafeInputError
+from convert.errors import NianbaoError, NotAReportError, Phrase, UnreadableInputError, UnsafeInputError, UsageError
 from convert.inputs import Document, identify, load, select
-from convert.inputs.pdf_layout import Glyph, PageData, document
+from convert.inputs.pdf_layout import Glyph, NoTextLayer, PageData, document
 from convert.isolate import can_isolate, run_isolated
 from convert.reader import read_report, to_record
 from convert.record import Record
@@ -272,12 +273,11 @@ def test_characters_become_words_as_printed() -> None:
     assert got[2].is_row and not got[0].is_row
 
 
-def test_no_text_layer_is_a_scan() -> None:
+def test_no_text_layer_is_a_scan(english: None) -> None:
     stamp = glyphs("第1页", 100, 385, 9)
     for pages in ([page(1)], [page(1, stamp), page(2, stamp)]):
-        with pytest.raises(
-            UnreadableInputError, match=r"^looks like a scanned PDF \(no text layer\): OCR is not supported yet"
-        ):
+        # The PDF kind reads it with OCR (tests/test_ocr.py).
+        with pytest.raises(NoTextLayer, match=r"^looks like a scanned PDF \(no text layer, \d page\(s\)\)"):
             document(pages, {})
     unmapped = [PageData(1, 300, 400, [], [], unmapped=500)]
     with pytest.raises(UnreadableInputError, match="character map"):
@@ -328,14 +328,16 @@ def test_tables_without_ruling_lines_are_read_from_their_gaps_and_no_wrong_cell_
     assert len(wrong) < 0.25 * len(record.cells)
 
 
-def test_a_pdf_of_an_image_is_refused_as_a_scan(tmp_path: Path) -> None:
+def test_a_pdf_of_an_image_is_refused_as_a_scan(tmp_path: Path, english: None, monkeypatch: pytest.MonkeyPatch) -> None:
     pixels = bytes(range(256)) * 16  # a 64×64 grey picture
     image = stream(
         pixels, b" /Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray /BitsPerComponent 8"
     )
     path = tmp_path / "scan.pdf"
     path.write_bytes(one_page(stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q"), b"/XObject << /Im0 5 0 R >>", {5: image}))
-    refused(path, UnreadableInputError, "looks like a scanned PDF (no text layer)", "OCR is not supported yet")
+    # It is read with OCR (tests/test_ocr.py); without the ocr extra the one line names it.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    refused(path, UsageError, "looks like a scanned PDF (no usable text layer)", "pip install 'nianbao[ocr]'")
     # In a folder a scan is taken like any PDF, so reading it says why it was not read.
     assert select([tmp_path]).files == [path]
 
@@ -368,7 +370,7 @@ def test_damaged_pdfs_are_refused_in_one_line(tmp_path: Path) -> None:
     assert "corrupt PDF" in refused(tmp_path / "garbage.pdf", UnreadableInputError)
 
 
-def test_two_thousand_pages_are_refused_at_once_unless_the_limit_is_raised(tmp_path: Path) -> None:
+def test_two_thousand_pages_are_refused_at_once_unless_the_limit_is_raised(tmp_path: Path, english: None) -> None:
     n = 2000
     kids = b" ".join(b"%d 0 R" % (10 + k) for k in range(n))
     objects = {
@@ -382,8 +384,8 @@ def test_two_thousand_pages_are_refused_at_once_unless_the_limit_is_raised(tmp_p
     start = time.perf_counter()
     message = refused(path, UnsafeInputError, "2000 pages", "200", "--limit max_pdf_pages=2000")
     assert time.perf_counter() - start < 5, message
-    # With the limit raised the pages are read (and hold no text).
-    refused(path, UnreadableInputError, "scanned", limits=Limits(max_pdf_pages=n))
+    # With the limit raised the pages are read, hold no text, and are too many to read with OCR.
+    refused(path, UnsafeInputError, "2000 pages", "max_scan_pages", limits=Limits(max_pdf_pages=n))
 
 
 def deflate_bomb(megabytes: int) -> bytes:
@@ -424,7 +426,8 @@ def test_bombs_are_refused_in_bounded_time_and_memory(tmp_path: Path) -> None:
     for name, data in bombs.items():
         path = tmp_path / name
         path.write_bytes(data)
-        refused(path, UnreadableInputError, limits=small)
+        # The deep array is no bomb to PDFium: its page, without text, is read as a scan (and is no report).
+        refused(path, NianbaoError if name == "nested.pdf" else UnreadableInputError, limits=small)
     # The children that read them stayed under their ceiling: far below 2 GB.
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 2 * 1024 * 1024  # KB
 

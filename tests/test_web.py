@@ -254,6 +254,29 @@ def test_the_page_speaks_english_when_asked(tmp_path: Path, english: None) -> No
     assert not re.search(r"[\u4e00-\u9fff]", page.split("<main>", 1)[1])
 
 
+def test_the_store_pages_work_on_every_store_backend(tmp_path: Path, new_store: str) -> None:
+    # Issue #17: the web page works the same on SQLite and PostgreSQL.
+    from urllib.parse import quote
+
+    from convert.readback import read_workbook
+    from convert.reader import read_report
+    from convert.store import open_store
+
+    record = read_report(SAMPLES / "zhuzhen-2019.txt")
+    with open_store(new_store) as store:
+        store.add(record, author="王芳", reason="首次入库", source_name="zhuzhen-2019.txt", sha256=None)
+    with running(tmp_path, store=new_store) as server:
+        client = Client(server.port)
+        listing = client.get("/store").text
+        history = client.get(f"/store/record?agency={quote('竹镇镇')}&year=2019").text
+        answer = client.get(f"/store/workbook?agency={quote('竹镇镇')}&year=2019")
+    assert "竹镇镇" in listing
+    assert "王芳" in history and "首次入库" in history
+    assert answer.status == 200
+    (tmp_path / "r1.xlsx").write_bytes(answer.body)
+    assert read_workbook(tmp_path / "r1.xlsx").cells == record.cells
+
+
 def test_a_warning_shows_the_source_row_it_came_from_as_text(tmp_path: Path) -> None:
     lines = (SAMPLES / "fenggang-2020.txt").read_text(encoding="utf-8").split("\n")
     at = lines.index("\t政府集中采购")

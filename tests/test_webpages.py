@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.generate import make_record
+from convert.checks.catalogue import text
 from convert.cli import app
 from convert.errors import UnreadableInputError, UnsafeInputError
 from convert.inputs import identify, load, select
@@ -219,10 +220,7 @@ def test_the_folder_saved_beside_a_page_is_skipped_with_one_notice(tmp_path: Pat
     assert chosen.inputs() == [folder / "城关镇年报.htm"]
     assert [(s.path, str(s.reason)) for s in chosen.skipped] == [
         (files, "the pictures and styles a browser or Word saved with 城关镇年报.htm: no report"),
-        (
-            folder / "old.files" / "scan.png",
-            "looks like a PNG image, not a text report: give a .txt, .md, .html or .xlsx file",
-        ),
+        (folder / "old.files" / "scan.png", text("image-beside-files")),
     ]
 
     result = runner.invoke(app, ["read", str(folder), "--jobs", "1"])

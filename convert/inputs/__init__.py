@@ -15,7 +15,7 @@ from pathlib import Path
 
 from convert import safety
 from convert.errors import NianbaoError, NotAReportError, UnreadableInputError, UsageError
-from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, text, workbook, xls
+from convert.inputs import archive, binary, data, doc, docx, image, mht, pdf, scan, text, workbook, xls
 from convert.inputs.base import Document, Kind, Line, Probe
 from convert.record import Record
 from convert.safety import Limits
@@ -40,6 +40,11 @@ KINDS: list[Kind] = [
 def identify(path: str | Path, limits: Limits | None = None) -> Probe:
     """Read a file (refusing missing, odd, oversized or empty files) and find its kind: probe.kind."""
     limits = limits or safety.DEFAULT_LIMITS  # read at call time: --limit may have raised it
+    if isinstance(path, image.PageImages) and path.pages:
+        # Several pictures, one report: probed by its first page, read whole by the image kind.
+        probe = Probe(path, limits, Probe.read_whole(path.pages[0], limits).data)
+        probe.kind = image.KIND
+        return probe
     probe = Probe.read_whole(Path(path), limits)
     if not probe.size:
         raise NotAReportError("file-empty")
@@ -61,6 +66,7 @@ def prepared(paths: Sequence[Path], limits: Limits | None = None, jobs: int = 1)
 
     Enter it before a batch's workers start (jobs: how many cores it may use); reads inside it use what was prepared.
     """
+    scan.configure(len(paths), jobs)
     with doc.prepared(paths, limits or safety.DEFAULT_LIMITS, jobs):
         yield
 
@@ -109,13 +115,27 @@ def select(
     limits = limits or safety.DEFAULT_LIMITS
     chosen = Selection()
     own = _Outputs(outputs)
+    pictures: list[Path] = []  # page images named one after the other: one report
+
+    def flush() -> None:
+        if len(pictures) > 1:
+            chosen.files.append(image.PageImages.of(pictures[0], pictures))
+        else:
+            chosen.files.extend(pictures)
+        pictures.clear()
+
     for raw in paths:
-        path = Path(raw)
-        if not path.is_dir():
+        path = raw if isinstance(raw, image.PageImages) else Path(raw)
+        if not isinstance(path, image.PageImages) and not path.is_dir() and _is_picture(path, limits):
+            pictures.append(path)
+            continue
+        flush()
+        if isinstance(path, image.PageImages) or not path.is_dir():
             chosen.files.append(path)
             continue
         before = len(chosen.files)
         companions = _page_folders(path)
+        scans = _scan_folders(path, limits)
         for folder in companions:
             page = companions[folder]
             chosen.skipped.append(Skipped(folder, UnreadableInputError("skip-page-folder", page=page.name)))
@@ -129,6 +149,11 @@ def select(
             if own.holds(member):
                 chosen.skipped.append(Skipped(member, UsageError("skipped-own-output")))
                 continue
+            if member.parent in scans:
+                pages = scans[member.parent]
+                if member == pages[0]:
+                    chosen.files.append(image.PageImages.of(member.parent, pages))
+                continue  # a page of the folder's one report
             if member.name.startswith("~$"):
                 chosen.skipped.append(Skipped(member, UnreadableInputError("skip-lock-file")))
                 continue
@@ -139,6 +164,7 @@ def select(
                 chosen.skipped.append(Skipped(member, reason))
         if len(chosen.files) == before:
             chosen.empty.append(path)
+    flush()
     return chosen
 
 
@@ -167,6 +193,29 @@ class _Outputs:
         if member.parent not in self._real:
             self._real[member.parent] = os.path.realpath(member.parent)
         return self._real[member.parent] in self.folders
+
+
+def _is_picture(path: Path, limits: Limits) -> bool:
+    """Tell whether a file is a page image (PNG, JPEG, GIF: by its content); an unreadable file is none (reading
+    it will say why), nor a TIFF (a whole scanned document)."""
+    try:
+        return image.is_page(Probe(path, limits))
+    except NianbaoError:
+        return False
+
+
+def _scan_folders(root: Path, limits: Limits) -> dict[Path, list[Path]]:
+    """The folders under root (root too) holding nothing but page images, two or more: each one report's pages, in
+    page order."""
+    files: dict[Path, list[Path]] = {}
+    for member in root.rglob("*"):
+        if member.is_file() and not any(part.startswith(".") for part in member.relative_to(root).parts):
+            files.setdefault(member.parent, []).append(member)
+    out = {}
+    for folder, members in files.items():
+        if len(members) > 1 and all(_is_picture(m, limits) for m in members):
+            out[folder] = sorted(members, key=image.page_order)
+    return out
 
 
 # What browsers and Word name the folder they save beside a web page X.htm: X_files (X.files in Chinese Word).
@@ -199,6 +248,9 @@ def _skip_reason(path: Path, limits: Limits) -> NianbaoError | None:
     except NianbaoError:
         # An unreadable or oversized file may well be a report: take it, so reading it says what is wrong.
         return None
+    if kind is image.KIND and image.is_page(probe):
+        # A folder of page images only is a report (see select); a page image among other files is none.
+        return NotAReportError("image-beside-files")
     if kind.readable:
         return None
     try:

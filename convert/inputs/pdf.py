@@ -15,7 +15,7 @@ from typing import Any
 
 from convert.errors import Phrase, UnreadableInputError, UnsafeInputError, UsageError
 from convert.inputs.base import Document, Kind, Probe
-from convert.inputs.pdf_layout import Glyph, PageData, document
+from convert.inputs.pdf_layout import Glyph, NoTextLayer, PageData, document
 from convert.isolate import run_isolated
 
 # A page of a report holds a few hundred to a few thousand drawing objects (text runs, lines); far more is a bomb.
@@ -43,15 +43,21 @@ def read(probe: Probe) -> Document:
     data = probe.data
     _load_libraries()  # before the fork, so each PDF does not import them again
     source = {"path": str(probe.path), "name": probe.path.name, "sha256": probe.sha256, "layout": "pdf"}
-    return run_isolated(
-        lay_out,
-        data,
-        limits.max_pdf_pages,
-        source,
-        seconds=limits.max_pdf_seconds,
-        memory_bytes=limits.max_pdf_memory_bytes,
-        what=Phrase("the-pdf"),
-    )
+    try:
+        return run_isolated(
+            lay_out,
+            data,
+            limits.max_pdf_pages,
+            source,
+            seconds=limits.max_pdf_seconds,
+            memory_bytes=limits.max_pdf_memory_bytes,
+            what=Phrase("the-pdf"),
+        )
+    except NoTextLayer as exc:
+        # A scan: its pages are pictures, read with OCR (the ocr extra).
+        from convert.inputs import scan
+
+        return scan.read_pdf(data, source, limits, int(exc.fields.get("pages") or 1))
 
 
 KIND = Kind("pdf", detect, read)
@@ -155,7 +161,7 @@ def _page(page: Any, number: int, raw: Any) -> PageData:
     tf = _Transform(left, bottom, right, top, raw.FPDFPage_GetRotation(page.raw))
     glyphs, unmapped = _glyphs(page, tf, raw)
     edges = _edges(page, tf, raw, number)
-    tables = _tables(edges, tf)
+    tables = ruled_cells(edges, tf.width, tf.height)
     return PageData(number, tf.width, tf.height, glyphs, tables, unmapped)
 
 
@@ -328,15 +334,19 @@ class _EdgePage:
         self.bbox = (0.0, 0.0, width, height)
 
 
-def _tables(edges: list[dict[str, Any]], tf: _Transform) -> list[list[tuple[float, float, float, float]]]:
-    """The cells (x0, top, x1, bottom) of each ruled table of a page, found by pdfplumber's lines strategy."""
+def ruled_cells(
+    edges: list[dict[str, Any]], width: float, height: float
+) -> list[list[tuple[float, float, float, float]]]:
+    """The cells (x0, top, x1, bottom) of each ruled table of a page, found by pdfplumber's lines strategy.
+
+    edges: ruling lines as pdfplumber edges (see edge()), in points; a scanned page's lines come here too."""
     if len(edges) < 3:
         return []
     from pdfplumber.table import TableFinder, merge_edges
 
     snap = SNAP_TOLERANCE
     merged = merge_edges(edges, snap, snap, snap, snap)
-    finder = TableFinder(_EdgePage(merged + _frames(merged, snap), tf.width, tf.height), TABLE_SETTINGS)  # type: ignore[arg-type]
+    finder = TableFinder(_EdgePage(merged + _frames(merged, snap), width, height), TABLE_SETTINGS)  # type: ignore[arg-type]
     return [[tuple(map(float, cell)) for cell in table.cells] for table in finder.tables]  # type: ignore[misc]
 
 

@@ -144,7 +144,11 @@ Block = TextLine | Table
 def document(pages: list[PageData], source: dict[str, Any], truncated: bool = False) -> Document:
     """Lay out the pages as lines of cells; refuse a PDF without a text layer."""
     _require_text(pages, truncated)
-    per_page = [_blocks(page) for page in pages]
+    return from_blocks([_blocks(page) for page in pages], pages, source)
+
+
+def from_blocks(per_page: list[list[Block]], pages: list[PageData], source: dict[str, Any]) -> Document:
+    """Lay out each page's tables and lines of free text (a scan's, read by OCR, come here too) as lines of cells."""
     _drop_running_lines(per_page, pages)
     blocks = _join_pages(per_page)
     lines = _emit(blocks)
@@ -158,10 +162,15 @@ def _require_text(pages: list[PageData], truncated: bool) -> None:
         return
     unmapped = sum(p.unmapped for p in pages)
     if unmapped > count:
-        raise UnreadableInputError("pdf-no-character-map")
+        # Its fonts have no character map: the pages can only be read as pictures.
+        raise NoTextLayer("pdf-no-text-layer", case="fonts", pages=len(pages))
     if truncated and not count:
         raise UnreadableInputError("pdf-corrupt")
-    raise UnreadableInputError("pdf-scanned")
+    raise NoTextLayer("pdf-no-text-layer", case="scan", pages=len(pages))
+
+
+class NoTextLayer(UnreadableInputError):
+    """A PDF whose pages are pictures (a scan), or whose text cannot be decoded: the PDF kind reads it with OCR."""
 
 
 def _blocks(page: PageData) -> list[Block]:

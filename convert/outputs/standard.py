@@ -169,8 +169,31 @@ def write_workbook(record: Record, path: str | Path, *, force: bool = False, rev
         if source.get(SUMMARY):
             # The totals of a summary stay a summary's: never merged or stored as one report.
             wb.set_custom_property(CUSTOM_KIND, SUMMARY)
+        if source.get("layout") == "scan":
+            mark_scanned(wb, fmt, source)
 
     return write_atomically(path, build, force=force)
+
+
+def mark_scanned(wb: Workbook, fmt: Format, source: dict[str, Any]) -> None:
+    """Show an auditor which numbers came from a picture: a comment on each (its page and the OCR's confidence),
+    and one on the cover's source saying so. A printed total's comment is on the printed (yellow) cell."""
+    from convert.checks.catalogue import text
+
+    std = load_template().standard
+    values = source.get("values") or {}
+    for section_key, lay in sheet_layouts(fmt).items():
+        ws = wb.get_worksheet_by_name(fmt.section(section_key).sheet[:31])
+        for key, origin in values.items():
+            at = lay.reported.get(key) or lay.cells.get(key)
+            if ws is None or at is None or not isinstance(origin, dict):
+                continue
+            note = text("ocr-cell-comment", page=origin.get("page"), confidence=origin.get("confidence"))
+            ws.write_comment(*at, note, {"author": "nianbao", "x_scale": 1.6})
+    cover = wb.get_worksheet_by_name(std.cover_sheet)
+    row = 2 + next((i for i, item in enumerate(std.cover.fields) if item.name == "meta_source_path"), 0)
+    if cover is not None:
+        cover.write_comment(row, 1, text("ocr-cover-comment", count=len(values)), {"x_scale": 3, "y_scale": 2})
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from convert.parse.grouping import quoted, table_name
 from convert.parse.rows import Cell
 from convert.parse.table import TableReader
 from convert.parse.title import agency_and_year, title_and_preface
+from convert.parse.trust import review
 from convert.record import Record
 
 
@@ -56,8 +57,22 @@ def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = No
     if version_note:
         record.warn("format-uncertain", {"case": version_note}, "format")
     _decide_version_by_year(record, version_note)
-    _warn_rule_failures(record, fmt, rows, quoted_lines)
+    _warn_rule_failures(record, fmt)
+    review(record, fmt)  # values read by OCR: confirmed by the rules, or named
+    _quote_rows(record, rows, quoted_lines)
     return record
+
+
+def _quote_rows(record: Record, rows: dict[str, list[Cell]], source: SourceLines) -> None:
+    """Give each warning about a row or cell that quotes nothing (a broken rule, a value read by OCR) its row.
+
+    rows: the cells of each row read (table.row), source: the input's lines they are quoted from.
+    """
+    for warning in record.warnings:
+        cells = rows.get(".".join(warning.where.split(".")[:2]))
+        if cells and not warning.excerpts:
+            excerpt = source.quote(c.line for c in cells)
+            warning.excerpts = [excerpt] if excerpt is not None else []
 
 
 def _read_tables(
@@ -160,18 +175,13 @@ def find_sections(lines: list[Line], sections: tuple[Section, ...]) -> dict[str,
     return {key: (start, next((s for s in starts if s > start), len(lines))) for key, start in chosen.items()}
 
 
-def _warn_rule_failures(record: Record, fmt: Format, rows: dict[str, list[Cell]], source: SourceLines) -> None:
-    """Warn of each rule the numbers break (quoting the row of the total), and of the totals left unchecked.
-
-    rows: the cells of each row read (table.row), source: the input's lines they are quoted from.
-    """
+def _warn_rule_failures(record: Record, fmt: Format) -> None:
     from convert.checks import ERROR, check_rules
 
     unchecked: dict[str, list[str]] = {}
     for finding in check_rules(record, fmt):
         if finding.severity == ERROR and finding.code != "non-negative":
-            row = source.quote(c.line for c in rows.get(".".join(finding.key.split(".")[:2]), []))
-            record.warn("rule-failed", finding.fields, finding.key, [row] if row is not None else [])
+            record.warn("rule-failed", finding.fields, finding.key)
         elif finding.code == "missing":
             unchecked.setdefault(finding.key.split(".")[0], []).append(finding.key)
     for table, where in unchecked.items():

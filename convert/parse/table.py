@@ -268,6 +268,7 @@ class TableReader:
             for code, fields in p.warnings:
                 self.said.warn(code, fields, key, row)
             self.record.cells[key] = p.value
+            keep_provenance(self.record, key, token)
             if p.note:
                 self.record.notes[key] = p.note
         if subtotal is not None:
@@ -363,5 +364,13 @@ class TableReader:
             for code, fields in p.warnings:
                 self.said.warn(code, fields, key, [token])
             self.record.cells[key] = p.value
+            keep_provenance(self.record, key, token)
             if p.note:
                 self.record.notes[key] = p.note
+
+
+def keep_provenance(record: Record, key: str, token: Cell) -> None:
+    """Note where a value came from when its input says (a cell read by OCR: its page and confidence)."""
+    origin = getattr(token.text, "provenance", None)
+    if origin:
+        record.source.setdefault("values", {})[key] = dict(origin)
