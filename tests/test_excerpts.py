@@ -198,3 +198,14 @@ def test_the_check_printout_in_english(tmp_path: Path, english: None) -> None:
     path.write_text(render_report(unreadable_record()), encoding="utf-8")
     result = runner.invoke(app, ["check", str(path)])
     assert any(line.strip().startswith("source (line ") for line in result.output.splitlines())
+
+
+def test_a_value_read_by_ocr_and_left_in_doubt_quotes_its_row() -> None:
+    from tests.test_ocr import scanned_lines
+
+    record = make_record("2021", 8)
+    misread = record.cells["requests.granted.research"] + 5  # type: ignore[operator]
+    got = scanned_lines(record, {"requests.granted.research": (str(misread), 0.97)})
+    [doubt] = [w for w in got.warnings if w.code == "ocr-unconfirmed"]
+    [excerpt] = doubt.excerpts
+    assert "（一）予以公开 | " in excerpt.text and f" | {misread} | " in excerpt.text
