@@ -576,12 +576,39 @@ def _print_findings(console: Any, result: dict[str, Any], heading: bool) -> None
             places = [w for w in (_where(f, fmt) for f in same) if w]
             if len(same) == 1 or not places:
                 console.print("    " + (text("check-item-at", where=places[0], message=message) if places else message))
+                quoted = _excerpt_line(same[0], message) if len(same) == 1 else ""
+                if quoted:
+                    console.print("      " + quoted)
                 continue
             console.print("    " + text("check-same-message", message=message, count=len(same)))
             for where in places[:_GROUP_LIMIT]:
                 console.print("      " + where)
             if len(places) > _GROUP_LIMIT:
                 console.print("      " + text("check-more", count=len(places) - _GROUP_LIMIT))
+
+
+_EXCERPT_SHOWN = 100
+
+
+def _excerpt_line(finding: dict[str, Any], message: str) -> str:
+    """The one line under a warning quoting the input it came from, when that says more than the message."""
+    from convert.checks.positions import located
+    from convert.record import excerpts_from_json
+
+    excerpts = excerpts_from_json(finding.get("excerpts"))
+    if not excerpts:
+        return ""
+    first = excerpts[0]
+    # A message that already holds the row (its label, and its cells as printed, gaps too) says it all.
+    label, _, cells = first.text.partition(" | ")
+    if label in message and cells in message:
+        return ""
+    shown = first.text if len(first.text) <= _EXCERPT_SHOWN else first.text[: _EXCERPT_SHOWN - 1] + "…"
+    more = Phrase("check-excerpt-more", count=len(excerpts) - 1) if len(excerpts) > 1 else ""
+    at = located(first)
+    if at:
+        return text("check-excerpt", case="at", at=at, text=shown, more=more)
+    return text("check-excerpt", case="plain", text=shown, more=more)
 
 
 def _where(finding: dict[str, Any], fmt: str | None) -> str:

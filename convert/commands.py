@@ -161,7 +161,7 @@ def check_path(path: Path, previous: Previous | None = None) -> tuple[Record | N
 
         record = to_record(probe.kind.read(probe))
         # What the reader was unsure of is part of the check: a wrong cell must never pass unnoticed.
-        findings = check_rules(record) + _doubts(record)
+        findings = _quoting(check_rules(record), record) + _doubts(record)
     before = previous.match(record) if previous is not None and record is not None else None
     if before is not None and record is not None:
         findings += check_continuity(record, before)
@@ -203,8 +203,21 @@ def _doubts(record: Record) -> list[Any]:
     from convert.checks import WARNING, Finding
 
     return [
-        Finding(w.code, WARNING, w.fields, key=w.where, text=w.text) for w in record.warnings if w.code != "rule-failed"
+        Finding(w.code, WARNING, w.fields, key=w.where, text=w.text, excerpts=list(w.excerpts))
+        for w in record.warnings
+        if w.code != "rule-failed"
     ]
+
+
+def _quoting(findings: list[Finding], record: Record) -> list[Finding]:
+    """Give each broken rule the row the reader quoted for it (its rule-failed warning): the total as printed."""
+    from convert.checks import ERROR
+
+    quoted = {w.where: w.excerpts for w in record.warnings if w.code == "rule-failed" and w.excerpts}
+    for f in findings:
+        if f.severity == ERROR and f.key in quoted:
+            f.excerpts = list(quoted[f.key])
+    return findings
 
 
 def _check_one(path: Path, previous: Previous | None, annotate: Path | None, force: bool, debug: bool) -> Outcome:

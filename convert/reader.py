@@ -18,4 +18,4 @@ def read_report(path: str | Path) -> Record:
 
 def to_record(got: Document | Record) -> Record:
     """The record of what an input kind read: a document's lines are parsed, a workbook's record is one already."""
-    return parse_lines(got.lines, got.source, got.text) if isinstance(got, Document) else got
+    return parse_lines(got.lines, got.source, got.text, got.numbered) if isinstance(got, Document) else got

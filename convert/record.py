@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -11,6 +11,41 @@ from typing import Any
 Value = int | Decimal | None
 
 TEXT_KEYS = ("preface", "overview", "problems", "other")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The input a warning came from: its line(s) of cells as the input kind gave them, and where they are."""
+
+    text: str  # the cells joined by " | ", cut short (convert/parse/excerpts.py)
+    line: int | None = None  # the file's own line number (a text file)
+    page: int | None = None  # the page (a PDF)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form: the text, and the line and page when known."""
+        out: dict[str, Any] = {"text": self.text}
+        if self.line is not None:
+            out["line"] = self.line
+        if self.page is not None:
+            out["page"] = self.page
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Excerpt | None:
+        """Rebuild an excerpt read from a file; None for anything that is not one."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("text"), str):
+            return None
+        return cls(data["text"], _number(data.get("line")), _number(data.get("page")))
+
+
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def excerpts_from_json(data: Any) -> list[Excerpt]:
+    """The excerpts of a warning read from a file (a record without them has none)."""
+    found = [Excerpt.from_json(item) for item in data] if isinstance(data, list) else []
+    return [e for e in found if e is not None]
 
 
 @dataclass
@@ -21,6 +56,8 @@ class Warning_:
     fields: dict[str, Any] = field(default_factory=dict)
     where: str = ""
     text: str | None = None  # a message kept as written (read back from a workbook or JSON), shown as is
+    # The input it came from (the rows it is about), when the reader read one: see Excerpt.
+    excerpts: list[Excerpt] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.text is None:
@@ -39,20 +76,24 @@ class Warning_:
         return render(self.code, self.fields)
 
     @classmethod
-    def restore(cls, code: str, message: str, where: str = "", fields: Any = None) -> Warning_:
+    def restore(
+        cls, code: str, message: str, where: str = "", fields: Any = None, excerpts: list[Excerpt] | None = None
+    ) -> Warning_:
         """Rebuild a warning read from a file: from its fields when they fit the catalogue, else as written."""
         from convert.checks.catalogue import fits
 
         fields = dict(fields) if isinstance(fields, Mapping) else {}
         if fits(code, fields):
-            return cls(code, fields, where)
-        return cls(code, where=where, text=message)
+            return cls(code, fields, where, excerpts=list(excerpts or []))
+        return cls(code, where=where, text=message, excerpts=list(excerpts or []))
 
     def to_json(self) -> dict[str, Any]:
-        """Return the JSON form (fields too, when the message has any)."""
+        """Return the JSON form (fields and excerpts too, when it has any)."""
         out: dict[str, Any] = {"code": self.code, "message": self.message, "where": self.where}
         if self.fields:
             out["fields"] = dict(self.fields)
+        if self.excerpts:
+            out["excerpts"] = [e.to_json() for e in self.excerpts]
         return out
 
 
@@ -71,9 +112,11 @@ class Record:
     extra: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
 
-    def warn(self, code: str, fields: Mapping[str, Any] | None = None, where: str = "") -> None:
-        """Add a warning: its code (in workbook_templates/messages.toml) and the fields of its message."""
-        self.warnings.append(Warning_(code, dict(fields or {}), where))
+    def warn(
+        self, code: str, fields: Mapping[str, Any] | None = None, where: str = "", excerpts: Iterable[Excerpt] = ()
+    ) -> None:
+        """Add a warning: its code (in workbook_templates/messages.toml), the fields of its message, its source."""
+        self.warnings.append(Warning_(code, dict(fields or {}), where, excerpts=list(excerpts)))
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict (money as exact JSON numbers)."""
@@ -116,7 +159,9 @@ class Record:
             text={k: list((data.get("text") or {}).get(k, [])) for k in TEXT_KEYS},
             extra=list(data.get("extra") or []),
             warnings=[
-                Warning_.restore(w["code"], w["message"], w.get("where", ""), w.get("fields"))
+                Warning_.restore(
+                    w["code"], w["message"], w.get("where", ""), w.get("fields"), excerpts_from_json(w.get("excerpts"))
+                )
                 for w in data.get("warnings") or []
             ],
         )

@@ -275,3 +275,21 @@ def test_the_store_pages_work_on_every_store_backend(tmp_path: Path, new_store: 
     assert answer.status == 200
     (tmp_path / "r1.xlsx").write_bytes(answer.body)
     assert read_workbook(tmp_path / "r1.xlsx").cells == record.cells
+
+
+def test_a_warning_shows_the_source_row_it_came_from_as_text(tmp_path: Path) -> None:
+    lines = (SAMPLES / "fenggang-2020.txt").read_text(encoding="utf-8").split("\n")
+    at = lines.index("\t政府集中采购")
+    assert lines[at + 1] == "\t120"
+    lines[at + 1] = "\t约120" + SCRIPT  # a value the reader cannot read, and markup in it
+    with running(tmp_path) as server:
+        client = Client(server.port)
+        page = read_batch(client, {"fenggang.txt": "\n".join(lines).encode("utf-8")})
+        link = re.search(r'href="(/report/[^"]+)"', page)
+        assert link is not None
+        report = client.get(link.group(1)).text
+    # The 原文 column quotes the row as the file has it (its cells one a line here), and the line it starts on.
+    escaped = "约120&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    row = f'<span class="quote">政府集中采购 | {escaped} | 498742.4</span> <span class="at">第 {at + 1} 行</span>'
+    assert row in report
+    assert SCRIPT not in report

@@ -7,6 +7,7 @@ import re
 from convert.checks.catalogue import text
 from convert.errors import Phrase
 from convert.formats import Format, Table, known_versions, load_format
+from convert.record import Excerpt
 
 # Between the section, row and column of a position; the same in every language, as on the page.
 SEPARATOR = " · "
@@ -100,3 +101,14 @@ _FIELDS = {
     "title": Phrase("field-title"),
     "format": Phrase("field-format"),
 }
+
+
+def located(excerpt: Excerpt) -> str:
+    """Where a warning's source text is, in words: 第 12 行, 第 3 页 (empty when the input does not say)."""
+    if excerpt.line is not None and excerpt.page is not None:
+        return text("excerpt-at", case="both", line=excerpt.line, page=excerpt.page)
+    if excerpt.line is not None:
+        return text("excerpt-at", case="line", line=excerpt.line)
+    if excerpt.page is not None:
+        return text("excerpt-at", case="page", page=excerpt.page)
+    return ""

@@ -8,7 +8,7 @@ from typing import Any
 
 from convert.checks.catalogue import check_fields, render
 from convert.formats import Format, load_format
-from convert.record import Record, Value
+from convert.record import Excerpt, Record, Value
 
 ERROR = "error"
 WARNING = "warning"
@@ -28,6 +28,7 @@ class Finding:
     actual: Any = None
     source: str = ""
     text: str | None = None  # a message kept as written (a warning read back from a file), shown as is
+    excerpts: list[Excerpt] = field(default_factory=list)  # the input it came from (a reader warning's)
 
     def __post_init__(self) -> None:
         if self.text is None:
@@ -54,6 +55,8 @@ class Finding:
         }
         if self.fields:
             out["fields"] = {k: _plain(v) for k, v in self.fields.items()}
+        if self.excerpts:
+            out["excerpts"] = [e.to_json() for e in self.excerpts]
         return out
 
 

@@ -68,12 +68,13 @@ def ole_is_encrypted(data: bytes) -> bool:
 
 @dataclass
 class Line:
-    """One line of the input: its number (1-based), its cells, and whether it is a table row."""
+    """One line of the input: its number (1-based), its cells, whether it is a table row, and its page if known."""
 
     no: int
     cells: list[str]
     is_row: bool = False
     continues: bool = False
+    page: int | None = None  # the page it was printed on, for an input that has pages (a PDF, a scan)
 
     @property
     def text(self) -> str:
@@ -94,6 +95,8 @@ class Document:
     source: dict[str, Any]
     # The document's words as one string (the format's marker words are looked for in it); default: the lines'.
     text: str = ""
+    # Whether each line's number is the file's own line number (a text file), worth telling a person.
+    numbered: bool = False
 
     def __post_init__(self) -> None:
         if not self.text:

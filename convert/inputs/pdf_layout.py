@@ -432,17 +432,20 @@ def _grid(table: Table) -> list[list[GridRow]]:
     return out
 
 
-def table_rows(table: Table) -> list[list[str]]:
-    """The rows of a table, its parts joined: repeated header rows dropped, rows and labels cut by a break mended."""
+def table_rows(table: Table) -> list[tuple[int, list[str]]]:
+    """The rows of a table with the page each starts on, its parts joined: repeated header rows dropped, rows and
+    labels cut by a break mended."""
     parts = _grid(table)
     rows = parts[0]
-    for more in parts[1:]:
+    pages = [table.parts[0].page] * len(rows)
+    for part, more in zip(table.parts[1:], parts[1:], strict=True):
         more = more[_repeated_header(rows, more) :]
         if more and rows:
             _mend_break(rows, more)
         rows.extend(more)
-    out = [[c.text if c else "" for c in row] for row in rows]
-    return [row for row in out if any(row)]
+        pages += [part.page] * len(more)
+    out = [(page, [c.text if c else "" for c in row]) for page, row in zip(pages, rows, strict=True)]
+    return [(page, row) for page, row in out if any(row)]
 
 
 def _repeated_header(rows: list[GridRow], more: list[GridRow]) -> int:
@@ -570,8 +573,8 @@ def _emit(blocks: list[Block]) -> list[Line]:
     prev: TextLine | None = None
     for block in blocks:
         if isinstance(block, Table):
-            for row in table_rows(block):
-                lines.append(Line(len(lines) + 1, row, is_row=True))
+            for page, row in table_rows(block):
+                lines.append(Line(len(lines) + 1, row, is_row=True, page=page))
             lines.append(Line(len(lines) + 1, [""]))
             prev = None
             continue
@@ -579,9 +582,9 @@ def _emit(blocks: list[Block]) -> list[Line]:
             last = lines[-1]
             last.cells[-1] = _join_wrapped([last.cells[-1], block.cells[0]])
         elif len(block.cells) > 1:
-            lines.append(Line(len(lines) + 1, list(block.cells), is_row=True))
+            lines.append(Line(len(lines) + 1, list(block.cells), is_row=True, page=block.page))
         else:
-            lines.append(Line(len(lines) + 1, list(block.cells)))
+            lines.append(Line(len(lines) + 1, list(block.cells), page=block.page))
         prev = block if len(block.cells) == 1 else None
     return lines
 

@@ -94,7 +94,7 @@ def document(text: str, source: dict[str, Any] | None = None) -> Document:
         _, lines = split_lines(text, layout)
     source["layout"] = layout
     # A page's words are its lines' (in its markup, Word splits words across spans); a text's are the text.
-    return Document(lines, source, "" if layout == "html" else text)
+    return Document(lines, source, "" if layout == "html" else text, numbered=layout != "html")
 
 
 KIND = Kind("text", detect, read)

@@ -10,7 +10,9 @@ from typing import Any
 from convert.errors import NotAReportError
 from convert.formats import Format, Section, heading_words, known_versions, load_format, normalize, version_for_year
 from convert.inputs.base import Line
+from convert.parse.excerpts import SourceLines
 from convert.parse.grouping import quoted, table_name
+from convert.parse.rows import Cell
 from convert.parse.table import TableReader
 from convert.parse.title import agency_and_year, title_and_preface
 from convert.parse.trust import review
@@ -22,13 +24,14 @@ def parse_report(text: str, source: dict[str, Any] | None = None) -> Record:
     from convert.inputs.text import document
 
     doc = document(text, source)
-    return parse_lines(doc.lines, doc.source, doc.text)
+    return parse_lines(doc.lines, doc.source, doc.text, doc.numbered)
 
 
-def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = None) -> Record:
+def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = None, numbered: bool = False) -> Record:
     """Read a report's lines of cells, from any kind of input, into a record; refuse what is not an annual report.
 
     text: the whole document's words, where the format's marker words are looked for (default: the lines' words).
+    numbered: whether the lines' numbers are the file's own (a text file), which warnings then tell.
     """
     source = dict(source)
     if text is None:
@@ -44,7 +47,9 @@ def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = No
         if section.kind == "text" and section.key in spans:
             start, end = spans[section.key]
             record.text[section.key] = [line.text for line in lines[start + 1 : end] if not line.blank]
-    _read_tables(lines, fmt, spans, record)
+    # Every kind's lines reach the reader here: what a warning quotes of the input comes from them.
+    quoted_lines = SourceLines(lines, numbered)
+    rows = _read_tables(lines, fmt, spans, record, quoted_lines)
     for section in fmt.sections:
         if section.key not in spans:
             record.warn("missing-section", {"number": section.number, "heading": section.heading}, section.key)
@@ -54,20 +59,43 @@ def parse_lines(lines: list[Line], source: dict[str, Any], text: str | None = No
     _decide_version_by_year(record, version_note)
     _warn_rule_failures(record, fmt)
     review(record, fmt)  # values read by OCR: confirmed by the rules, or named
+    _quote_rows(record, rows, quoted_lines)
     return record
 
 
-def _read_tables(lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int]], record: Record) -> None:
-    """Read every table in its section (or, its heading not found, anywhere); refuse a document without them."""
+def _quote_rows(record: Record, rows: dict[str, list[Cell]], source: SourceLines) -> None:
+    """Give each warning about a row or cell that quotes nothing (a broken rule, a value read by OCR) its row.
+
+    rows: the cells of each row read (table.row), source: the input's lines they are quoted from.
+    """
+    for warning in record.warnings:
+        cells = rows.get(".".join(warning.where.split(".")[:2]))
+        if cells and not warning.excerpts:
+            excerpt = source.quote(c.line for c in cells)
+            warning.excerpts = [excerpt] if excerpt is not None else []
+
+
+def _read_tables(
+    lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int]], record: Record, source: SourceLines
+) -> dict[str, list[Cell]]:
+    """Read every table in its section (or, its heading not found, anywhere); refuse a document without them.
+
+    Return the cells of each row read (table.row → its label and cells).
+    """
     found_tables = 0
+    rows: dict[str, list[Cell]] = {}
     for key, table in fmt.tables.items():
+        heading = None
         if key in spans:
             start, end = spans[key]
             body, strict = lines[start + 1 : end], True
+            heading = Cell(lines[start].text, lines[start].no)
         else:
             body, strict = lines, False
-        if TableReader(fmt, table, record, strict).read(body):
+        reader = TableReader(fmt, table, record, strict, source, heading)
+        if reader.read(body):
             found_tables += 1
+            rows.update((f"{key}.{row}", cells) for row, cells in reader.read_rows.items())
         elif key not in spans:
             section = fmt.section(key)
             if not spans:
@@ -75,6 +103,7 @@ def _read_tables(lines: list[Line], fmt: Format, spans: dict[str, tuple[int, int
             raise NotAReportError("no-table", number=section.number, heading=section.heading)
     if not spans and not found_tables:
         raise NotAReportError("not-a-report")
+    return rows
 
 
 def detect_version(text: str) -> tuple[str, str]:

@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from convert.formats import Format, Table
-from convert.record import Record
+from convert.parse.excerpts import SourceLines, unique
+from convert.parse.rows import Cell
+from convert.record import Excerpt, Record
 
 # A list in a message shows this many items, then …: the rest is in the report, the record and the workbook.
 SHOWN = 6
@@ -57,26 +59,33 @@ def _unique(items: Iterable[str]) -> list[str]:
 class TableWarnings:
     """The warnings of one table: gathered while it is read, grouped by cause when it is done."""
 
-    def __init__(self, fmt: Format, table: Table, record: Record) -> None:
-        self.fmt, self.table, self.record = fmt, table, record
+    def __init__(self, fmt: Format, table: Table, record: Record, source: SourceLines) -> None:
+        self.fmt, self.table, self.record, self.source = fmt, table, record, source
         self.name = table_name(fmt, table.key)
         self.items: list[Item] = []
+        self.excerpts: list[Excerpt | None] = []  # each item's, from the lines of the cells it is about
 
-    def warn(self, code: str, fields: dict[str, Any], where: str) -> None:
-        """Gather a warning about this table (where: a cell, a row or the table); flush tells it."""
+    def warn(self, code: str, fields: dict[str, Any], where: str, cells: Iterable[Cell] = ()) -> None:
+        """Gather a warning about this table (where: a cell, a row or the table; cells: the cells it is about,
+        whose lines it quotes); flush tells it."""
         self.items.append((code, dict(fields), where))
+        self.excerpts.append(self.source.quote(c.line for c in cells))
 
     def flush(self) -> None:
         """Add the gathered warnings to the record: one per cause, in the order their causes were first met."""
-        groups: dict[tuple[Any, ...], list[Item]] = {}
+        groups: dict[tuple[Any, ...], list[int]] = {}
         for i, item in enumerate(self.items):
-            groups.setdefault(self._cause(item) or ("", i), []).append(item)
-        for cause, items in groups.items():
+            groups.setdefault(self._cause(item) or ("", i), []).append(i)
+        for cause, at in groups.items():
+            items = [self.items[i] for i in at]
+            # A warning of several rows quotes each of them, as many as its message lists.
+            excerpts = unique((self.excerpts[i] for i in at), SHOWN)
             if len(items) == 1:
-                self.record.warn(*items[0])
+                self.record.warn(*items[0], excerpts)
             else:
-                self.record.warn(*self._grouped(cause, items))
+                self.record.warn(*self._grouped(cause, items), excerpts)
         self.items.clear()
+        self.excerpts.clear()
 
     def _cause(self, item: Item) -> tuple[Any, ...] | None:
         """What makes warnings one problem, or None for a warning told on its own."""

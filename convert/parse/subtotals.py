@@ -59,7 +59,7 @@ class Subtotals:
                 "case": "subtotal",
                 "cells": " | ".join(c.text.strip() for c in cells if c.text.strip()),
             }
-            self.said.warn("unknown-row", fields, self.table.key)
+            self.said.warn("unknown-row", fields, self.table.key, cells)
             return
         wrong = []
         for column in self.table.columns:
@@ -72,10 +72,13 @@ class Subtotals:
         if wrong:
             assert group is not None  # a derived row always belongs to a group
             fields = {"case": "group", "group": self.table.group(group).label, "cells": wrong}
-            self.said.warn("subtotal-mismatch", fields, self.table.key)
+            self.said.warn("subtotal-mismatch", fields, self.table.key, cells)
 
-    def check_cell(self, row_key: str, p: Parsed, token: Cell) -> None:
-        """Keep a row's 小计 cell in extra and check it against the row's cells it sums (once they are stored)."""
+    def check_cell(self, row_key: str, p: Parsed, token: Cell, row: list[Cell]) -> None:
+        """Keep a row's 小计 cell in extra and check it against the row's cells it sums (once they are stored).
+
+        row: the row's label and cells, which a warning quotes.
+        """
         derived = self.column
         assert derived is not None  # only a row read under a header that shows the column has one
         parts = [self.record.cells.get(f"{self.table.key}.{row_key}.{c}") for c in derived.sums]
@@ -88,4 +91,4 @@ class Subtotals:
         if p.value is not None and known and len(known) == len(parts) and sum(known) != p.value:
             cell = f"「{self.table.row(row_key).label}」 {number(p.value)} ≠ {number(sum(known))}"
             fields = {"case": "org", "name": derived.name, "cells": [cell]}
-            self.said.warn("subtotal-mismatch", fields, f"{self.table.key}.{row_key}")
+            self.said.warn("subtotal-mismatch", fields, f"{self.table.key}.{row_key}", row)

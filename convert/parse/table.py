@@ -8,6 +8,7 @@ from typing import Any
 from convert.formats import Format, Table, core
 from convert.inputs.base import Line
 from convert.inputs.text import is_noise
+from convert.parse.excerpts import SourceLines
 from convert.parse.fit import Equation, fit, row_equations, set_aside, wide_equations
 from convert.parse.grouping import TableWarnings, number
 from convert.parse.labels import header_piece, lookup, numbering, table_labels
@@ -24,14 +25,19 @@ UNSURE = ("totals-unsure", "ends")
 class TableReader:
     """Read one table of a section: anchor rows on labels, then fit their cells to the columns."""
 
-    def __init__(self, fmt: Format, table: Table, record: Record, strict: bool) -> None:
+    def __init__(
+        self, fmt: Format, table: Table, record: Record, strict: bool, source: SourceLines, heading: Cell | None = None
+    ) -> None:
+        """source: the input's lines, which warnings quote; heading: the table's section heading, if found."""
         self.fmt, self.table, self.record, self.strict = fmt, table, record, strict
+        self.heading = heading
         self.labels = table_labels(fmt.version, table.key)
         self.fixed = {core(w) for w in (table.corner, table.column_header) if w}
         self.seen: set[str] = set()
         self.current_group: str | None = None
         # Warnings are gathered while the table is read and told once it is done: one per cause.
-        self.said = TableWarnings(fmt, table, record)
+        self.said = TableWarnings(fmt, table, record, source)
+        self.read_rows: dict[str, list[Cell]] = {}  # each row's label and cells, as read
         self.subtotals = Subtotals(table, record, self.said)
         self.shapes = RowShapes()
         self.wide_stream: list[Cell] = []
@@ -74,7 +80,8 @@ class TableReader:
                 "count": odd.length,
                 "usual": odd.usual,
             }
-            self.said.warn("row-misaligned", fields, f"{self.table.key}.{odd.row_key}")
+            where = f"{self.table.key}.{odd.row_key}"
+            self.said.warn("row-misaligned", fields, where, self.read_rows.get(odd.row_key, ()))
         if self.table.layout == "wide":
             self._wide()
         found = bool(self.seen)
@@ -84,7 +91,9 @@ class TableReader:
             for missing in self.table.rows:
                 if missing.key not in self.seen and not missing.sums and missing.key not in said:
                     fields = {"case": "row", "row": missing.label}
-                    self.said.warn("missing-row", fields, f"{self.table.key}.{missing.key}")
+                    # Where the row should have been: the table it is missing from.
+                    heading = [self.heading] if self.heading is not None else []
+                    self.said.warn("missing-row", fields, f"{self.table.key}.{missing.key}", heading)
         self.said.flush()
         return found
 
@@ -107,7 +116,8 @@ class TableReader:
             printed = any(cells.get(f"{self.table.key}.{row.key}.{col}") is not None for col in row.columns)
             if printed and not any(part in self.seen for part in row.sums):
                 fields = {"row": row.label, "count": len(row.sums)}
-                self.said.warn("sub-rows-missing", fields, f"{self.table.key}.{row.key}")
+                where = f"{self.table.key}.{row.key}"
+                self.said.warn("sub-rows-missing", fields, where, self.read_rows.get(row.key, ()))
                 said.update(row.sums)
         return said
 
@@ -158,9 +168,8 @@ class TableReader:
         if not unknown:
             if values and self.strict:
                 printed = "「" + " | ".join(c.text.strip() for c in values) + "」"
-                self.said.warn(
-                    "unplaced-line", {"case": "numbers", "table": self.said.name, "cells": [printed]}, self.table.key
-                )
+                fields = {"case": "numbers", "table": self.said.name, "cells": [printed]}
+                self.said.warn("unplaced-line", fields, self.table.key, cells)
             return
         label = unknown[-1]
         if values:
@@ -173,15 +182,14 @@ class TableReader:
                 }
             )
             fields = {"case": "row", "row": label.text.strip(), "cells": " | ".join(c.text.strip() for c in values)}
-            self.said.warn("unknown-row", fields, self.table.key)
+            self.said.warn("unknown-row", fields, self.table.key, cells)
         elif self.strict:
             # A page number, or a piece of a header label a PDF or a copy cut over two lines, is no text of the report.
             words = [c for c in unknown if not is_noise(c.text) and not header_piece(self.labels, c.text)]
             if words:
                 texts = [f"「{c.text.strip()}」" for c in words]
-                self.said.warn(
-                    "unplaced-line", {"case": "text", "table": self.said.name, "texts": texts}, self.table.key
-                )
+                fields = {"case": "text", "table": self.said.name, "texts": texts}
+                self.said.warn("unplaced-line", fields, self.table.key, words)
 
     def _subtotal_row(self, label: Cell, cells: list[Cell]) -> None:
         """Fit a 小计 row's cells to the columns as its group's rows are fitted, and check it against them."""
@@ -198,9 +206,10 @@ class TableReader:
     def _data(self, row_key: str, tokens: list[Cell], label: Cell, label_at: int = 0) -> None:
         if row_key in self.seen:
             fields = {"row": label.text.strip(), "cells": " | ".join(t.text.strip() for t in tokens)}
-            self.said.warn("duplicate-row", fields, f"{self.table.key}.{row_key}")
+            self.said.warn("duplicate-row", fields, f"{self.table.key}.{row_key}", [label, *tokens])
             return
         self.seen.add(row_key)
+        self.read_rows[row_key] = [label, *tokens]
         n = len(self.table.row(row_key).columns) + (self.subtotals.column is not None)
         self.shapes.count(label_at, n, len(tokens))
         self._fill(row_key, tokens, label, label_at, final=False)
@@ -228,18 +237,20 @@ class TableReader:
         if reading:
             labels = [self._slot_label(s) for s in slots]
             row = label.text.strip()
-            self._misaligned(
-                {**reading, "row": row}, tokens, parsed, fitted, labels, row, f"{self.table.key}.{row_key}"
-            )
+            where = f"{self.table.key}.{row_key}"
+            self._misaligned({**reading, "row": row}, tokens, parsed, fitted, labels, row, where, [label, *tokens])
         # A row whose first and last numbers are filled is pinned; blanks at its ends could have shifted.
         pinned = bool(reading) or (
             fitted[0] is not None and not fitted[0].empty and fitted[-1] is not None and not fitted[-1].empty
         )
         self.shapes.note(row_key, label_at, len(slots), len(tokens), pinned)
-        self._store(row_key, slots, fitted)
+        self._store(row_key, slots, fitted, [label, *tokens])
 
-    def _store(self, row_key: str, slots: list[str], fitted: list[Cell | None]) -> None:
-        """Store a fitted row's values (with their notes and warnings); check its 小计 cell once they are stored."""
+    def _store(self, row_key: str, slots: list[str], fitted: list[Cell | None], row: list[Cell]) -> None:
+        """Store a fitted row's values (with their notes and warnings); check its 小计 cell once they are stored.
+
+        row: the row's label and cells, which a warning about a value quotes.
+        """
         subtotal = None
         for col, token in zip(slots, fitted, strict=True):
             if token is None:
@@ -248,20 +259,20 @@ class TableReader:
             if self.subtotals.is_column(col):
                 p = parse(token.text, "count", False)
                 for code, fields in p.warnings:
-                    self.said.warn(code, fields, key)
+                    self.said.warn(code, fields, key, row)
                 subtotal = (p, token)
                 continue
             column = self.table.column(col)
             # The 2021 format prints （单位：万元） in the header: a bare number there is in 万元.
             p = parse(token.text, column.type, "万元" in column.label)
             for code, fields in p.warnings:
-                self.said.warn(code, fields, key)
+                self.said.warn(code, fields, key, row)
             self.record.cells[key] = p.value
             keep_provenance(self.record, key, token)
             if p.note:
                 self.record.notes[key] = p.note
         if subtotal is not None:
-            self.subtotals.check_cell(row_key, *subtotal)
+            self.subtotals.check_cell(row_key, *subtotal, row)
 
     def _row_equations(self, slots: list[str]) -> list[Equation]:
         return row_equations(self.fmt.version, self.table.key, tuple(slots))
@@ -282,11 +293,15 @@ class TableReader:
         labels: list[str],
         row: str,
         where: str,
+        cells: list[Cell],
     ) -> None:
-        """Say how a row with more or fewer cells than columns was read; a non-zero number set aside is a finding."""
+        """Say how a row with more or fewer cells than columns was read; a non-zero number set aside is a finding.
+
+        cells: the row's cells as printed (its label too), which the warning quotes.
+        """
         dropped, moved = set_aside(tokens, parsed, fitted)
         if not dropped and not moved:
-            self.said.warn("row-misaligned", reading, where)
+            self.said.warn("row-misaligned", reading, where, cells)
             return
         how = reading["case"].removeprefix("table-")
         case = "moved" if not dropped else "dropped" if how == "totals" else "unsure" if how in UNSURE else "unread"
@@ -301,7 +316,7 @@ class TableReader:
             fields["positions"] = [at for at, _ in dropped]
         if case == "unsure":
             fields["unsure"] = reading["unsure"]
-        self.said.warn("number-set-aside", fields, where)
+        self.said.warn("number-set-aside", fields, where, cells)
 
     # -- the wide table (四: one printed row of fifteen cells per case) ---------------------
     def _wide_row(
@@ -339,7 +354,7 @@ class TableReader:
         if reading:
             fields = {**reading, "case": f"table-{reading['case']}", "table": self.said.name}
             labels = [f"{self.table.row(r).label}·{self.table.column(c).label}" for r, c in slots]
-            self._misaligned(fields, tokens, parsed, fitted, labels, self.said.name, self.table.key)
+            self._misaligned(fields, tokens, parsed, fitted, labels, self.said.name, self.table.key, tokens)
         for (row_key, col), token in zip(slots, fitted, strict=True):
             self.seen.add(row_key)
             if token is None:
@@ -347,7 +362,7 @@ class TableReader:
             key = f"{self.table.key}.{row_key}.{col}"
             p = parse(token.text, self.table.column(col).type)
             for code, fields in p.warnings:
-                self.said.warn(code, fields, key)
+                self.said.warn(code, fields, key, [token])
             self.record.cells[key] = p.value
             keep_provenance(self.record, key, token)
             if p.note:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from convert.checks.positions import describe, place
+from convert.checks.positions import describe, located, place
 from convert.formats import Format, load_format
 from convert.outputs.layout import SheetLayout, computed_keys, section_title, sheet_layouts, sum_values
 from convert.record import TEXT_KEYS, Record, Value
@@ -24,8 +24,17 @@ class Note:
     code: str
     where: str
     message: str
-    excerpt: str = ""
+    excerpt: str = ""  # the words the message quotes, for a finding that kept no source text
     key: str = ""  # the record key it is about, to mark its cells
+    sources: list[Source] = field(default_factory=list)  # the input it came from, each with where it is
+
+
+@dataclass(frozen=True)
+class Source:
+    """A piece of the input a warning came from, as the reader quoted it, and where it is (第 12 行, 第 3 页)."""
+
+    text: str
+    at: str = ""
 
 
 @dataclass
@@ -73,7 +82,8 @@ def notes(record: Record | None, findings: Iterable[Any]) -> list[Note]:
     out = []
     for n, f in enumerate(ordered, 1):
         fields = getattr(f, "fields", None) or {}
-        out.append(Note(n, f.severity, f.code, where(f, fmt), f.message, _excerpt(fields), f.key or ""))
+        sources = [Source(e.text, located(e)) for e in getattr(f, "excerpts", None) or []]
+        out.append(Note(n, f.severity, f.code, where(f, fmt), f.message, _excerpt(fields), f.key or "", sources))
     return out
 
 
@@ -227,6 +237,7 @@ __all__ = [
     "Cell",
     "Grid",
     "Note",
+    "Source",
     "describe",
     "grids",
     "local_time",
