@@ -195,10 +195,24 @@ def mark_scanned(wb: Workbook, fmt: Format, source: dict[str, Any]) -> None:
                 continue
             note = text("ocr-cell-comment", page=origin.get("page"), confidence=origin.get("confidence"))
             ws.write_comment(*at, note, {"author": "nianbao", "x_scale": 1.6})
-    cover = wb.get_worksheet_by_name(std.cover_sheet)
-    row = 2 + next((i for i, item in enumerate(std.cover.fields) if item.name == "meta_source_path"), 0)
-    if cover is not None:
-        cover.write_comment(row, 1, text("ocr-cover-comment", count=len(values)), {"x_scale": 3, "y_scale": 2})
+    # On the cover's verdict (seen first) and on the source path (on whichever sheet the layout puts it).
+    rows = field_rows(std.cover)
+    sheets = {"cover": std.cover_sheet, "provenance": std.provenance_sheet}
+    for name in ("meta_verdict", "meta_source_path"):
+        place, row = rows[name]
+        ws = wb.get_worksheet_by_name(sheets[place])
+        if ws is not None:
+            ws.write_comment(row, 1, text("ocr-cover-comment", count=len(values)), {"x_scale": 3, "y_scale": 2})
+
+
+def field_rows(cover: Any) -> dict[str, tuple[str, int]]:
+    """Where each cover field goes: its place (the cover, or the provenance sheet) and its row there."""
+    rows: dict[str, tuple[str, int]] = {}
+    next_row = {"cover": 2, "provenance": 0}  # the cover's title and a gap come first
+    for item in cover.fields:
+        rows[item.name] = (item.place, next_row[item.place])
+        next_row[item.place] += 1
+    return rows
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -660,11 +674,7 @@ def _write_cover(
         **counts,
     }
     # Where each field goes, first: the verdict's formula refers to the counts below it.
-    rows: dict[str, tuple[Worksheet, int]] = {}
-    next_row = {"cover": 2, "provenance": 0}
-    for item in cover.fields:
-        rows[item.name] = (ws if item.place == "cover" else provenance, next_row[item.place])
-        next_row[item.place] += 1
+    rows = {name: (ws if place == "cover" else provenance, r) for name, (place, r) in field_rows(cover).items()}
     here = {name: _abs(r, 1) for name, (_, r) in rows.items()}
     result = xl_rowcol_to_cell(1, check.col("result"), col_abs=True)[:-1]
     column = f"{_quote(std.check_sheet)}!{result}:{result}"
@@ -710,7 +720,7 @@ def _write_cover(
         else:
             sheet.write_blank(row, 2, None, styles.label)
         wb.define_name(name, f"={_quote(sheet.name)}!{_abs(row, 1)}")
-    row = next_row["cover"] + 1
+    row = 1 + max(r for place, r in field_rows(cover).values() if place == "cover") + 1
     places = {k: (lay.section.sheet, p) for lay in layouts.values() for k, p in lay.cells.items()}
     blocks = (
         ("meta_notes", cover.notes, [[k, _place(places.get(k)), v] for k, v in notes.items()]),
