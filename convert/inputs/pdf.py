@@ -295,25 +295,26 @@ def _path_edges(
             start = current = here
             continue
         if kind == raw.FPDF_SEGMENT_LINETO and current is not None:
-            _add_edge(current, here, edges)
+            _addruling_edge(current, here, edges)
         current = here
         if raw.FPDFPathSegment_GetClose(seg) and start is not None:
-            _add_edge(current, start, edges)
+            _addruling_edge(current, start, edges)
             current = start
 
 
-def _add_edge(p: tuple[float, float], q: tuple[float, float], edges: list[dict[str, Any]]) -> None:
+def _addruling_edge(p: tuple[float, float], q: tuple[float, float], edges: list[dict[str, Any]]) -> None:
     x0, x1 = sorted((p[0], q[0]))
     top, bottom = sorted((p[1], q[1]))
     if bottom - top <= AXIS_SLACK and x1 - x0 > AXIS_SLACK:
         mid = (top + bottom) / 2
-        edges.append(_edge(x0, mid, x1, mid, "h"))
+        edges.append(ruling_edge(x0, mid, x1, mid, "h"))
     elif x1 - x0 <= AXIS_SLACK and bottom - top > AXIS_SLACK:
         mid = (x0 + x1) / 2
-        edges.append(_edge(mid, top, mid, bottom, "v"))
+        edges.append(ruling_edge(mid, top, mid, bottom, "v"))
 
 
-def _edge(x0: float, top: float, x1: float, bottom: float, orientation: str) -> dict[str, Any]:
+def ruling_edge(x0: float, top: float, x1: float, bottom: float, orientation: str) -> dict[str, Any]:
+    """A ruling line as pdfplumber's table finder takes it (from a PDF's drawing, or found on a scanned page)."""
     return {
         "x0": x0,
         "x1": x1,
@@ -385,9 +386,9 @@ def _frames(edges: list[dict[str, Any]], tolerance: float) -> list[dict[str, Any
         x0, x1 = min(e["x0"] for e in lines), max(e["x1"] for e in lines)
         top, bottom = min(e["top"] for e in lines), max(e["bottom"] for e in lines)
         frames += [
-            _edge(x0, top, x1, top, "h"),
-            _edge(x0, bottom, x1, bottom, "h"),
-            _edge(x0, top, x0, bottom, "v"),
-            _edge(x1, top, x1, bottom, "v"),
+            ruling_edge(x0, top, x1, top, "h"),
+            ruling_edge(x0, bottom, x1, bottom, "h"),
+            ruling_edge(x0, top, x0, bottom, "v"),
+            ruling_edge(x1, top, x1, bottom, "v"),
         ]
     return frames

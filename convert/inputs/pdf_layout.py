@@ -525,11 +525,11 @@ def _starts_row(text: str) -> bool:
 
 def _is_label(text: str) -> bool:
     """Tell whether a text is a label of the format all by itself (numbering aside)."""
-    return core(text) in _known_labels()
+    return core(text) in known_labels()
 
 
 @cache
-def _known_labels() -> frozenset[str]:
+def known_labels() -> frozenset[str]:
     """The cores of every row, group and column label (and alias) of every format version."""
     out: set[str] = set()
     for version in known_versions():

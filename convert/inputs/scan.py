@@ -448,15 +448,7 @@ def _snap_label(text: str) -> str:
 
 @functools.cache
 def _labels() -> list[str]:
-    """The words (core) of every row, group and column label and alias of every format version."""
-    from convert.formats import core, known_versions, load_format
+    """The words (core) of every row, group and column label and alias of every format version, sorted."""
+    from convert.inputs.pdf_layout import known_labels
 
-    out: set[str] = set()
-    for version in known_versions():
-        for table in load_format(version).tables.values():
-            labels = [(x.label, *x.aliases) for x in table.rows]
-            labels += [(x.label, *x.aliases) for x in table.groups]
-            labels += [(x.label, *x.aliases) for x in table.columns]
-            out.update(core(label) for group in labels for label in group)
-    out.discard("")
-    return sorted(out)
+    return sorted(known_labels())

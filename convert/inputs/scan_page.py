@@ -330,25 +330,11 @@ def analyse(views: tuple[np.ndarray, np.ndarray], dpi: float, number: int) -> La
 
 def _cells(found: Rules, width: float, height: float, pt: float) -> list[list[tuple[float, float, float, float]]]:
     """The cells of the page's ruled tables (points), by the PDF kind's table finder."""
-    from convert.inputs.pdf import ruled_cells
+    from convert.inputs.pdf import ruled_cells, ruling_edge
 
-    edges = [_edge(x0 * pt, y * pt, x1 * pt, y * pt, "h") for x0, y, x1, _ in found.horizontal]
-    edges += [_edge(x * pt, y0 * pt, x * pt, y1 * pt, "v") for x, y0, y1, _ in found.vertical]
+    edges = [ruling_edge(x0 * pt, y * pt, x1 * pt, y * pt, "h") for x0, y, x1, _ in found.horizontal]
+    edges += [ruling_edge(x * pt, y0 * pt, x * pt, y1 * pt, "v") for x, y0, y1, _ in found.vertical]
     return ruled_cells(edges, width, height)
-
-
-def _edge(x0: float, top: float, x1: float, bottom: float, orientation: str) -> dict[str, Any]:
-    """A ruling line as pdfplumber's table finder takes it."""
-    return {
-        "x0": x0,
-        "x1": x1,
-        "top": top,
-        "bottom": bottom,
-        "width": x1 - x0,
-        "height": bottom - top,
-        "orientation": orientation,
-        "object_type": "line",
-    }
 
 
 def crop(layout: Layout, piece: Piece) -> np.ndarray:
