@@ -293,3 +293,16 @@ def test_a_warning_shows_the_source_row_it_came_from_as_text(tmp_path: Path) -> 
     row = f'<span class="quote">政府集中采购 | {escaped} | 498742.4</span> <span class="at">第 {at + 1} 行</span>'
     assert row in report
     assert SCRIPT not in report
+
+
+def test_a_scanned_report_is_read_like_any_other_kind(tmp_path: Path) -> None:
+    # Issue #16: new input kinds appear on the page without page changes; a scan (OCR) is one more row.
+    from tests.test_ocr import OCR_INSTALLED, SCANS, golden
+
+    if not OCR_INSTALLED:
+        pytest.skip("the ocr extra is not installed: pip install 'nianbao[ocr]'")
+    truth = golden()
+    with running(tmp_path) as server:
+        page = read_batch(Client(server.port), {"scan.pdf": (SCANS / "scan-pdf-2021.pdf").read_bytes()})
+    assert truth.agency and truth.agency in page
+    assert "scan.pdf" in page and "共检查 1 份" in page
