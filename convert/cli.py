@@ -592,7 +592,7 @@ _EXCERPT_SHOWN = 100
 
 def _excerpt_line(finding: dict[str, Any], message: str) -> str:
     """The one line under a warning quoting the input it came from, when that says more than the message."""
-    from convert.checks.positions import located
+    from convert.checks.positions import quoted
     from convert.record import excerpts_from_json
 
     excerpts = excerpts_from_json(finding.get("excerpts"))
@@ -603,12 +603,8 @@ def _excerpt_line(finding: dict[str, Any], message: str) -> str:
     label, _, cells = first.text.partition(" | ")
     if label in message and cells in message:
         return ""
-    shown = first.text if len(first.text) <= _EXCERPT_SHOWN else first.text[: _EXCERPT_SHOWN - 1] + "…"
     more = Phrase("check-excerpt-more", count=len(excerpts) - 1) if len(excerpts) > 1 else ""
-    at = located(first)
-    if at:
-        return text("check-excerpt", case="at", at=at, text=shown, more=more)
-    return text("check-excerpt", case="plain", text=shown, more=more)
+    return quoted(first, limit=_EXCERPT_SHOWN, more=more)
 
 
 def _where(finding: dict[str, Any], fmt: str | None) -> str:

@@ -209,3 +209,24 @@ def test_a_value_read_by_ocr_and_left_in_doubt_quotes_its_row() -> None:
     [doubt] = [w for w in got.warnings if w.code == "ocr-unconfirmed"]
     [excerpt] = doubt.excerpts
     assert "（一）予以公开 | " in excerpt.text and f" | {misread} | " in excerpt.text
+
+
+def test_the_workbook_cover_shows_each_warnings_source_text_on_hover(tmp_path: Path) -> None:
+    # An auditor with only the workbook sees where a warning came from: a comment on its message, never a value.
+    import openpyxl
+
+    from convert.outputs.standard import write_workbook
+    from convert.readback import read_workbook
+
+    record = parse_report(render_report(unreadable_record(), "tabs"))
+    excerpt = the_row(record)
+    book = write_workbook(record, tmp_path / "report.xlsx")
+    wb = openpyxl.load_workbook(book)
+    cover = wb.worksheets[0]
+    [message] = [w.message for w in record.warnings if w.code == "unreadable-value"]
+    [cell] = [c for c in cover["B"] if c.value == message]
+    assert cell.comment is not None
+    assert cell.comment.text == f"原文（第 {excerpt.line} 行）：{excerpt.text}"
+    # Comments are not read back: the record from the workbook holds the same warnings' messages.
+    back = read_workbook(book)
+    assert [w.message for w in back.warnings] == [w.message for w in record.warnings]

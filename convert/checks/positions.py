@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from convert.checks.catalogue import text
 from convert.errors import Phrase
@@ -101,6 +102,17 @@ _FIELDS = {
     "title": Phrase("field-title"),
     "format": Phrase("field-format"),
 }
+
+
+def quoted(excerpt: Excerpt, *, limit: int | None = None, more: Any = "") -> str:
+    """A warning's source text as a user reads it: 原文（第 12 行）：… (cut to limit characters, when given)."""
+    shown = excerpt.text
+    if limit is not None and len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    at = located(excerpt)
+    if at:
+        return text("check-excerpt", case="at", at=at, text=shown, more=more)
+    return text("check-excerpt", case="plain", text=shown, more=more)
 
 
 def located(excerpt: Excerpt) -> str:

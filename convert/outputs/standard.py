@@ -727,10 +727,21 @@ def _write_cover(
         ("meta_extra", cover.extra, [[str(i + 1), dumps(item), ""] for i, item in enumerate(extra)]),
         ("meta_warnings", cover.warnings, [[w.code, w.message, w.where] for w in warnings]),
     )
+    # Each warning's source text (the report's rows it came from) as a comment on its message: seen on hover,
+    # printed nowhere, and never read back as a value.
+    quotes = {"meta_warnings": [_quotes(w) for w in warnings]}
     for name, block, block_rows in blocks:
-        row = _cover_block(wb, ws, styles, row, name, block.heading, list(block.columns), block_rows)
+        row = _cover_block(wb, ws, styles, row, name, block.heading, list(block.columns), block_rows, quotes.get(name))
     ws.protect("", {"format_columns": True, "format_rows": True})
     provenance.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _quotes(warning: Any) -> str | None:
+    """The source text a warning quotes, one line a row, or None when it quotes none."""
+    from convert.checks.positions import quoted
+
+    excerpts = getattr(warning, "excerpts", None) or ()
+    return "\n".join(quoted(e) for e in excerpts) or None
 
 
 def _place(place: tuple[str, tuple[int, int]] | None) -> str:
@@ -748,8 +759,9 @@ def _cover_block(
     heading: str,
     heads: list[str],
     rows: list[list[str]],
+    comments: list[str | None] | None = None,
 ) -> int:
-    """Write a titled block of text rows; the heading cell is named so read-back finds it."""
+    """Write a titled block of text rows (a row's comment, if any, on its second cell); the heading is named."""
     std = load_template().standard
     cover = std.cover
     ws.merge_range(row, 0, row, 2, "", styles.subheading)
@@ -759,7 +771,9 @@ def _cover_block(
     for c, h in enumerate(heads):
         write_string(ws, row, c, h, styles.header)
     row += 1
-    for items in rows:
+    for n, items in enumerate(rows):
+        if comments and comments[n]:
+            ws.write_comment(row, 1, comments[n], {"author": "nianbao", "x_scale": 3, "y_scale": 1.5})
         # A text longer than a cell holds goes on in the rows below, under a blank first column; read-back joins them.
         pieces = [cell_chunks(text) for text in items]
         for i in range(max(len(p) for p in pieces)):
