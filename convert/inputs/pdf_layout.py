@@ -226,19 +226,21 @@ def _table_part(
         if owner is not None:
             inside[owner].append(g)
             taken[n] = True
-    boxes = sorted(
-        (Box(x0, t, x1, b, _box_text(inside[k])) for k, (x0, t, x1, b) in enumerate(cells)),
-        key=lambda b: (b.top, b.x0),
-    )
+    boxes = [Box(x0, t, x1, b, _box_text(inside[k])) for k, (x0, t, x1, b) in enumerate(cells)]
+    return TablePart(page, top, bottom, left, right, box_rows(boxes))
+
+
+def box_rows(boxes: list[Box]) -> list[list[Box]]:
+    """Group a table's cell boxes into rows (tops within SNAP), top to bottom, each row left to right."""
     rows: list[list[Box]] = []
-    for box in boxes:
+    for box in sorted(boxes, key=lambda b: (b.top, b.x0)):
         if rows and abs(rows[-1][0].top - box.top) <= SNAP:
             rows[-1].append(box)
         else:
             rows.append([box])
     for row in rows:
         row.sort(key=lambda b: b.x0)
-    return TablePart(page, top, bottom, left, right, rows)
+    return rows
 
 
 # ---------------------------------------------------------------- characters into text

@@ -45,8 +45,6 @@ SHORT_FREE_LIKENESS = 0.9
 # A label read this alike to one of the format's (difflib's ratio) is that label.
 LABEL_LIKENESS = 0.8
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
-# Cells and table parts closer than this (points) are on the same row or line.
-SNAP = 2.0
 
 # How many processes one report's pages may be read in (set by configure() for a batch).
 _page_workers = 1
@@ -352,25 +350,15 @@ def _page_in_worker(index: int) -> Layout:
 
 def _blocks(layout: Layout) -> list[Block]:
     """A page's tables and lines of free text as the PDF kind's blocks, top to bottom."""
-    from convert.inputs.pdf_layout import Box, Table, TablePart, TextLine
+    from convert.inputs.pdf_layout import Box, Table, TablePart, TextLine, box_rows
 
     pt = 72.0 / layout.dpi
     blocks: list[Block] = []
     for cells in layout.tables:
-        boxes = sorted(
-            (Box(*cell.box, _cell_text(cell.lines, layout)) for cell in cells),
-            key=lambda b: (b.top, b.x0),
-        )
+        boxes = [Box(*cell.box, _cell_text(cell.lines, layout)) for cell in cells]
         if len(boxes) < 2:
             continue
-        rows: list[list[Box]] = []
-        for box in boxes:
-            if rows and abs(rows[-1][0].top - box.top) <= SNAP:
-                rows[-1].append(box)
-            else:
-                rows.append([box])
-        for row in rows:
-            row.sort(key=lambda b: b.x0)
+        rows = box_rows(boxes)
         top, bottom = min(b.top for b in boxes), max(b.bottom for b in boxes)
         x0, x1 = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
         blocks.append(Table([TablePart(layout.number, top, bottom, x0, x1, rows)]))
